@@ -1,0 +1,133 @@
+#include "actors/dict.hpp"
+
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cafman/errors.hpp"
+
+namespace cafman {
+
+namespace {
+
+struct dict_state {
+  static inline const char* name = "cafman.dict";
+
+  dict_value items;
+
+  const value& at(const value& key) const {
+    if (auto found = items.find(key))
+      return *found;
+    throw key_error(key.repr());
+  }
+
+  value pop(const value& key) {
+    value result = at(key);
+    items.erase(key);
+    return result;
+  }
+
+  value pop_or(const value& key, const value& fallback) {
+    return items.contains(key) ? pop(key) : fallback;
+  }
+
+  value setdefault(const value& key, const value& fallback) {
+    if (auto found = items.find(key))
+      return *found;
+    items.insert_or_assign(key, fallback);
+    return fallback;
+  }
+
+  // dict.update accepts a mapping or an iterable of [key, value] pairs.
+  void update(const value& other) {
+    if (other.is_dict()) {
+      for (auto& [k, v] : other.as_dict())
+        items.insert_or_assign(k, v);
+      return;
+    }
+    if (!other.is_list())
+      throw type_error(std::string{"update() expects a dict or a list of pairs, got "}
+                       + other.type_name());
+    for (auto& pair : other.as_list()) {
+      if (!pair.is_list() || pair.as_list().size() != 2)
+        throw value_error("update() sequence element " + pair.repr()
+                          + " is not a [key, value] pair");
+      items.insert_or_assign(pair.as_list()[0], pair.as_list()[1]);
+    }
+  }
+
+  // A missing key counts as 0, so counters need no initialisation.
+  value fetch_add(const value& key, const value& delta) {
+    auto found = items.find(key);
+    value previous = found ? *found : value{0};
+    items.insert_or_assign(key, detail::numeric_add(previous, delta));
+    return previous;
+  }
+
+  template <class Project>
+  value project(Project f) const {
+    list_value result;
+    result.reserve(items.size());
+    for (auto& entry : items)
+      result.emplace_back(f(entry));
+    return value{std::move(result)};
+  }
+};
+
+using dict_ptr = dict_actor::stateful_pointer<dict_state>;
+
+dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial) {
+  self->state.items = std::move(initial);
+  detail::reject_unexpected(self);
+  auto& st = self->state;
+  using detail::guard;
+  return {
+    [&st](get_atom, const value& k) { return guard([&] { return st.at(k); }); },
+    [&st](get_atom, const value& k, const value& fallback) -> value {
+      auto found = st.items.find(k);
+      return found ? *found : fallback;
+    },
+    [&st](put_atom, value& k, value& v) { st.items.insert_or_assign(std::move(k), std::move(v)); },
+    [&st](delete_atom, const value& k) { return guard([&] { st.pop(k); }); },
+    [&st](contains_atom, const value& k) { return st.items.contains(k); },
+    [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
+    [&st](pop_atom, const value& k) { return guard([&] { return st.pop(k); }); },
+    [&st](pop_atom, const value& k, const value& fallback) { return st.pop_or(k, fallback); },
+    [&st](popitem_atom) {
+      return guard([&] {
+        auto [k, v] = st.items.pop_last();
+        return value{list_value{std::move(k), std::move(v)}};
+      });
+    },
+    [&st](setdef_atom, const value& k, const value& fallback) { return st.setdefault(k, fallback); },
+    [&st](update_atom, const value& other) { return guard([&] { st.update(other); }); },
+    [&st](clear_atom) { st.items.clear(); },
+    [&st](copy_atom) { return value{st.items}; },
+    [&st](keys_atom) { return st.project([](auto& e) { return e.first; }); },
+    [&st](values_atom) { return st.project([](auto& e) { return e.second; }); },
+    [&st](items_atom) {
+      return st.project([](auto& e) { return value{list_value{e.first, e.second}}; });
+    },
+    [&st](fetch_add_atom, const value& k, const value& delta) {
+      return guard([&] { return st.fetch_add(k, delta); });
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_dict(caf::actor_system& sys, const value& args) {
+  try {
+    auto& positional = detail::positional_args(args, 1, "dict");
+    dict_state initial;
+    if (!positional.empty())
+      initial.update(positional[0]);
+    return caf::actor_cast<caf::actor>(sys.spawn(make_dict, std::move(initial.items)));
+  } catch (const std::exception& e) {
+    return detail::to_caf_error(e);
+  }
+}
+
+} // namespace cafman

@@ -1,0 +1,230 @@
+#include "actors/list.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cafman/errors.hpp"
+
+namespace cafman {
+
+namespace {
+
+/// The positions a slice selects in a sequence of length `size`, computed
+/// like CPython's PySlice_AdjustIndices.
+struct slice_range {
+  std::int64_t start;
+  std::int64_t step;
+  std::int64_t count;
+
+  slice_range(std::int64_t size, const value& start_v, const value& stop_v,
+              const value& step_v) {
+    step = step_v.is_none() ? 1 : step_v.as_int();
+    if (step == 0)
+      throw value_error("slice step cannot be zero");
+    auto bound = [&](const value& v, std::int64_t fallback) {
+      if (v.is_none())
+        return fallback;
+      auto i = v.as_int();
+      if (i < 0)
+        i = std::max<std::int64_t>(i + size, step < 0 ? -1 : 0);
+      else if (i >= size)
+        i = step < 0 ? size - 1 : size;
+      return i;
+    };
+    start = bound(start_v, step < 0 ? size - 1 : 0);
+    auto stop = bound(stop_v, step < 0 ? -1 : size);
+    if (step < 0)
+      count = stop < start ? (start - stop - 1) / -step + 1 : 0;
+    else
+      count = start < stop ? (stop - start - 1) / step + 1 : 0;
+  }
+
+  std::int64_t at(std::int64_t i) const { return start + i * step; }
+};
+
+struct list_state {
+  static inline const char* name = "cafman.list";
+
+  list_value items;
+
+  std::size_t position(std::int64_t index) const {
+    auto size = static_cast<std::int64_t>(items.size());
+    auto resolved = index < 0 ? index + size : index;
+    if (resolved < 0 || resolved >= size)
+      throw index_error("list index " + std::to_string(index) + " out of range (size "
+                        + std::to_string(size) + ")");
+    return static_cast<std::size_t>(resolved);
+  }
+
+  slice_range slice(const value& start, const value& stop, const value& step) const {
+    return {static_cast<std::int64_t>(items.size()), start, stop, step};
+  }
+
+  value get_slice(const value& start, const value& stop, const value& step) const {
+    auto range = slice(start, stop, step);
+    list_value result;
+    result.reserve(static_cast<std::size_t>(range.count));
+    for (std::int64_t i = 0; i < range.count; ++i)
+      result.push_back(items[static_cast<std::size_t>(range.at(i))]);
+    return value{std::move(result)};
+  }
+
+  // Python: a step-1 slice may be replaced by any number of items; an
+  // extended slice only by exactly as many items as it selects.
+  void set_slice(const value& start, const value& stop, const value& step,
+                 const value& replacement) {
+    auto& source = sequence(replacement, "slice assignment");
+    auto range = slice(start, stop, step);
+    if (range.step == 1) {
+      auto first = items.begin() + range.start;
+      list_value copy = source; // source may alias items (l[:] = l)
+      items.erase(first, first + range.count);
+      items.insert(items.begin() + range.start, copy.begin(), copy.end());
+      return;
+    }
+    if (static_cast<std::int64_t>(source.size()) != range.count)
+      throw value_error("attempt to assign sequence of size " + std::to_string(source.size())
+                        + " to extended slice of size " + std::to_string(range.count));
+    list_value copy = source;
+    for (std::int64_t i = 0; i < range.count; ++i)
+      items[static_cast<std::size_t>(range.at(i))] = std::move(copy[static_cast<std::size_t>(i)]);
+  }
+
+  void delete_slice(const value& start, const value& stop, const value& step) {
+    auto range = slice(start, stop, step);
+    std::vector<bool> doomed(items.size(), false);
+    for (std::int64_t i = 0; i < range.count; ++i)
+      doomed[static_cast<std::size_t>(range.at(i))] = true;
+    std::size_t index = 0;
+    items.erase(std::remove_if(items.begin(), items.end(),
+                               [&](const value&) { return doomed[index++]; }),
+                items.end());
+  }
+
+  static const list_value& sequence(const value& v, const char* what) {
+    if (!v.is_list())
+      throw type_error(std::string{what} + " needs a list, got " + v.type_name());
+    return v.as_list();
+  }
+
+  void insert(std::int64_t index, value v) {
+    auto size = static_cast<std::int64_t>(items.size());
+    auto at = std::clamp<std::int64_t>(index < 0 ? index + size : index, 0, size);
+    items.insert(items.begin() + at, std::move(v));
+  }
+
+  value pop(std::int64_t index) {
+    if (items.empty())
+      throw index_error("pop from empty list");
+    auto at = position(index);
+    value result = std::move(items[at]);
+    items.erase(items.begin() + static_cast<std::ptrdiff_t>(at));
+    return result;
+  }
+
+  list_value::iterator find(const value& v) {
+    return std::find(items.begin(), items.end(), v);
+  }
+
+  void remove(const value& v) {
+    auto found = find(v);
+    if (found == items.end())
+      throw value_error("list.remove(x): " + v.repr() + " not in list");
+    items.erase(found);
+  }
+
+  std::int64_t index(const value& v, const value& start, const value& stop) const {
+    auto range = slice(start, stop, value{});
+    auto first = items.begin() + range.start;
+    auto found = std::find(first, first + range.count, v);
+    if (found == first + range.count)
+      throw value_error(v.repr() + " is not in list");
+    return found - items.begin();
+  }
+
+  void repeat(std::int64_t times) {
+    if (times <= 0) {
+      items.clear();
+      return;
+    }
+    list_value once = items;
+    items.reserve(once.size() * static_cast<std::size_t>(times));
+    for (std::int64_t i = 1; i < times; ++i)
+      items.insert(items.end(), once.begin(), once.end());
+  }
+
+  void sort(bool descending) {
+    if (descending)
+      std::stable_sort(items.begin(), items.end(), std::greater<>{});
+    else
+      std::stable_sort(items.begin(), items.end());
+  }
+};
+
+using list_ptr = list_actor::stateful_pointer<list_state>;
+
+list_actor::behavior_type make_list(list_ptr self, list_value initial) {
+  self->state.items = std::move(initial);
+  detail::reject_unexpected(self);
+  auto& st = self->state;
+  using detail::guard;
+  return {
+    [&st](get_atom, std::int64_t i) { return guard([&] { return st.items[st.position(i)]; }); },
+    [&st](put_atom, std::int64_t i, value& v) {
+      return guard([&] { st.items[st.position(i)] = std::move(v); });
+    },
+    [&st](delete_atom, std::int64_t i) { return guard([&] { st.pop(i); }); },
+    [&st](get_atom, slice_atom, const value& a, const value& b, const value& c) {
+      return guard([&] { return st.get_slice(a, b, c); });
+    },
+    [&st](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
+      return guard([&] { st.set_slice(a, b, c, v); });
+    },
+    [&st](delete_atom, slice_atom, const value& a, const value& b, const value& c) {
+      return guard([&] { st.delete_slice(a, b, c); });
+    },
+    [&st](append_atom, value& v) { st.items.push_back(std::move(v)); },
+    [&st](extend_atom, const value& v) {
+      return guard([&] {
+        list_value copy = list_state::sequence(v, "extend()");
+        st.items.insert(st.items.end(), copy.begin(), copy.end());
+      });
+    },
+    [&st](insert_atom, std::int64_t i, value& v) { st.insert(i, std::move(v)); },
+    [&st](pop_atom, std::int64_t i) { return guard([&] { return st.pop(i); }); },
+    [&st](remove_atom, const value& v) { return guard([&] { st.remove(v); }); },
+    [&st](index_atom, const value& v, const value& start, const value& stop) {
+      return guard([&] { return st.index(v, start, stop); });
+    },
+    [&st](count_atom, const value& v) {
+      return static_cast<std::int64_t>(std::count(st.items.begin(), st.items.end(), v));
+    },
+    [&st](reverse_atom) { std::reverse(st.items.begin(), st.items.end()); },
+    [&st](sort_atom, bool descending) { st.sort(descending); },
+    [&st](repeat_atom, std::int64_t times) { return guard([&] { st.repeat(times); }); },
+    [&st](contains_atom, const value& v) { return st.find(v) != st.items.end(); },
+    [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
+    [&st](clear_atom) { st.items.clear(); },
+    [&st](copy_atom) { return value{st.items}; },
+  };
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_list(caf::actor_system& sys, const value& args) {
+  try {
+    auto& positional = detail::positional_args(args, 1, "list");
+    list_value initial;
+    if (!positional.empty())
+      initial = list_state::sequence(positional[0], "list()");
+    return caf::actor_cast<caf::actor>(sys.spawn(make_list, std::move(initial)));
+  } catch (const std::exception& e) {
+    return detail::to_caf_error(e);
+  }
+}
+
+} // namespace cafman

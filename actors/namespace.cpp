@@ -1,0 +1,67 @@
+#include "actors/namespace.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "cafman/errors.hpp"
+
+namespace cafman {
+
+namespace {
+
+struct namespace_state {
+  static inline const char* name = "cafman.namespace";
+
+  dict_value attributes;
+
+  const value& get(const std::string& attr) const {
+    if (auto found = attributes.find(attr))
+      return *found;
+    throw attribute_error("'Namespace' object has no attribute '" + attr + "'");
+  }
+
+  void erase(const std::string& attr) {
+    if (!attributes.erase(attr))
+      throw attribute_error("'Namespace' object has no attribute '" + attr + "'");
+  }
+};
+
+using namespace_ptr = namespace_actor::stateful_pointer<namespace_state>;
+
+namespace_actor::behavior_type make_namespace(namespace_ptr self, dict_value initial) {
+  self->state.attributes = std::move(initial);
+  detail::reject_unexpected(self);
+  auto& st = self->state;
+  using detail::guard;
+  return {
+    [&st](get_atom, const std::string& attr) { return guard([&] { return st.get(attr); }); },
+    [&st](put_atom, std::string& attr, value& v) {
+      st.attributes.insert_or_assign(std::move(attr), std::move(v));
+    },
+    [&st](delete_atom, const std::string& attr) { return guard([&] { st.erase(attr); }); },
+    [&st](contains_atom, const std::string& attr) { return st.attributes.contains(attr); },
+    [&st](copy_atom) { return value{st.attributes}; },
+  };
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_namespace(caf::actor_system& sys, const value& args) {
+  try {
+    auto& positional = detail::positional_args(args, 1, "Namespace");
+    dict_value initial;
+    if (!positional.empty()) {
+      for (auto& [k, v] : positional[0].as_dict()) {
+        if (!k.is_string())
+          throw type_error(std::string{"attribute names must be str, got "} + k.type_name());
+        initial.insert_or_assign(k, v);
+      }
+    }
+    return caf::actor_cast<caf::actor>(sys.spawn(make_namespace, std::move(initial)));
+  } catch (const std::exception& e) {
+    return detail::to_caf_error(e);
+  }
+}
+
+} // namespace cafman

@@ -1,0 +1,61 @@
+#pragma once
+
+// What every object actor shares: how a handler turns a failed operation into
+// a caf::error for the caller, how unexpected messages are answered, and how a
+// registry spawns an object from constructor arguments.
+
+#include <exception>
+#include <type_traits>
+
+#include <caf/actor.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/result.hpp>
+
+#include "cafman/protocol.hpp"
+#include "cafman/value.hpp"
+
+namespace cafman {
+
+/// Spawns one object from the arguments a client passed to `create`.
+using object_factory = caf::expected<caf::actor> (*)(caf::actor_system& sys,
+                                                     const value& args);
+
+namespace detail {
+
+/// Maps an exception thrown by an object's state to the error sent back to
+/// the caller (cafman's exceptions keep their kind, see proxies/call.hpp).
+caf::error to_caf_error(const std::exception& e);
+
+/// Runs one operation on an object's state: its result, or the error it
+/// raised. Object state is written as plain C++ that throws cafman errors,
+/// so each handler stays a one-liner and no exception ever kills an actor.
+template <class F>
+auto guard(F&& f) -> caf::result<std::invoke_result_t<F>> {
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+      f();
+      return {};
+    } else {
+      return f();
+    }
+  } catch (const std::exception& e) {
+    return to_caf_error(e);
+  }
+}
+
+/// Answers messages outside an actor's interface with a clear error instead
+/// of CAF's default (a line on stderr and a silently dropped request).
+void reject_unexpected(caf::scheduled_actor* self);
+
+/// Checks that `args` is a list of at most `max` positional arguments and
+/// returns it; `what` names the object kind in the error.
+const list_value& positional_args(const value& args, std::size_t max,
+                                  const char* what);
+
+/// Python's `a + b` for numbers (bool counts as int); int64 overflow and
+/// non-numbers are errors.
+value numeric_add(const value& a, const value& b);
+
+} // namespace detail
+} // namespace cafman

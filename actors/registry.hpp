@@ -1,0 +1,39 @@
+#pragma once
+
+// The registry: creates objects by type id, counts references per client
+// session, and exits an object when its last reference goes. A client
+// session is an actor living in the client process; when it goes down
+// (clean close or crash), every reference it held is dropped.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/object.hpp"
+
+namespace cafman {
+
+using registry_actor = caf::typed_actor<
+  caf::replies_to<hello_atom, caf::actor>::with<void>,
+  // (session, type id, constructor args) -> (object id, handle); the
+  // session holds one reference to the new object.
+  caf::replies_to<create_atom, caf::actor, std::string, value>::with<std::uint64_t, caf::actor>,
+  caf::replies_to<incref_atom, caf::actor, std::uint64_t>::with<caf::actor>,
+  caf::replies_to<decref_atom, caf::actor, std::uint64_t>::with<void>,
+  caf::replies_to<objects_atom>::with<std::uint64_t>,
+  caf::replies_to<debug_atom>::with<value>,
+  caf::replies_to<shutdown_atom>::with<void>>;
+
+/// The object kinds a registry can create, by type id.
+using type_table = std::map<std::string, object_factory>;
+
+/// dict, list, namespace and value: the kinds every manager offers.
+type_table builtin_types();
+
+registry_actor spawn_registry(caf::actor_system& sys, type_table types);
+
+} // namespace cafman

@@ -1,0 +1,14 @@
+#pragma once
+
+// Everything a cafman client needs: managers, proxies, processes, values.
+
+#include "cafman/errors.hpp"
+#include "cafman/value.hpp"
+#include "net/authkey.hpp"
+#include "proxies/dict.hpp"
+#include "proxies/list.hpp"
+#include "proxies/manager.hpp"
+#include "proxies/namespace.hpp"
+#include "proxies/process.hpp"
+#include "proxies/shared_value.hpp"
+#include "proxies/sync_manager.hpp"

@@ -1,0 +1,74 @@
+#pragma once
+
+// The one exception hierarchy of cafman's client side. Every failure a proxy
+// reports is a `cafman::error`; catch a subclass for the cases a program can
+// handle (a missing key, a timeout, a lost connection).
+
+#include <stdexcept>
+#include <string>
+
+namespace cafman {
+
+/// Root of every exception cafman throws.
+class error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The manager cannot be reached: connecting failed, or the connection was
+/// lost (the manager process died or shut down).
+class connection_error : public error {
+public:
+  using error::error;
+};
+
+/// The manager refused our authkey, or proved it does not know it.
+class auth_error : public connection_error {
+public:
+  using connection_error::connection_error;
+};
+
+/// A call did not complete within its deadline.
+class timeout_error : public error {
+public:
+  using error::error;
+};
+
+/// A value had another type than the operation needs (Python's TypeError).
+class type_error : public error {
+public:
+  using error::error;
+};
+
+/// A mapping has no such key (Python's KeyError).
+class key_error : public error {
+public:
+  using error::error;
+};
+
+/// A sequence index is out of range (Python's IndexError).
+class index_error : public error {
+public:
+  using error::error;
+};
+
+/// An argument has the right type but a bad value (Python's ValueError).
+class value_error : public error {
+public:
+  using error::error;
+};
+
+/// An object has no such attribute (Python's AttributeError).
+class attribute_error : public error {
+public:
+  using error::error;
+};
+
+/// The manager failed the call for a reason of its own (unknown object or
+/// type id, the object is gone, the manager is shutting down).
+class remote_error : public error {
+public:
+  using error::error;
+};
+
+} // namespace cafman

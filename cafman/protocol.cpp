@@ -1,0 +1,29 @@
+#include "cafman/protocol.hpp"
+
+namespace cafman {
+
+std::string to_string(errc code) {
+  switch (code) {
+    case errc::key_not_found:
+      return "key_not_found";
+    case errc::index_out_of_range:
+      return "index_out_of_range";
+    case errc::type_mismatch:
+      return "type_mismatch";
+    case errc::bad_argument:
+      return "bad_argument";
+    case errc::no_such_attribute:
+      return "no_such_attribute";
+    case errc::no_such_object:
+      return "no_such_object";
+    case errc::no_such_type:
+      return "no_such_type";
+    case errc::unsupported_message:
+      return "unsupported_message";
+    case errc::shutting_down:
+      return "shutting_down";
+  }
+  return "unknown";
+}
+
+} // namespace cafman

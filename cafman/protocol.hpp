@@ -1,0 +1,99 @@
+#pragma once
+
+// What travels between client and manager: the message tags (atoms), the
+// custom message types and the error codes. Both sides must agree on all of
+// it, so it lives in one header.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/message.hpp>
+#include <caf/type_id.hpp>
+
+#include "cafman/value.hpp"
+
+namespace cafman {
+
+/// Why the manager failed a request. Travels inside a caf::error; the client
+/// turns each code into the matching exception (see proxies/call.hpp).
+enum class errc : std::uint8_t {
+  key_not_found = 1,
+  index_out_of_range,
+  type_mismatch,
+  bad_argument,
+  no_such_attribute,
+  no_such_object,
+  no_such_type,
+  unsupported_message,
+  shutting_down,
+};
+
+std::string to_string(errc code);
+
+} // namespace cafman
+
+CAF_ERROR_CODE_ENUM_2(cafman::errc, "cafman")
+
+// Tags CAF 0.17.6 already defines (get, put, delete, update, ...) are reused;
+// these are the ones it lacks. Atom texts have at most 10 characters.
+CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
+
+  CAF_ADD_TYPE_ID(cafman, (cafman::value))
+
+  // registry
+  CAF_ADD_ATOM(cafman, cafman, hello_atom, "hello")
+  CAF_ADD_ATOM(cafman, cafman, create_atom, "create")
+  CAF_ADD_ATOM(cafman, cafman, incref_atom, "incref")
+  CAF_ADD_ATOM(cafman, cafman, decref_atom, "decref")
+  CAF_ADD_ATOM(cafman, cafman, objects_atom, "objects")
+  CAF_ADD_ATOM(cafman, cafman, debug_atom, "debug_info")
+  CAF_ADD_ATOM(cafman, cafman, shutdown_atom, "shutdown")
+
+  // containers
+  CAF_ADD_ATOM(cafman, cafman, len_atom, "len")
+  CAF_ADD_ATOM(cafman, cafman, contains_atom, "contains")
+  CAF_ADD_ATOM(cafman, cafman, pop_atom, "pop")
+  CAF_ADD_ATOM(cafman, cafman, clear_atom, "clear")
+  CAF_ADD_ATOM(cafman, cafman, copy_atom, "copy")
+  CAF_ADD_ATOM(cafman, cafman, fetch_add_atom, "fetch_add")
+
+  // dict
+  CAF_ADD_ATOM(cafman, cafman, popitem_atom, "popitem")
+  CAF_ADD_ATOM(cafman, cafman, setdef_atom, "setdefault")
+  CAF_ADD_ATOM(cafman, cafman, keys_atom, "keys")
+  CAF_ADD_ATOM(cafman, cafman, values_atom, "values")
+  CAF_ADD_ATOM(cafman, cafman, items_atom, "items")
+
+  // list
+  CAF_ADD_ATOM(cafman, cafman, append_atom, "append")
+  CAF_ADD_ATOM(cafman, cafman, extend_atom, "extend")
+  CAF_ADD_ATOM(cafman, cafman, insert_atom, "insert")
+  CAF_ADD_ATOM(cafman, cafman, remove_atom, "remove")
+  CAF_ADD_ATOM(cafman, cafman, index_atom, "index")
+  CAF_ADD_ATOM(cafman, cafman, count_atom, "count")
+  CAF_ADD_ATOM(cafman, cafman, reverse_atom, "reverse")
+  CAF_ADD_ATOM(cafman, cafman, sort_atom, "sort")
+  CAF_ADD_ATOM(cafman, cafman, repeat_atom, "repeat")
+  CAF_ADD_ATOM(cafman, cafman, slice_atom, "slice")
+
+  // value
+  CAF_ADD_ATOM(cafman, cafman, typecode_atom, "typecode")
+  CAF_ADD_ATOM(cafman, cafman, cas_atom, "cas")
+
+CAF_END_TYPE_ID_BLOCK(cafman)
+
+namespace cafman {
+
+// CAF's own tags, under the names cafman's interfaces use.
+using caf::delete_atom;
+using caf::delete_atom_v;
+using caf::get_atom;
+using caf::get_atom_v;
+using caf::put_atom;
+using caf::put_atom_v;
+using caf::update_atom;
+using caf::update_atom_v;
+
+} // namespace cafman

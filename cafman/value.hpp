@@ -1,0 +1,483 @@
+#pragma once
+
+// cafman::value: a dynamic value shaped like Python's picklable builtins
+// (None, bool, int, float, str, bytes, list, dict). It is the payload of every
+// message between cafman processes, so it is regular (deep copy, cheap move),
+// comparable and hashable with Python's rules, printable as Python's repr(),
+// and serializable by CAF 0.17.6 through the two `inspect` overloads below.
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <limits>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+namespace cafman {
+
+/// The dynamic type of a value, in the order of the alternatives of its
+/// storage. The numeric values are part of the wire format.
+enum class kind : std::uint8_t {
+  none,
+  boolean,
+  integer,
+  floating,
+  string,
+  bytes,
+  list,
+  dict,
+};
+
+/// Python's None.
+struct none_t {};
+
+inline constexpr none_t none{};
+
+constexpr bool operator==(none_t, none_t) noexcept {
+  return true;
+}
+
+constexpr bool operator!=(none_t, none_t) noexcept {
+  return false;
+}
+
+class value;
+
+/// Python's bytes.
+using bytes_value = std::vector<std::uint8_t>;
+
+/// Python's list.
+using list_value = std::vector<value>;
+
+/// Python's dict: a mapping value -> value that remembers insertion order
+/// (re-assigning a key keeps its position; erasing and inserting it again
+/// moves it to the end) and finds keys in O(1) on average. Keys may be of any
+/// kind, lists and dicts included (they cannot change while they are keys).
+/// As in Python, a NaN key is only found through the very key object stored
+/// in the dict (when iterating), because NaN != NaN.
+/// A moved-from dict is empty.
+class dict_value {
+public:
+  using entry = std::pair<const value, value>;
+  using iterator = std::list<entry>::iterator;
+  using const_iterator = std::list<entry>::const_iterator;
+
+  dict_value() noexcept;
+
+  /// Inserts the items in order; a repeated key keeps its first position and
+  /// its last value, as in a Python dict display.
+  dict_value(std::initializer_list<std::pair<value, value>> items);
+
+  dict_value(const dict_value& other);
+
+  dict_value(dict_value&& other) noexcept;
+
+  dict_value& operator=(const dict_value& other);
+
+  dict_value& operator=(dict_value&& other) noexcept;
+
+  ~dict_value();
+
+  std::size_t size() const noexcept;
+
+  bool empty() const noexcept;
+
+  bool contains(const value& key) const;
+
+  /// Returns the value stored under `key`, or nullptr.
+  value* find(const value& key);
+
+  const value* find(const value& key) const;
+
+  /// Returns the value stored under `key`, inserting None first if missing.
+  value& operator[](const value& key);
+
+  /// Returns the value stored under `key`.
+  /// @throws key_error if the key is missing.
+  value& at(const value& key);
+
+  const value& at(const value& key) const;
+
+  /// Stores `val` under `key`. Returns true if the key was new.
+  bool insert_or_assign(value key, value val);
+
+  /// Removes `key`. Returns false if it was missing.
+  bool erase(const value& key);
+
+  /// Removes and returns the last inserted item, like Python's popitem().
+  /// @throws key_error if the dict is empty.
+  std::pair<value, value> pop_last();
+
+  void clear() noexcept;
+
+  iterator begin() noexcept;
+
+  iterator end() noexcept;
+
+  const_iterator begin() const noexcept;
+
+  const_iterator end() const noexcept;
+
+  /// Equal size and every key maps to an equal value; order is irrelevant.
+  friend bool operator==(const dict_value& x, const dict_value& y);
+
+  friend bool operator!=(const dict_value& x, const dict_value& y) {
+    return !(x == y);
+  }
+
+private:
+  struct impl;
+
+  // Creates the impl on first mutation: default and moved-from dicts own none,
+  // which keeps construction and moves allocation-free and noexcept.
+  impl& self();
+
+  std::unique_ptr<impl> impl_;
+};
+
+namespace detail {
+
+[[noreturn]] void throw_out_of_range(const std::string& number,
+                                     std::size_t bits, bool is_signed);
+
+// Converts any integer but bool to int64, the one integer type of a value.
+template <class T>
+std::int64_t to_int64(T x) {
+  static_assert(sizeof(T) <= sizeof(std::int64_t),
+                "cafman::value holds at most 64-bit integers");
+  if constexpr (std::is_unsigned_v<T> && sizeof(T) == sizeof(std::int64_t)) {
+    if (x > static_cast<std::uint64_t>(
+          std::numeric_limits<std::int64_t>::max()))
+      throw_out_of_range(std::to_string(x), 64, true);
+  }
+  return static_cast<std::int64_t>(x);
+}
+
+template <class T>
+constexpr bool fits(std::int64_t x) noexcept {
+  using limits = std::numeric_limits<T>;
+  if constexpr (std::is_signed_v<T>) {
+    if constexpr (sizeof(T) >= sizeof(std::int64_t))
+      return true;
+    else
+      return x >= limits::min() && x <= limits::max();
+  } else if constexpr (sizeof(T) >= sizeof(std::int64_t)) {
+    return x >= 0;
+  } else {
+    return x >= 0 && static_cast<std::uint64_t>(x) <= limits::max();
+  }
+}
+
+// Converts int64 to a narrower integer type T.
+template <class T>
+T narrow(std::int64_t x) {
+  if (!fits<T>(x))
+    throw_out_of_range(std::to_string(x), sizeof(T) * 8, std::is_signed_v<T>);
+  return static_cast<T>(x);
+}
+
+template <class T>
+struct is_vector : std::false_type {};
+
+template <class T, class A>
+struct is_vector<std::vector<T, A>> : std::true_type {};
+
+template <class T>
+inline constexpr bool always_false = false;
+
+} // namespace detail
+
+/// A dynamic value. Converts implicitly from the C++ types that correspond to
+/// Python's builtins: `d["k"] = 42`, `value v = "text"`.
+class value {
+public:
+  // -- construction -----------------------------------------------------------
+
+  value() noexcept = default;
+
+  value(none_t) noexcept {
+    // nop
+  }
+
+  // A template, so that pointers, unscoped enums and other types that convert
+  // to bool implicitly do not silently become True or False.
+  template <class T, std::enable_if_t<std::is_same_v<T, bool>, int> = 0>
+  value(T x) noexcept : data_(std::in_place_type<bool>, x) {
+    // nop
+  }
+
+  /// Every integer type but bool becomes an int (int64, as in Python's
+  /// ints up to 64 bits; char too).
+  /// @throws value_error for an unsigned value above INT64_MAX.
+  template <class T, std::enable_if_t<
+                       std::is_integral_v<T> && !std::is_same_v<T, bool>, int>
+                     = 0>
+  value(T x) : data_(std::in_place_type<std::int64_t>, detail::to_int64(x)) {
+    // nop
+  }
+
+  template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+  value(T x) noexcept : data_(std::in_place_type<double>, static_cast<double>(x)) {
+    // nop
+  }
+
+  /// @throws value_error if `x` is null.
+  value(const char* x);
+
+  // Would otherwise pick the const char* constructor and fail at run time.
+  value(std::nullptr_t) = delete;
+
+  value(std::string x) noexcept;
+
+  value(std::string_view x);
+
+  value(bytes_value x) noexcept;
+
+  value(list_value x) noexcept;
+
+  value(dict_value x) noexcept;
+
+  /// Any vector of convertible elements becomes a list (but a vector of
+  /// std::uint8_t is bytes_value and becomes bytes).
+  template <class T, class A,
+            std::enable_if_t<std::is_convertible_v<const T&, value>, int> = 0>
+  value(const std::vector<T, A>& xs) : value(make_list(xs)) {
+    // nop
+  }
+
+  /// A std::map becomes a dict, inserted in the map's order.
+  template <class K, class V, class C, class A,
+            std::enable_if_t<std::is_convertible_v<const K&, value>
+                               && std::is_convertible_v<const V&, value>,
+                             int> = 0>
+  value(const std::map<K, V, C, A>& xs) : value(make_dict(xs)) {
+    // nop
+  }
+
+  /// An std::unordered_map becomes a dict, inserted in iteration order.
+  template <class K, class V, class H, class E, class A,
+            std::enable_if_t<std::is_convertible_v<const K&, value>
+                               && std::is_convertible_v<const V&, value>,
+                             int> = 0>
+  value(const std::unordered_map<K, V, H, E, A>& xs) : value(make_dict(xs)) {
+    // nop
+  }
+
+  // -- queries ----------------------------------------------------------------
+
+  kind type() const noexcept {
+    return static_cast<kind>(data_.index());
+  }
+
+  /// Python's name of the type: "NoneType", "bool", "int", "float", "str",
+  /// "bytes", "list" or "dict".
+  const char* type_name() const noexcept;
+
+  bool is_none() const noexcept {
+    return type() == kind::none;
+  }
+
+  bool is_bool() const noexcept {
+    return type() == kind::boolean;
+  }
+
+  bool is_int() const noexcept {
+    return type() == kind::integer;
+  }
+
+  bool is_double() const noexcept {
+    return type() == kind::floating;
+  }
+
+  bool is_string() const noexcept {
+    return type() == kind::string;
+  }
+
+  bool is_bytes() const noexcept {
+    return type() == kind::bytes;
+  }
+
+  bool is_list() const noexcept {
+    return type() == kind::list;
+  }
+
+  bool is_dict() const noexcept {
+    return type() == kind::dict;
+  }
+
+  // -- typed access: each throws type_error on a kind mismatch ---------------
+
+  bool as_bool() const;
+
+  /// Accepts a bool too: Python's bool is an int.
+  std::int64_t as_int() const;
+
+  /// Accepts an int or a bool too, like Python's float().
+  double as_double() const;
+
+  const std::string& as_string() const;
+
+  const bytes_value& as_bytes() const;
+
+  list_value& as_list();
+
+  const list_value& as_list() const;
+
+  dict_value& as_dict();
+
+  const dict_value& as_dict() const;
+
+  /// Converts to T: bool, any arithmetic type, std::string, bytes_value,
+  /// dict_value, value, or a std::vector of any of these (from a list).
+  /// @throws type_error on a kind mismatch.
+  /// @throws value_error if an int does not fit into an integer type T.
+  template <class T>
+  T get() const {
+    if constexpr (std::is_same_v<T, value>)
+      return *this;
+    else if constexpr (std::is_same_v<T, bool>)
+      return as_bool();
+    else if constexpr (std::is_integral_v<T>)
+      return detail::narrow<T>(as_int());
+    else if constexpr (std::is_floating_point_v<T>)
+      return static_cast<T>(as_double());
+    else if constexpr (std::is_same_v<T, std::string>)
+      return as_string();
+    else if constexpr (std::is_same_v<T, bytes_value>)
+      return as_bytes();
+    else if constexpr (std::is_same_v<T, dict_value>)
+      return as_dict();
+    else if constexpr (detail::is_vector<T>::value)
+      return get_vector<T>();
+    else
+      static_assert(detail::always_false<T>, "unsupported target type");
+  }
+
+  /// Calls `f` with the stored alternative: none_t, bool, std::int64_t,
+  /// double, std::string, bytes_value, list_value or dict_value.
+  template <class Visitor>
+  decltype(auto) visit(Visitor&& f) const {
+    return std::visit(std::forward<Visitor>(f), data_);
+  }
+
+  template <class Visitor>
+  decltype(auto) visit(Visitor&& f) {
+    return std::visit(std::forward<Visitor>(f), data_);
+  }
+
+  // -- comparison, hashing, printing ------------------------------------------
+
+  /// Three-way comparison (negative, zero, positive) in a strict weak total
+  /// order: None < numbers < str < bytes < list < dict. Numbers (bool, int,
+  /// float) compare by exact numeric value, NaN above every other number and
+  /// equivalent to itself; str and bytes compare bytewise, lists
+  /// lexicographically; dicts compare by size first, then by their items
+  /// sorted by key, compared as (key, value) pairs, so insertion order does
+  /// not matter.
+  int compare(const value& other) const;
+
+  /// Consistent with ==: equal values hash equally, so hash(1), hash(1.0) and
+  /// hash(true) agree.
+  std::size_t hash() const noexcept;
+
+  /// Python's repr(): None, True, 42, 2.0, 'a\n', b'\x00', [1, 'a'], {'k': 1}.
+  std::string repr() const;
+
+private:
+  using storage = std::variant<none_t, bool, std::int64_t, double, std::string,
+                               bytes_value, list_value, dict_value>;
+
+  template <class Vector>
+  static list_value make_list(const Vector& xs) {
+    list_value result;
+    result.reserve(xs.size());
+    for (const auto& x : xs)
+      result.emplace_back(x);
+    return result;
+  }
+
+  template <class Map>
+  static dict_value make_dict(const Map& xs) {
+    dict_value result;
+    for (const auto& [key, val] : xs)
+      result.insert_or_assign(key, val);
+    return result;
+  }
+
+  template <class Vector>
+  Vector get_vector() const {
+    const auto& xs = as_list();
+    Vector result;
+    result.reserve(xs.size());
+    for (const auto& x : xs)
+      result.push_back(x.get<typename Vector::value_type>());
+    return result;
+  }
+
+  storage data_;
+};
+
+// -- free functions -----------------------------------------------------------
+
+/// Python's ==: numbers compare numerically across bool, int and float
+/// (1 == 1.0 == True, NaN equals nothing), containers element-wise, dicts
+/// regardless of order; values of other different kinds are unequal.
+bool operator==(const value& x, const value& y);
+
+inline bool operator!=(const value& x, const value& y) {
+  return !(x == y);
+}
+
+inline bool operator<(const value& x, const value& y) {
+  return x.compare(y) < 0;
+}
+
+inline bool operator<=(const value& x, const value& y) {
+  return x.compare(y) <= 0;
+}
+
+inline bool operator>(const value& x, const value& y) {
+  return x.compare(y) > 0;
+}
+
+inline bool operator>=(const value& x, const value& y) {
+  return x.compare(y) >= 0;
+}
+
+/// Prints `x.repr()`.
+std::ostream& operator<<(std::ostream& out, const value& x);
+
+/// Returns `x.repr()`; CAF's deep_to_string finds it by ADL.
+std::string to_string(const value& x);
+
+/// Writes a kind tag byte, then the payload. Fails for containers nested more
+/// than 512 deep and for sizes that CAF's 32-bit sequence lengths cannot hold.
+caf::error inspect(caf::serializer& f, value& x);
+
+/// Reads what the serializer wrote. Fails (never crashes or over-allocates)
+/// on unknown tags, truncated input and nesting deeper than 512.
+caf::error inspect(caf::deserializer& f, value& x);
+
+} // namespace cafman
+
+namespace std {
+
+template <>
+struct hash<cafman::value> {
+  size_t operator()(const cafman::value& x) const noexcept {
+    return x.hash();
+  }
+};
+
+} // namespace std

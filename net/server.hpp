@@ -1,0 +1,61 @@
+#pragma once
+
+// A manager server: an actor system holding the registry and its objects,
+// and a gate that admits a TCP connection to CAF's BASP protocol only after
+// the peer proved it knows the authkey.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "actors/registry.hpp"
+#include "net/authkey.hpp"
+
+namespace cafman {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0; // 0 = any free port
+  cafman::authkey authkey = cafman::authkey::random();
+  std::size_t threads = 2;
+  /// Bounds each connection's authkey handshake.
+  std::chrono::milliseconds handshake_timeout{2000};
+  /// Connections still in their handshake; further ones are closed at once.
+  std::size_t max_pending_handshakes = 64;
+  /// When this descriptor reports end-of-file, the server shuts down: the
+  /// read end of a pipe whose write end its owner process holds.
+  int owner_fd = -1;
+  /// The kinds of object clients may create.
+  type_table types = builtin_types();
+};
+
+class server {
+public:
+  /// Binds and starts accepting; throws connection_error if it cannot bind.
+  explicit server(server_options options);
+  ~server();
+
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  const std::string& host() const;
+  std::uint16_t port() const;
+
+  /// Serves until shutdown: a client's `shutdown()`, `stop()`, a signal
+  /// registered with `stop_on_signals()`, or the owner's end-of-file.
+  /// Every object is exited before it returns.
+  void serve_forever();
+
+  /// Asks the server to shut down; async-signal-safe.
+  void stop() noexcept;
+
+  /// Makes SIGINT and SIGTERM call stop() on this server.
+  void stop_on_signals();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace cafman

@@ -1,0 +1,64 @@
+// cafman-server: a standalone manager server. Prints exactly one line when
+// ready (`cafman-server listening on HOST:PORT`) and serves until SIGINT,
+// SIGTERM or a client's shutdown request.
+
+#include <iostream>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+#include "cafman/errors.hpp"
+#include "net/server.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+cafman::authkey authkey_from(const po::variables_map& vm) {
+  if (vm.count("authkey-file"))
+    return cafman::authkey::from_file(vm["authkey-file"].as<std::string>());
+  if (auto key = cafman::authkey::from_env("CAFMAN_AUTHKEY"))
+    return *key;
+  throw cafman::error("no authkey: pass --authkey-file FILE or set CAFMAN_AUTHKEY");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  po::options_description desc{"cafman-server: serves shared objects to cafman clients.\n"
+                               "Options"};
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
+    ("port", po::value<std::uint16_t>()->default_value(0), "TCP port (0 = any free port)")
+    ("authkey-file", po::value<std::string>(),
+     "file holding the key clients must prove (default: $CAFMAN_AUTHKEY)")
+    ("threads", po::value<std::size_t>()->default_value(2), "scheduler threads");
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return 0;
+    }
+    cafman::server_options opts;
+    opts.host = vm["host"].as<std::string>();
+    opts.port = vm["port"].as<std::uint16_t>();
+    opts.authkey = authkey_from(vm);
+    opts.threads = vm["threads"].as<std::size_t>();
+    if (opts.threads == 0)
+      throw cafman::error("--threads must be at least 1");
+    cafman::server srv{opts};
+    srv.stop_on_signals();
+    std::cout << "cafman-server listening on " << srv.host() << ":" << srv.port() << std::endl;
+    srv.serve_forever();
+    return 0;
+  } catch (const po::error& e) {
+    std::cerr << "cafman-server: " << e.what() << "\n" << desc << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "cafman-server: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,245 @@
+#include "net/socket.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <memory>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cafman/errors.hpp"
+
+namespace cafman::net {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct addrinfo_deleter {
+  void operator()(addrinfo* list) const { ::freeaddrinfo(list); }
+};
+
+using addrinfo_list = std::unique_ptr<addrinfo, addrinfo_deleter>;
+
+addrinfo_list resolve(const std::string& host, std::uint16_t port, int flags,
+                      const std::string& where) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = flags | AI_NUMERICSERV;
+  addrinfo* list = nullptr;
+  auto service = std::to_string(port);
+  int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
+  if (rc != 0)
+    throw connection_error("cannot resolve " + where + ": "
+                           + (rc == EAI_SYSTEM ? std::strerror(errno)
+                                               : ::gai_strerror(rc)));
+  return addrinfo_list{list};
+}
+
+std::uint16_t local_port(int fd, const std::string& where) {
+  sockaddr_storage local{};
+  socklen_t size = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) != 0)
+    throw connection_error("cannot read the port bound for " + where + ": "
+                           + std::strerror(errno));
+  auto net_port = local.ss_family == AF_INET6
+                    ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                    : reinterpret_cast<sockaddr_in*>(&local)->sin_port;
+  return ntohs(net_port);
+}
+
+// Returns 0 on success, errno otherwise: the caller moves on to the next
+// resolved address and reports the last reason.
+int bind_and_listen(int fd, const addrinfo& ai) {
+  int on = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0
+      || ::bind(fd, ai.ai_addr, ai.ai_addrlen) != 0
+      || ::listen(fd, 128) != 0)
+    return errno;
+  return 0;
+}
+
+int pending_socket_error(int fd) {
+  int err = 0;
+  socklen_t size = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &size) != 0)
+    return errno;
+  return err;
+}
+
+// Starts a non-blocking connect, so that `deadline` bounds it, and waits for
+// it. Returns an empty unique_fd and sets `reason` when it fails.
+unique_fd try_connect(const addrinfo& ai, clock::time_point deadline,
+                      std::chrono::milliseconds timeout, std::string& reason) {
+  unique_fd fd{::socket(ai.ai_family,
+                        ai.ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                        ai.ai_protocol)};
+  if (!fd) {
+    reason = std::strerror(errno);
+    return {};
+  }
+  int err = 0;
+  // A non-blocking connect interrupted by a signal carries on in the
+  // background, exactly like one in progress.
+  if (::connect(fd.get(), ai.ai_addr, ai.ai_addrlen) != 0) {
+    err = errno;
+    if (err == EINPROGRESS || err == EINTR) {
+      err = poll_until(fd.get(), POLLOUT, deadline);
+      if (err == ETIMEDOUT) {
+        reason = "no answer within " + std::to_string(timeout.count()) + " ms";
+        return {};
+      }
+      if (err == 0)
+        err = pending_socket_error(fd.get());
+    }
+  }
+  if (err != 0) {
+    reason = std::strerror(err);
+    return {};
+  }
+  return fd;
+}
+
+void make_blocking(int fd, const std::string& where) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+    throw connection_error("cannot make the socket to " + where
+                           + " blocking: " + std::strerror(errno));
+}
+
+[[noreturn]] void bad_address(std::string_view text, const char* why) {
+  throw value_error("bad address \"" + std::string{text} + "\": " + why
+                    + " (expected host:port or [ipv6]:port)");
+}
+
+std::uint16_t parse_port(std::string_view digits, std::string_view text) {
+  unsigned value = 0;
+  auto end = digits.data() + digits.size();
+  auto [last, ec] = std::from_chars(digits.data(), end, value);
+  if (digits.empty() || ec != std::errc{} || last != end || value > 65535)
+    bad_address(text, "the port must be a number from 0 to 65535");
+  return static_cast<std::uint16_t>(value);
+}
+
+} // namespace
+
+unique_fd& unique_fd::operator=(unique_fd&& other) noexcept {
+  if (this != &other)
+    reset(other.release());
+  return *this;
+}
+
+int unique_fd::release() noexcept {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+void unique_fd::reset(int fd) noexcept {
+  if (fd_ >= 0)
+    ::close(fd_);
+  fd_ = fd;
+}
+
+listener listen_tcp(const std::string& host, std::uint16_t port) {
+  auto where = to_string(address{host, port});
+  auto candidates = resolve(host, port, AI_PASSIVE, where);
+  int err = 0;
+  for (auto* ai = candidates.get(); ai != nullptr; ai = ai->ai_next) {
+    unique_fd fd{::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                          ai->ai_protocol)};
+    err = fd ? bind_and_listen(fd.get(), *ai) : errno;
+    if (err == 0) {
+      auto bound = local_port(fd.get(), where);
+      return {fd.release(), bound};
+    }
+  }
+  throw connection_error("cannot listen on " + where + ": "
+                         + std::strerror(err));
+}
+
+int connect_tcp(const std::string& host, std::uint16_t port,
+                std::chrono::milliseconds timeout) {
+  auto deadline = clock::now() + timeout;
+  auto where = to_string(address{host, port});
+  auto candidates = resolve(host, port, 0, where);
+  std::string reason;
+  for (auto* ai = candidates.get(); ai != nullptr; ai = ai->ai_next) {
+    auto fd = try_connect(*ai, deadline, timeout, reason);
+    if (fd) {
+      make_blocking(fd.get(), where);
+      set_nodelay(fd.get());
+      return fd.release();
+    }
+  }
+  throw connection_error("cannot connect to " + where + ": " + reason
+                         + " \u2014 is the manager running?");
+}
+
+void set_nodelay(int fd) {
+  int on = 1;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
+    throw connection_error("cannot set TCP_NODELAY on socket "
+                           + std::to_string(fd) + ": " + std::strerror(errno));
+}
+
+int poll_until(int fd, short events, clock::time_point deadline) {
+  pollfd entry{fd, events, 0};
+  for (;;) {
+    // Rounded up, so that a wait never ends a little before the deadline.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline
+                                                             - clock::now());
+    if (left.count() <= 0)
+      return ETIMEDOUT;
+    auto wait_ms = static_cast<int>(std::min<long long>(left.count(), INT_MAX));
+    int rc = ::poll(&entry, 1, wait_ms);
+    if (rc > 0)
+      return 0;
+    if (rc < 0 && errno != EINTR)
+      return errno;
+  }
+}
+
+address parse_address(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos)
+      bad_address(text, "missing ']' after the IPv6 address");
+    host = text.substr(1, close - 1);
+    auto rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ':')
+      bad_address(text, "missing ':port' after ']'");
+    port = rest.substr(1);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+      bad_address(text, "missing ':port'");
+    host = text.substr(0, colon);
+    if (host.find(':') != std::string_view::npos)
+      bad_address(text, "an IPv6 address needs brackets, as in [::1]:5000");
+    port = text.substr(colon + 1);
+  }
+  if (host.empty())
+    bad_address(text, "missing host");
+  return {std::string{host}, parse_port(port, text)};
+}
+
+std::string to_string(const address& addr) {
+  auto port = std::to_string(addr.port);
+  if (addr.host.find(':') != std::string::npos)
+    return "[" + addr.host + "]:" + port;
+  return addr.host + ":" + port;
+}
+
+} // namespace cafman::net

@@ -1,0 +1,78 @@
+#pragma once
+
+// Thin POSIX socket helpers. Every failure throws cafman::connection_error
+// (or cafman::value_error for a malformed address) whose message names the
+// address and the operating system's reason.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace cafman::net {
+
+/// Owns one file descriptor and closes it on destruction. Movable, not
+/// copyable; -1 means "owns nothing".
+class unique_fd {
+public:
+  unique_fd() noexcept = default;
+  explicit unique_fd(int fd) noexcept : fd_(fd) {}
+  unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
+  unique_fd& operator=(unique_fd&& other) noexcept;
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  ~unique_fd() { reset(); }
+
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+
+  /// Gives up ownership and returns the descriptor (the caller closes it).
+  int release() noexcept;
+
+  /// Closes the current descriptor, if any, and owns `fd` instead.
+  void reset(int fd = -1) noexcept;
+
+private:
+  int fd_ = -1;
+};
+
+/// A listening socket and the port it is bound to. The caller owns `fd`.
+struct listener {
+  int fd;
+  std::uint16_t port;
+};
+
+/// Binds and listens (SO_REUSEADDR, backlog 128, close-on-exec). `host` is a
+/// name or a numeric IPv4/IPv6 address (without brackets); port 0 picks a
+/// free port, reported in the result.
+listener listen_tcp(const std::string& host, std::uint16_t port);
+
+/// Connects within `timeout` and returns a blocking, close-on-exec socket
+/// with TCP_NODELAY set. Tries every address `host` resolves to.
+int connect_tcp(const std::string& host, std::uint16_t port,
+                std::chrono::milliseconds timeout);
+
+/// Turns off Nagle's algorithm: requests and replies are small and latency
+/// bound.
+void set_nodelay(int fd);
+
+/// Waits until `fd` is ready for `events` (POLLIN, POLLOUT) or `deadline`
+/// passes, retrying on EINTR. Returns 0 when ready (an error or hang-up on
+/// the socket also counts: the next read or write reports it), ETIMEDOUT when
+/// the deadline passed, or poll's errno.
+int poll_until(int fd, short events,
+               std::chrono::steady_clock::time_point deadline);
+
+struct address {
+  std::string host; // without brackets, also for IPv6
+  std::uint16_t port;
+};
+
+/// Parses "host:port" or "[ipv6]:port". Throws cafman::value_error quoting
+/// the input when it is neither.
+address parse_address(std::string_view text);
+
+/// "host:port", or "[host]:port" when host is an IPv6 address.
+std::string to_string(const address& addr);
+
+} // namespace cafman::net

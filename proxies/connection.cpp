@@ -1,0 +1,155 @@
+#include "proxies/connection.hpp"
+
+#include <set>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/io/basp_broker.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/network/multiplexer.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/send.hpp>
+
+#include "cafman/errors.hpp"
+#include "net/handshake.hpp"
+#include "net/system_config.hpp"
+
+namespace cafman::detail {
+
+namespace {
+
+std::string context_of(const caf::error& e) {
+  auto& ctx = e.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return caf::to_string(e);
+}
+
+[[noreturn]] void throw_cafman_error(errc code, const std::string& text) {
+  switch (code) {
+    case errc::key_not_found:
+      throw key_error(text);
+    case errc::index_out_of_range:
+      throw index_error(text);
+    case errc::type_mismatch:
+      throw type_error(text);
+    case errc::bad_argument:
+      throw value_error(text);
+    case errc::no_such_attribute:
+      throw attribute_error(text);
+    default:
+      throw remote_error(text);
+  }
+}
+
+caf::actor spawn_session(caf::actor_system& sys) {
+  // It does nothing but exist: the registry monitors it, and its DOWN (on
+  // close or on this process's death) releases every reference we hold.
+  return sys.spawn([]() -> caf::behavior { return {[](hello_atom) {}}; });
+}
+
+} // namespace
+
+void throw_error(const caf::error& e, const std::string& what) {
+  if (e.category() == caf::atom("cafman"))
+    throw_cafman_error(static_cast<errc>(e.code()), context_of(e));
+  if (e == caf::sec::request_timeout)
+    throw timeout_error("no reply from " + what + " within the call's deadline; pass a longer "
+                        "timeout (with_timeout) if the operation is expected to take longer");
+  if (e == caf::exit_reason::remote_link_unreachable || e == caf::sec::request_receiver_down)
+    throw connection_error("lost the connection to " + what
+                           + ": the manager process died or shut down");
+  throw remote_error(what + " failed the call: " + caf::to_string(e));
+}
+
+connection::connection(net::address where, cafman::authkey key, connection_options options)
+  : where_(std::move(where)), key_(std::move(key)), options_(options) {
+  net::configure(cfg_, options_.threads);
+  sys_ = std::make_unique<caf::actor_system>(cfg_);
+  net::unique_fd fd{net::connect_tcp(where_.host, where_.port, options_.connect_timeout)};
+  auto shook = net::client_handshake(fd.get(), key_, options_.connect_timeout);
+  if (shook.status == net::handshake_status::rejected)
+    throw auth_error("authkey rejected by " + describe() + " (" + shook.detail
+                     + "): use the key the manager was started with");
+  if (!shook)
+    throw connection_error("cannot connect to " + describe() + ": " + shook.detail);
+  auto basp = sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+  auto scribe = sys_->middleman().backend().new_scribe(fd.release());
+  caf::scoped_actor self{*sys_, true};
+  caf::strong_actor_ptr remote;
+  caf::error failure;
+  self->request(basp, options_.connect_timeout, caf::connect_atom_v, std::move(scribe),
+                where_.port)
+    .receive([&](caf::node_id&, caf::strong_actor_ptr& ptr,
+                 std::set<std::string>&) { remote = std::move(ptr); },
+             [&](caf::error& e) { failure = std::move(e); });
+  if (failure || !remote)
+    throw connection_error("cannot connect to " + describe() + ": "
+                           + (failure ? caf::to_string(failure) : "no manager behind it"));
+  registry_ = caf::actor_cast<registry_actor>(std::move(remote));
+  registry_->attach_functor([calls = calls_] { calls->on_lost(); });
+  session_ = spawn_session(*sys_);
+  request<void>(registry_, options_.connect_timeout, hello_atom_v, session_);
+}
+
+connection::~connection() {
+  caf::anon_send_exit(session_, caf::exit_reason::user_shutdown);
+  idle_callers_.clear();
+  session_ = nullptr;
+  registry_ = nullptr;
+}
+
+void connection::decref(std::uint64_t id) noexcept {
+  caf::anon_send(registry_, decref_atom_v, session_, id);
+}
+
+std::unique_ptr<caf::scoped_actor> connection::borrow() {
+  if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
+    throw connection_error("the connection to " + describe()
+                           + " is lost: the manager process died or shut down");
+  std::lock_guard<std::mutex> guard{pool_mtx_};
+  if (idle_callers_.empty())
+    return std::make_unique<caf::scoped_actor>(*sys_, true);
+  auto self = std::move(idle_callers_.back());
+  idle_callers_.pop_back();
+  return self;
+}
+
+void connection::give_back(std::unique_ptr<caf::scoped_actor> self) {
+  std::lock_guard<std::mutex> guard{pool_mtx_};
+  idle_callers_.push_back(std::move(self));
+}
+
+std::uint64_t connection::track(caf::scoped_actor& self, caf::message_id response) {
+  std::lock_guard<std::mutex> guard{calls_->mtx};
+  if (calls_->lost)
+    throw connection_error("lost the connection to " + describe()
+                           + ": the manager process died or shut down");
+  auto ticket = calls_->next_ticket++;
+  calls_->in_flight.emplace(ticket, call_tracker::waiting_call{
+                                      caf::actor_cast<caf::strong_actor_ptr>(self), response});
+  return ticket;
+}
+
+void connection::untrack(std::uint64_t ticket) {
+  std::lock_guard<std::mutex> guard{calls_->mtx};
+  calls_->in_flight.erase(ticket);
+}
+
+// Runs when the registry's proxy dies, i.e. the BASP connection is gone:
+// every blocked caller gets an error under its own response id, which is
+// what its blocking receive waits for.
+void connection::call_tracker::on_lost() {
+  std::lock_guard<std::mutex> guard{mtx};
+  lost = true;
+  for (auto& [ticket, call] : in_flight)
+    caf::actor_cast<caf::abstract_actor*>(call.self)->enqueue(caf::make_mailbox_element(nullptr, call.response, {},
+                                                 caf::make_error(
+                                                   caf::exit_reason::remote_link_unreachable)),
+                       nullptr);
+}
+
+std::string connection::describe() const {
+  return "the manager at " + where_.host + ":" + std::to_string(where_.port);
+}
+
+} // namespace cafman::detail

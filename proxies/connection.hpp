@@ -1,0 +1,129 @@
+#pragma once
+
+// The client side of one manager connection (internal: proxies hold it,
+// users never see it). It owns a private actor system whose BASP connection
+// was authenticated before CAF saw the socket, the session actor the
+// registry counts this process's references under, and the machinery that
+// makes a blocking call fail promptly when the manager dies (CAF 0.17 never
+// fails a pending remote request by itself: trap 3 in the CAF notes).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/registry.hpp"
+#include "net/authkey.hpp"
+#include "net/socket.hpp"
+#include "proxies/options.hpp"
+
+namespace cafman::detail {
+
+template <class T>
+struct is_pair : std::false_type {};
+
+template <class A, class B>
+struct is_pair<std::pair<A, B>> : std::true_type {};
+
+/// Turns an error from a call into the matching cafman exception.
+[[noreturn]] void throw_error(const caf::error& e, const std::string& what);
+
+class connection {
+public:
+  connection(net::address where, cafman::authkey key, connection_options options);
+  ~connection();
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  const net::address& where() const { return where_; }
+  const cafman::authkey& key() const { return key_; }
+  const connection_options& options() const { return options_; }
+  const registry_actor& registry() const { return registry_; }
+  const caf::actor& session() const { return session_; }
+
+  /// One blocking request; throws a cafman::error on failure. R is the
+  /// result type, void, or a std::pair for a two-value reply.
+  template <class R, class Handle, class... Ts>
+  R request(const Handle& dest, std::chrono::milliseconds timeout, Ts&&... xs);
+
+  /// Drops one reference of this session; never throws (runs in destructors).
+  void decref(std::uint64_t id) noexcept;
+
+private:
+  std::unique_ptr<caf::scoped_actor> borrow();
+  void give_back(std::unique_ptr<caf::scoped_actor> self);
+  std::uint64_t track(caf::scoped_actor& self, caf::message_id response);
+  void untrack(std::uint64_t ticket);
+  std::string describe() const;
+
+  net::address where_;
+  cafman::authkey key_;
+  connection_options options_;
+  caf::actor_system_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  registry_actor registry_;
+  caf::actor session_;
+
+  /// Calls waiting for a reply. Shared with the functor attached to the
+  /// registry's proxy, which may run while this connection is destroyed.
+  struct call_tracker {
+    std::mutex mtx;
+    bool lost = false;
+    std::uint64_t next_ticket = 0;
+    struct waiting_call {
+      caf::strong_actor_ptr self;
+      caf::message_id response;
+    };
+    std::map<std::uint64_t, waiting_call> in_flight;
+    void on_lost();
+  };
+  std::shared_ptr<call_tracker> calls_ = std::make_shared<call_tracker>();
+
+  std::mutex pool_mtx_;
+  std::vector<std::unique_ptr<caf::scoped_actor>> idle_callers_;
+};
+
+template <class R, class Handle, class... Ts>
+R connection::request(const Handle& dest, std::chrono::milliseconds timeout, Ts&&... xs) {
+  auto self = borrow();
+  auto pending = (*self)->request(dest, timeout, std::forward<Ts>(xs)...);
+  auto ticket = track(*self, pending.id());
+  std::optional<caf::error> failure;
+  std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
+  if constexpr (std::is_void_v<R>) {
+    pending.receive([&] { result = true; }, [&](caf::error& e) { failure = std::move(e); });
+  } else if constexpr (is_pair<R>::value) {
+    pending.receive(
+      [&](typename R::first_type& a, typename R::second_type& b) {
+        result = R{std::move(a), std::move(b)};
+      },
+      [&](caf::error& e) { failure = std::move(e); });
+  } else {
+    pending.receive([&](R& r) { result = std::move(r); },
+                    [&](caf::error& e) { failure = std::move(e); });
+  }
+  untrack(ticket);
+  if (failure) {
+    // A caller whose request timed out may still get the late reply: it is
+    // not reused, so no later call can mistake that reply for its own.
+    if (*failure != caf::sec::request_timeout)
+      give_back(std::move(self));
+    throw_error(*failure, describe());
+  }
+  give_back(std::move(self));
+  if constexpr (!std::is_void_v<R>)
+    return std::move(*result);
+}
+
+} // namespace cafman::detail

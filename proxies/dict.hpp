@@ -1,0 +1,57 @@
+#pragma once
+
+// Client side of a shared dict: Python's dict API, one call per method.
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "actors/dict.hpp"
+#include "cafman/value.hpp"
+#include "proxies/object_proxy.hpp"
+
+namespace cafman {
+
+/// Thread-safe: calls from several threads may share one proxy.
+class dict_proxy : public basic_proxy<dict_proxy> {
+public:
+  /// Made by a manager (`manager.dict()`), not by users.
+  dict_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
+
+  using item = element_ref<dict_proxy, value, value>;
+
+  item operator[](value key) const { return {*this, std::move(key)}; }
+
+  /// d[key]; throws key_error when missing.
+  value get(const value& key) const;
+  /// d.get(key, fallback)
+  value get(const value& key, const value& fallback) const;
+  /// d[key] = v
+  void set(const value& key, const value& v) const;
+  /// del d[key]; throws key_error when missing.
+  void erase(const value& key) const;
+  bool contains(const value& key) const;
+  std::size_t size() const;
+  /// Throws key_error when missing.
+  value pop(const value& key) const;
+  value pop(const value& key, const value& fallback) const;
+  /// Removes and returns the last inserted item; key_error when empty.
+  std::pair<value, value> popitem() const;
+  value setdefault(const value& key, const value& fallback = {}) const;
+  /// Merges a dict_value, or a list of [key, value] pairs.
+  void update(const value& other) const;
+  void clear() const;
+  /// A snapshot of the whole dict (iterate it for `for k, v in d.items()`).
+  dict_value copy() const;
+  list_value keys() const;
+  list_value values() const;
+  std::vector<std::pair<value, value>> items() const;
+  /// Atomically adds delta to d[key] (a missing key counts as 0) and
+  /// returns the previous value; Python's `d[k] += 1` loses updates.
+  value fetch_add(const value& key, const value& delta) const;
+
+  /// The object's typed actor handle, for use from actors.
+  dict_actor actor() const;
+};
+
+} // namespace cafman

@@ -1,0 +1,74 @@
+#pragma once
+
+// Client side of a shared list: Python's list API, negative indexes and
+// slices included.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "actors/list.hpp"
+#include "cafman/value.hpp"
+#include "proxies/object_proxy.hpp"
+
+namespace cafman {
+
+/// Python's slice(start, stop, step); an empty field is Python's None.
+struct slice {
+  std::optional<std::int64_t> start;
+  std::optional<std::int64_t> stop;
+  std::optional<std::int64_t> step;
+};
+
+/// Thread-safe: calls from several threads may share one proxy.
+class list_proxy : public basic_proxy<list_proxy> {
+public:
+  /// Made by a manager (`manager.list()`), not by users.
+  list_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
+
+  using item = element_ref<list_proxy, std::int64_t, value>;
+
+  item operator[](std::int64_t index) const { return {*this, index}; }
+
+  /// l[i]; negative counts from the end; index_error when out of range.
+  value get(std::int64_t index) const;
+  void set(std::int64_t index, const value& v) const;
+  /// del l[i]
+  void erase(std::int64_t index) const;
+  /// l[start:stop:step]
+  list_value get(const slice& s) const;
+  /// l[start:stop:step] = items (an extended slice needs as many items)
+  void set(const slice& s, const list_value& items) const;
+  /// del l[start:stop:step]
+  void erase(const slice& s) const;
+
+  void append(const value& v) const;
+  void extend(const list_value& items) const;
+  void insert(std::int64_t index, const value& v) const;
+  /// Removes and returns l[index]; index_error when empty or out of range.
+  value pop(std::int64_t index = -1) const;
+  /// Removes the first item equal to v; value_error when there is none.
+  void remove(const value& v) const;
+  /// Position of the first item equal to v in l[start:stop]; value_error
+  /// when there is none.
+  std::int64_t index(const value& v, std::optional<std::int64_t> start = {},
+                     std::optional<std::int64_t> stop = {}) const;
+  std::int64_t count(const value& v) const;
+  void reverse() const;
+  /// Stable sort in value order (see value.hpp), ascending or descending.
+  void sort(bool descending = false) const;
+  /// l += items
+  const list_proxy& operator+=(const list_value& items) const;
+  /// l *= times
+  const list_proxy& operator*=(std::int64_t times) const;
+  bool contains(const value& v) const;
+  std::size_t size() const;
+  void clear() const;
+  /// A snapshot of the whole list.
+  list_value copy() const;
+
+  /// The object's typed actor handle, for use from actors.
+  list_actor actor() const;
+};
+
+} // namespace cafman

@@ -1,0 +1,85 @@
+#include "proxies/manager.hpp"
+
+#include <caf/send.hpp>
+
+#include "cafman/errors.hpp"
+#include "proxies/object_ref.hpp"
+
+namespace cafman {
+
+namespace detail {
+
+std::shared_ptr<object_ref> create_object(const std::shared_ptr<connection>& conn,
+                                          const std::string& type, const value& args) {
+  auto [id, handle] = conn->request<std::pair<std::uint64_t, caf::actor>>(
+    conn->registry(), conn->options().timeout, create_atom_v, conn->session(), type, args);
+  return std::make_shared<object_ref>(conn, id, std::move(handle));
+}
+
+std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn,
+                                         std::uint64_t id) {
+  auto handle = conn->request<caf::actor>(conn->registry(), conn->options().timeout,
+                                          incref_atom_v, conn->session(), id);
+  return std::make_shared<object_ref>(conn, id, std::move(handle));
+}
+
+} // namespace detail
+
+using detail::proxy_access;
+
+manager::manager(std::shared_ptr<detail::connection> conn) : conn_(std::move(conn)) {
+}
+
+dict_proxy manager::dict(dict_value initial) const {
+  auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
+  return proxy_access::make<dict_proxy>(detail::create_object(conn_, "dict", args));
+}
+
+list_proxy manager::list(list_value initial) const {
+  auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
+  return proxy_access::make<list_proxy>(detail::create_object(conn_, "list", args));
+}
+
+namespace_proxy manager::make_namespace(dict_value attributes) const {
+  auto args = attributes.empty() ? list_value{} : list_value{std::move(attributes)};
+  return proxy_access::make<namespace_proxy>(detail::create_object(conn_, "namespace", args));
+}
+
+value_proxy manager::value(char typecode, cafman::value initial) const {
+  list_value args{std::string(1, typecode), std::move(initial)};
+  return proxy_access::make<value_proxy>(detail::create_object(conn_, "value", args));
+}
+
+std::uint64_t manager::number_of_objects() const {
+  return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
+                                       objects_atom_v);
+}
+
+cafman::value manager::debug_info() const {
+  return conn_->request<cafman::value>(conn_->registry(), conn_->options().timeout,
+                                       debug_atom_v);
+}
+
+void manager::shutdown_server() const {
+  conn_->request<void>(conn_->registry(), conn_->options().timeout, shutdown_atom_v);
+}
+
+std::string manager::address() const {
+  return conn_->where().host + ":" + std::to_string(conn_->where().port);
+}
+
+const cafman::authkey& manager::authkey() const {
+  return conn_->key();
+}
+
+const connection_options& manager::options() const {
+  return conn_->options();
+}
+
+manager connect(const std::string& address, const cafman::authkey& key,
+                connection_options options) {
+  return manager{std::make_shared<detail::connection>(net::parse_address(address), key,
+                                                      options)};
+}
+
+} // namespace cafman

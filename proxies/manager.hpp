@@ -1,0 +1,68 @@
+#pragma once
+
+// A client's handle to one manager: the factories for shared objects and
+// the manager's own bookkeeping.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cafman/value.hpp"
+#include "net/authkey.hpp"
+#include "proxies/dict.hpp"
+#include "proxies/list.hpp"
+#include "proxies/namespace.hpp"
+#include "proxies/options.hpp"
+#include "proxies/shared_value.hpp"
+
+namespace cafman {
+
+namespace detail {
+class connection;
+struct manager_access;
+} // namespace detail
+
+/// Cheap to copy (copies share the connection); thread-safe.
+class manager {
+public:
+  /// manager.dict(): a new shared dict holding `initial`.
+  dict_proxy dict(dict_value initial = {}) const;
+  /// manager.list(): a new shared list holding `initial`.
+  list_proxy list(list_value initial = {}) const;
+  /// manager.Namespace()
+  namespace_proxy make_namespace(dict_value attributes = {}) const;
+  /// manager.Value(typecode, v): typecode is one of Python's array codes
+  /// (b B h H i I l L q Q for integers, f d for floating point).
+  value_proxy value(char typecode, cafman::value initial = 0) const;
+
+  /// How many objects the manager holds, from every client.
+  std::uint64_t number_of_objects() const;
+  /// One dict per object: id, type, refcount, clients holding it.
+  cafman::value debug_info() const;
+  /// Asks the manager process to exit every object and stop. Proxies to it
+  /// raise connection_error from then on.
+  void shutdown_server() const;
+
+  /// "host:port" of the manager.
+  std::string address() const;
+  const cafman::authkey& authkey() const;
+  const connection_options& options() const;
+
+  /// Internal: made by connect() and sync_manager.
+  explicit manager(std::shared_ptr<detail::connection> conn);
+
+protected:
+  friend struct detail::manager_access;
+
+  manager() = default;
+
+  std::shared_ptr<detail::connection> conn_;
+};
+
+/// Connects to a running manager ("host:port", e.g. the line
+/// `cafman-server listening on HOST:PORT` prints). Throws auth_error when
+/// the manager rejects the key, connection_error when it cannot be reached.
+manager connect(const std::string& address, const cafman::authkey& key,
+                connection_options options = {});
+
+} // namespace cafman

@@ -1,0 +1,75 @@
+#pragma once
+
+// What every proxy is: a counted reference to one object in a manager, and
+// the deadline its calls use. Copies share the reference; the object lives
+// while any proxy to it lives in any process.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace cafman {
+
+namespace detail {
+class object_ref;
+struct proxy_access;
+} // namespace detail
+
+class object_proxy {
+public:
+  /// The object's id in its manager.
+  std::uint64_t id() const;
+
+  /// The deadline of this proxy's calls.
+  std::chrono::milliseconds timeout() const { return timeout_; }
+
+protected:
+  object_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
+
+  std::shared_ptr<detail::object_ref> ref_;
+  std::chrono::milliseconds timeout_;
+
+private:
+  friend struct detail::proxy_access;
+};
+
+/// Adds `with_timeout` to a proxy type: a copy whose calls use another
+/// deadline (`d.with_timeout(100ms).get("k")`).
+template <class Derived>
+class basic_proxy : public object_proxy {
+public:
+  Derived with_timeout(std::chrono::milliseconds timeout) const {
+    return Derived{ref_, timeout};
+  }
+
+protected:
+  using object_proxy::object_proxy;
+};
+
+} // namespace cafman
+
+namespace cafman {
+
+/// `proxy[key]`: reads and writes one element through the proxy, so that
+/// `d["k"] = 42` and `value v = l[0]` read as in Python.
+template <class Proxy, class Key, class Value>
+class element_ref {
+public:
+  element_ref(const Proxy& owner, Key key) : owner_(owner), key_(std::move(key)) {
+  }
+
+  element_ref& operator=(Value v) {
+    owner_.set(key_, std::move(v));
+    return *this;
+  }
+
+  Value get() const { return owner_.get(key_); }
+
+  operator Value() const { return get(); }
+
+private:
+  const Proxy& owner_;
+  Key key_;
+};
+
+} // namespace cafman

@@ -1,0 +1,69 @@
+#pragma once
+
+// Internal: the reference a proxy holds, and how proxies reach it.
+
+#include <memory>
+
+#include <caf/actor.hpp>
+
+#include "proxies/connection.hpp"
+#include "proxies/manager.hpp"
+#include "proxies/object_proxy.hpp"
+
+namespace cafman::detail {
+
+/// One reference of this process's session to one object; dropped (decref)
+/// when the last proxy sharing it goes.
+class object_ref {
+public:
+  object_ref(std::shared_ptr<connection> conn, std::uint64_t id, caf::actor handle)
+    : conn_(std::move(conn)), id_(id), handle_(std::move(handle)) {
+  }
+
+  ~object_ref() { conn_->decref(id_); }
+
+  object_ref(const object_ref&) = delete;
+  object_ref& operator=(const object_ref&) = delete;
+
+  connection& conn() const { return *conn_; }
+  const std::shared_ptr<connection>& shared_conn() const { return conn_; }
+  std::uint64_t id() const { return id_; }
+  const caf::actor& handle() const { return handle_; }
+
+private:
+  std::shared_ptr<connection> conn_;
+  std::uint64_t id_;
+  caf::actor handle_;
+};
+
+/// Creates an object in the manager; the new reference belongs to this
+/// process's session.
+std::shared_ptr<object_ref> create_object(const std::shared_ptr<connection>& conn,
+                                          const std::string& type, const value& args);
+
+/// Takes a reference of this process's session to an existing object.
+std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn,
+                                         std::uint64_t id);
+
+struct manager_access {
+  static const std::shared_ptr<connection>& conn(const manager& m) { return m.conn_; }
+};
+
+struct proxy_access {
+  static const std::shared_ptr<object_ref>& ref(const object_proxy& p) { return p.ref_; }
+
+  /// One call on the proxy's object with the proxy's deadline.
+  template <class R, class... Ts>
+  static R call(const object_proxy& p, Ts&&... xs) {
+    return p.ref_->conn().template request<R>(p.ref_->handle(), p.timeout_,
+                                              std::forward<Ts>(xs)...);
+  }
+
+  template <class Proxy>
+  static Proxy make(std::shared_ptr<object_ref> ref) {
+    auto timeout = ref->conn().options().timeout;
+    return Proxy{std::move(ref), timeout};
+  }
+};
+
+} // namespace cafman::detail

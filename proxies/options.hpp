@@ -1,0 +1,18 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace cafman {
+
+/// How a client talks to a manager.
+struct connection_options {
+  /// The deadline of every call that does not set its own.
+  std::chrono::milliseconds timeout{30000};
+  /// The deadline for connecting and the authkey handshake.
+  std::chrono::milliseconds connect_timeout{5000};
+  /// Scheduler threads of the client's actor system.
+  std::size_t threads = 1;
+};
+
+} // namespace cafman

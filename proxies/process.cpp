@@ -1,0 +1,135 @@
+#include "proxies/process.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cafman/errors.hpp"
+#include "proxies/child.hpp"
+#include "proxies/object_ref.hpp"
+
+namespace cafman {
+
+namespace detail {
+
+struct child_binder::impl {
+  // One connection per manager the arguments refer to, by address.
+  std::map<std::pair<std::string, std::uint16_t>, std::shared_ptr<connection>> connections;
+
+  std::shared_ptr<connection> connection_like(const connection& parent) {
+    auto key = std::make_pair(parent.where().host, parent.where().port);
+    auto& conn = connections[key];
+    if (!conn)
+      conn = std::make_shared<connection>(parent.where(), parent.key(), parent.options());
+    return conn;
+  }
+};
+
+child_binder::child_binder() : impl_(std::make_unique<impl>()) {
+}
+
+child_binder::~child_binder() = default;
+
+std::shared_ptr<object_ref> child_binder::adopt(const object_proxy& p) {
+  auto& parent_ref = proxy_access::ref(p);
+  return adopt_object(impl_->connection_like(parent_ref->conn()), parent_ref->id());
+}
+
+std::shared_ptr<connection> child_binder::reconnect(const manager& m) {
+  return impl_->connection_like(*manager_access::conn(m));
+}
+
+} // namespace detail
+
+namespace {
+
+[[noreturn]] void run_child(const std::function<void(detail::child_binder&)>& body) {
+  detail::keep_only_descriptors({});
+  int status = 0;
+  try {
+    detail::child_binder binder;
+    body(binder);
+  } catch (const std::exception& e) {
+    std::cerr << "cafman::process " << ::getpid() << ": uncaught exception: " << e.what()
+              << "\n";
+    status = 1;
+  }
+  std::fflush(nullptr);
+  // Never return into the parent's copy of the program: its actor system's
+  // destructor would hang (trap 8 in the CAF notes).
+  ::_exit(status);
+}
+
+} // namespace
+
+void process::start(std::function<void(detail::child_binder&)> body, std::shared_ptr<void> kept) {
+  std::fflush(nullptr); // or buffered output would be written twice
+  pid_ = ::fork();
+  if (pid_ < 0)
+    throw error("cannot fork a process");
+  if (pid_ == 0)
+    run_child(body);
+  kept_ = std::move(kept);
+}
+
+process::process(process&& other) noexcept
+  : pid_(std::exchange(other.pid_, -1)),
+    exitcode_(std::move(other.exitcode_)),
+    kept_(std::move(other.kept_)) {
+}
+
+process& process::operator=(process&& other) noexcept {
+  if (this != &other) {
+    join();
+    pid_ = std::exchange(other.pid_, -1);
+    exitcode_ = std::move(other.exitcode_);
+    kept_ = std::move(other.kept_);
+  }
+  return *this;
+}
+
+process::~process() {
+  join();
+}
+
+void process::reap(int status) {
+  exitcode_ = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+  kept_.reset(); // the child is gone: the parent's references may go too
+}
+
+bool process::join(std::optional<std::chrono::milliseconds> limit) {
+  if (pid_ <= 0 || exitcode_)
+    return true;
+  if (!limit) {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reap(status);
+    return true;
+  }
+  if (auto status = detail::wait_for_exit(pid_, *limit)) {
+    reap(*status);
+    return true;
+  }
+  return false;
+}
+
+bool process::is_alive() {
+  return pid_ > 0 && !join(std::chrono::milliseconds{0});
+}
+
+void process::terminate() {
+  if (is_alive())
+    ::kill(pid_, SIGTERM);
+}
+
+void process::kill() {
+  if (is_alive())
+    ::kill(pid_, SIGKILL);
+}
+
+} // namespace cafman

@@ -1,0 +1,100 @@
+#include "proxies/sync_manager.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cafman/errors.hpp"
+#include "net/server.hpp"
+#include "proxies/child.hpp"
+#include "proxies/connection.hpp"
+
+namespace cafman {
+
+namespace {
+
+// In the forked child: serve until the owner goes, then leave without
+// running the parent's destructors (trap 8 in the CAF notes).
+[[noreturn]] void run_manager(const sync_manager_options& options, int ready_fd, int owner_fd) {
+  try {
+    server_options opts;
+    opts.host = options.host;
+    opts.authkey = options.authkey;
+    opts.threads = options.server_threads;
+    opts.owner_fd = owner_fd;
+    server srv{opts};
+    auto port = srv.port();
+    detail::write_all(ready_fd, &port, sizeof(port));
+    ::close(ready_fd);
+    srv.serve_forever();
+  } catch (const std::exception& e) {
+    std::cerr << "cafman manager process: " << e.what() << "\n";
+    ::_exit(1);
+  }
+  ::_exit(0);
+}
+
+std::uint16_t await_port(int ready_fd, pid_t child, std::chrono::milliseconds limit) {
+  pollfd pfd{ready_fd, POLLIN, 0};
+  std::uint16_t port = 0;
+  if (::poll(&pfd, 1, static_cast<int>(limit.count())) == 1
+      && ::read(ready_fd, &port, sizeof(port)) == sizeof(port))
+    return port;
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  throw connection_error("the manager process did not start (see its message on stderr)");
+}
+
+} // namespace
+
+sync_manager::sync_manager(sync_manager_options options) {
+  int ready[2];
+  int owner[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(owner, O_CLOEXEC) != 0)
+    throw error("cannot create pipes for the manager process");
+  std::fflush(nullptr); // or buffered output would be written twice
+  pid_ = ::fork();
+  if (pid_ < 0)
+    throw error("cannot fork the manager process");
+  if (pid_ == 0) {
+    auto kept = detail::keep_only_descriptors({ready[1], owner[0]});
+    run_manager(options, kept[0], kept[1]);
+  }
+  ::close(ready[1]);
+  ::close(owner[0]);
+  owner_fd_ = owner[1];
+  auto port = await_port(ready[0], pid_, options.connection.connect_timeout);
+  ::close(ready[0]);
+  conn_ = std::make_shared<detail::connection>(net::address{options.host, port},
+                                               options.authkey, options.connection);
+}
+
+sync_manager::~sync_manager() {
+  shutdown();
+}
+
+void sync_manager::shutdown() {
+  if (pid_ <= 0)
+    return;
+  try {
+    shutdown_server();
+  } catch (const error&) {
+    // Already gone: closing the pipe and reaping below is all that is left.
+  }
+  conn_.reset();
+  ::close(owner_fd_);
+  if (!detail::wait_for_exit(pid_, std::chrono::seconds(5))) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  pid_ = -1;
+}
+
+} // namespace cafman

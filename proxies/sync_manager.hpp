@@ -1,0 +1,45 @@
+#pragma once
+
+// Python's `with Manager() as m:`: a manager server in a child process of
+// its own, connected to and shut down with this object's scope.
+
+#include <string>
+#include <sys/types.h>
+
+#include "proxies/manager.hpp"
+
+namespace cafman {
+
+struct sync_manager_options {
+  std::string host = "127.0.0.1";
+  /// The key clients must prove; random (32 bytes) unless set.
+  cafman::authkey authkey = cafman::authkey::random();
+  /// Scheduler threads of the manager process.
+  std::size_t server_threads = 2;
+  connection_options connection;
+};
+
+/// Starts the manager process on construction. It exits when shutdown()
+/// is called, when this object is destroyed, or when this process dies
+/// (it watches a pipe from its owner, so no orphan is ever left behind).
+class sync_manager : public manager {
+public:
+  explicit sync_manager(sync_manager_options options = {});
+  ~sync_manager();
+
+  sync_manager(const sync_manager&) = delete;
+  sync_manager& operator=(const sync_manager&) = delete;
+
+  /// Exits every object and stops the manager process; waits for it.
+  /// Proxies still alive raise connection_error from then on.
+  void shutdown();
+
+  /// The manager process.
+  pid_t pid() const { return pid_; }
+
+private:
+  pid_t pid_ = -1;
+  int owner_fd_ = -1; // our end of the pipe the manager watches
+};
+
+} // namespace cafman

@@ -51,9 +51,13 @@ struct dict_state {
       throw type_error(std::string{"update() expects a dict or a list of pairs, got "}
                        + other.type_name());
     for (auto& pair : other.as_list()) {
-      if (!pair.is_list() || pair.as_list().size() != 2)
-        throw value_error("update() sequence element " + pair.repr()
-                          + " is not a [key, value] pair");
+      if (!pair.is_list())
+        throw type_error("cannot convert dictionary update sequence element " + pair.repr()
+                         + " to a [key, value] pair");
+      if (pair.as_list().size() != 2)
+        throw value_error("dictionary update sequence element " + pair.repr()
+                          + " has length " + std::to_string(pair.as_list().size())
+                          + "; 2 is required");
       items.insert_or_assign(pair.as_list()[0], pair.as_list()[1]);
     }
   }

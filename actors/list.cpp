@@ -157,7 +157,23 @@ struct list_state {
       items.insert(items.end(), once.begin(), once.end());
   }
 
+  // Python sorts only values that compare with each other: numbers, or all
+  // str, or all bytes, or all lists; anything else is its TypeError.
+  void check_sortable() const {
+    auto order_class = [](const value& v) {
+      return v.is_bool() || v.is_int() || v.is_double() ? kind::integer : v.type();
+    };
+    for (auto& v : items) {
+      auto cls = order_class(v);
+      if (cls == kind::none || cls == kind::dict || cls != order_class(items.front()))
+        throw type_error(std::string{"'<' not supported between instances of '"}
+                         + v.type_name() + "' and '" + items.front().type_name() + "'");
+    }
+  }
+
   void sort(bool descending) {
+    if (items.size() > 1)
+      check_sortable();
     if (descending)
       std::stable_sort(items.begin(), items.end(), std::greater<>{});
     else
@@ -204,7 +220,7 @@ list_actor::behavior_type make_list(list_ptr self, list_value initial) {
       return static_cast<std::int64_t>(std::count(st.items.begin(), st.items.end(), v));
     },
     [&st](reverse_atom) { std::reverse(st.items.begin(), st.items.end()); },
-    [&st](sort_atom, bool descending) { st.sort(descending); },
+    [&st](sort_atom, bool descending) { return guard([&] { st.sort(descending); }); },
     [&st](repeat_atom, std::int64_t times) { return guard([&] { st.repeat(times); }); },
     [&st](contains_atom, const value& v) { return st.find(v) != st.items.end(); },
     [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },

@@ -266,55 +266,80 @@ void append_quoted(std::string& out, std::string_view text, bool escape_high) {
   out += quote;
 }
 
+// A finite double as its shortest round-trip decimal digits (no point) and
+// the decimal exponent of the first digit: 0.025 is {"25", -2}.
+struct decimal {
+  std::string digits;
+  int exponent;
+};
+
+decimal shortest_decimal(double x) {
+  std::array<char, 32> buf;
+  auto res = std::to_chars(buf.data(), buf.data() + buf.size(), std::fabs(x),
+                           std::chars_format::scientific);
+  // Here, text is "D[.DDD]e(+|-)XX".
+  std::string_view text{buf.data(),
+                        static_cast<std::size_t>(res.ptr - buf.data())};
+  auto e_pos = text.find('e');
+  decimal result{std::string{text.substr(0, e_pos)}, 0};
+  auto& digits = result.digits;
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  auto exp_text = text.substr(e_pos + 2);
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(),
+                  result.exponent);
+  if (text[e_pos + 1] == '-')
+    result.exponent = -result.exponent;
+  return result;
+}
+
+// 1.5e+300, 1e-05: at least two exponent digits, as in C and Python.
+void append_scientific(std::string& out, const decimal& x) {
+  out += x.digits[0];
+  if (x.digits.size() > 1) {
+    out += '.';
+    out.append(x.digits, 1);
+  }
+  out += x.exponent < 0 ? "e-" : "e+";
+  auto magnitude = std::abs(x.exponent);
+  if (magnitude < 10)
+    out += '0';
+  out += std::to_string(magnitude);
+}
+
+// 0.0001, 2.0, 123.25: always with a fractional part.
+void append_fixed(std::string& out, decimal x) {
+  if (x.exponent < 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-x.exponent - 1), '0');
+    out += x.digits;
+    return;
+  }
+  auto int_len = static_cast<std::size_t>(x.exponent) + 1;
+  if (x.digits.size() < int_len)
+    x.digits.append(int_len - x.digits.size(), '0');
+  out.append(x.digits, 0, int_len);
+  out += '.';
+  out += x.digits.size() > int_len ? x.digits.substr(int_len) : "0";
+}
+
 // Python's repr(float): the shortest digits that round-trip, in fixed
-// notation for decimal exponents -4..15 (always with a fractional part) and
-// in scientific notation otherwise, with at least two exponent digits.
+// notation for decimal exponents -4..15 and in scientific notation otherwise.
 void append_double(std::string& out, double x) {
   if (std::isnan(x)) {
     out += "nan";
     return;
   }
-  if (std::isinf(x)) {
-    out += x < 0 ? "-inf" : "inf";
-    return;
-  }
-  std::array<char, 32> buf;
-  auto res = std::to_chars(buf.data(), buf.data() + buf.size(), std::fabs(x),
-                           std::chars_format::scientific);
-  std::string_view sci{buf.data(), static_cast<std::size_t>(res.ptr - buf.data())};
-  // sci is "D[.DDD]e(+|-)XX".
-  auto e_pos = sci.find('e');
-  std::string digits{sci.substr(0, e_pos)};
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  auto exp_text = sci.substr(e_pos + 2);
-  int exp = 0;
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
-  if (sci[e_pos + 1] == '-')
-    exp = -exp;
   if (std::signbit(x))
     out += '-';
-  if (exp < -4 || exp >= 16) {
-    out += digits[0];
-    if (digits.size() > 1) {
-      out += '.';
-      out.append(digits, 1);
-    }
-    out += exp < 0 ? "e-" : "e+";
-    if (std::abs(exp) < 10)
-      out += '0';
-    out += std::to_string(std::abs(exp));
-  } else if (exp < 0) {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-exp - 1), '0');
-    out += digits;
-  } else {
-    auto int_len = static_cast<std::size_t>(exp) + 1;
-    if (digits.size() < int_len)
-      digits.append(int_len - digits.size(), '0');
-    out.append(digits, 0, int_len);
-    out += '.';
-    out += digits.size() > int_len ? digits.substr(int_len) : "0";
+  if (std::isinf(x)) {
+    out += "inf";
+    return;
   }
+  auto dec = shortest_decimal(x);
+  if (dec.exponent < -4 || dec.exponent >= 16)
+    append_scientific(out, dec);
+  else
+    append_fixed(out, std::move(dec));
 }
 
 struct repr_writer {
@@ -411,10 +436,10 @@ caf::error save_blob(caf::serializer& f, std::string_view data) {
   if (auto err = save_size(f, data.size()))
     return err;
   // A serializer only reads through this pointer.
-  if (auto err = data.empty() ? caf::error{}
-                              : f.apply_raw(data.size(),
-                                            const_cast<char*>(data.data())))
-    return err;
+  auto ptr = const_cast<char*>(data.data());
+  if (!data.empty())
+    if (auto err = f.apply_raw(data.size(), ptr))
+      return err;
   return f.end_sequence();
 }
 
@@ -892,8 +917,8 @@ int value::compare(const value& other) const {
 }
 
 bool operator==(const value& x, const value& y) {
-  return x.visit([&y](const auto& lhs) {
-    return y.visit([&lhs](const auto& rhs) {
+  return std::visit(
+    [](const auto& lhs, const auto& rhs) {
       using x_type = std::decay_t<decltype(lhs)>;
       using y_type = std::decay_t<decltype(rhs)>;
       if constexpr (is_number_v<x_type> && is_number_v<y_type>)
@@ -903,8 +928,8 @@ bool operator==(const value& x, const value& y) {
         return lhs == rhs;
       else
         return false;
-    });
-  });
+    },
+    x.data_, y.data_);
 }
 
 std::size_t value::hash() const noexcept {

@@ -57,7 +57,9 @@ class value;
 /// Python's bytes.
 using bytes_value = std::vector<std::uint8_t>;
 
-/// Python's list.
+/// Python's list. To nest one list in another, write
+/// `list_value{value{inner}}`: compilers disagree on whether
+/// `list_value{inner}` nests or copies.
 using list_value = std::vector<value>;
 
 /// Python's dict: a mapping value -> value that remembers insertion order
@@ -217,8 +219,8 @@ public:
     // nop
   }
 
-  /// Every integer type but bool becomes an int (int64, as in Python's
-  /// ints up to 64 bits; char too).
+  /// Every integer type but bool becomes an int, stored as int64 (char too:
+  /// it is an integer here, not a one-letter str).
   /// @throws value_error for an unsigned value above INT64_MAX.
   template <class T, std::enable_if_t<
                        std::is_integral_v<T> && !std::is_same_v<T, bool>, int>
@@ -228,7 +230,8 @@ public:
   }
 
   template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
-  value(T x) noexcept : data_(std::in_place_type<double>, static_cast<double>(x)) {
+  value(T x) noexcept
+    : data_(std::in_place_type<double>, static_cast<double>(x)) {
     // nop
   }
 
@@ -424,6 +427,8 @@ private:
       result.push_back(x.get<typename Vector::value_type>());
     return result;
   }
+
+  friend bool operator==(const value& x, const value& y);
 
   storage data_;
 };

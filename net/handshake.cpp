@@ -141,14 +141,14 @@ public:
   }
 
   bytes receive(frame_type expected) {
-    auto type = read_header();
+    auto [type, size] = read_header();
     if (type != expected && type != frame_type::failure)
       abort_with(handshake_status::protocol_error,
                  std::string{"the "} + peer_ + " sent frame type "
                    + hex_byte(static_cast<std::uint8_t>(type)) + " ("
                    + frame_name(type) + ") where the " + frame_name(expected)
                    + " frame belongs");
-    bytes payload(payload_size_);
+    bytes payload(size);
     read_exact(payload.data(), payload.size());
     if (type == frame_type::failure)
       abort_with(handshake_status::rejected, std::string{"the "} + peer_
@@ -170,7 +170,7 @@ private:
   // Reads the header in three steps, so that a peer speaking another
   // protocol is named by its first byte, and a later version by its second,
   // without waiting for bytes such a peer may never send.
-  frame_type read_header() {
+  std::pair<frame_type, std::size_t> read_header() {
     std::uint8_t head[wire::header_size];
     read_exact(head, 1);
     if (head[0] != wire::marker)
@@ -187,14 +187,14 @@ private:
                    + std::to_string(head[1]) + ", this side speaks version "
                    + std::to_string(wire::version));
     read_exact(head + 2, 3);
-    payload_size_ = static_cast<std::size_t>(head[3]) << 8 | head[4];
+    auto size = static_cast<std::size_t>(head[3]) << 8 | head[4];
     // Refused before reading: the length must not make us wait or allocate.
-    if (payload_size_ > wire::max_payload)
+    if (size > wire::max_payload)
       abort_with(handshake_status::protocol_error,
-                 "frame too large (" + std::to_string(payload_size_)
+                 "frame too large (" + std::to_string(size)
                    + " bytes, at most " + std::to_string(wire::max_payload)
                    + ")");
-    return static_cast<frame_type>(head[2]);
+    return {static_cast<frame_type>(head[2]), size};
   }
 
   void write_all(const std::uint8_t* data, std::size_t size) {
@@ -258,7 +258,6 @@ private:
   std::chrono::milliseconds limit_;
   std::chrono::steady_clock::time_point deadline_;
   const char* peer_;
-  std::size_t payload_size_ = 0;
 };
 
 template <class Steps>

@@ -12,6 +12,7 @@
 #include "cafman/errors.hpp"
 #include "net/handshake.hpp"
 #include "net/system_config.hpp"
+#include "proxies/child.hpp"
 
 namespace cafman::detail {
 
@@ -68,11 +69,13 @@ connection::connection(net::address where, cafman::authkey key, connection_optio
   net::unique_fd fd{net::connect_tcp(where_.host, where_.port, options_.connect_timeout)};
   auto shook = net::client_handshake(fd.get(), key_, options_.connect_timeout);
   if (shook.status == net::handshake_status::rejected)
-    throw auth_error("authkey rejected by " + describe() + " (" + shook.detail
-                     + "): use the key the manager was started with");
+    throw auth_error("authkey rejected by " + where_.host + ":" + std::to_string(where_.port)
+                     + ": use the key the manager was started with (" + shook.detail + ")");
   if (!shook)
     throw connection_error("cannot connect to " + describe() + ": " + shook.detail);
   auto basp = sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+  socket_fd_ = fd.get();
+  detail::close_in_children(socket_fd_);
   auto scribe = sys_->middleman().backend().new_scribe(fd.release());
   caf::scoped_actor self{*sys_, true};
   caf::strong_actor_ptr remote;
@@ -96,6 +99,9 @@ connection::~connection() {
   idle_callers_.clear();
   session_ = nullptr;
   registry_ = nullptr;
+  sys_.reset(); // closes the socket
+  if (socket_fd_ >= 0)
+    forget_in_children(socket_fd_);
 }
 
 void connection::decref(std::uint64_t id) noexcept {

@@ -70,6 +70,7 @@ private:
   net::address where_;
   cafman::authkey key_;
   connection_options options_;
+  int socket_fd_ = -1;
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   registry_actor registry_;

@@ -73,8 +73,9 @@ list_value dict_proxy::values() const {
 }
 
 std::vector<std::pair<value, value>> dict_proxy::items() const {
+  auto pairs = proxy_access::call<value>(*this, items_atom_v);
   std::vector<std::pair<value, value>> result;
-  for (auto& kv : proxy_access::call<value>(*this, items_atom_v).as_list())
+  for (auto& kv : pairs.as_list())
     result.emplace_back(kv.as_list().at(0), kv.as_list().at(1));
   return result;
 }

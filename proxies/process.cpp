@@ -48,7 +48,7 @@ std::shared_ptr<connection> child_binder::reconnect(const manager& m) {
 namespace {
 
 [[noreturn]] void run_child(const std::function<void(detail::child_binder&)>& body) {
-  detail::keep_only_descriptors({});
+  detail::close_registered_descriptors();
   int status = 0;
   try {
     detail::child_binder binder;

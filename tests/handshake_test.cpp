@@ -5,10 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <string>
@@ -29,6 +27,7 @@
 #include "net/authkey.hpp"
 #include "net/handshake.hpp"
 #include "net/socket.hpp"
+#include "watchdog.hpp"
 
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
@@ -36,19 +35,13 @@ using cafman::authkey;
 using cafman::net::handshake_result;
 using cafman::net::handshake_status;
 using cafman::net::unique_fd;
+using cafman::testing::watchdog;
 namespace net = cafman::net;
 namespace wire = cafman::net::handshake_wire;
 using bytes = std::vector<std::uint8_t>;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-// Ends the whole test binary with SIGALRM if a test hangs: a handshake that
-// waits forever must fail the run, not stall it.
-struct watchdog {
-  watchdog() { ::alarm(10); }
-  ~watchdog() { ::alarm(0); }
-};
 
 enum class transport { unix_pair, tcp };
 
@@ -198,6 +191,7 @@ bool is_cloexec(int fd) { return (::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0; }
 // ---------------------------------------------------------------- authkey
 
 TEST_CASE("random authkeys have the asked size and differ", "[net]") {
+  watchdog guard{10s};
   auto a = authkey::random();
   auto b = authkey::random();
   CHECK(a.bytes().size() == 32);
@@ -207,6 +201,7 @@ TEST_CASE("random authkeys have the asked size and differ", "[net]") {
 }
 
 TEST_CASE("every authkey factory refuses an empty key", "[net]") {
+  watchdog guard{10s};
   CHECK_THAT(message_of<cafman::value_error>([] { authkey::random(0); }),
              Contains("empty"));
   CHECK_THAT(message_of<cafman::value_error>([] { authkey::from_string(""); }),
@@ -228,6 +223,7 @@ TEST_CASE("every authkey factory refuses an empty key", "[net]") {
 }
 
 TEST_CASE("authkey from a string, a file and the environment", "[net]") {
+  watchdog guard{10s};
   CHECK(authkey::from_string("abc").bytes() == text("abc"));
 
   temp_file with_newline{"s3cret\n"};
@@ -246,6 +242,7 @@ TEST_CASE("authkey from a string, a file and the environment", "[net]") {
 }
 
 TEST_CASE("authkey::from_file names the file and the reason", "[net]") {
+  watchdog guard{10s};
   std::string missing = "/tmp/cafman_no_such_authkey_file";
   CHECK_THAT(message_of<cafman::error>([&] { authkey::from_file(missing); }),
              Contains(missing) && Contains("No such file"));
@@ -254,6 +251,7 @@ TEST_CASE("authkey::from_file names the file and the reason", "[net]") {
 }
 
 TEST_CASE("authkey hex round trip and bad hex", "[net]") {
+  watchdog guard{10s};
   auto key = authkey::random();
   CHECK(key.to_hex().size() == 64);
   CHECK(authkey::from_hex(key.to_hex()).bytes() == key.bytes());
@@ -271,6 +269,7 @@ TEST_CASE("authkey hex round trip and bad hex", "[net]") {
 // ---------------------------------------------------------------- sockets
 
 TEST_CASE("parse_address accepts host:port and [ipv6]:port", "[net]") {
+  watchdog guard{10s};
   auto v4 = net::parse_address("127.0.0.1:5000");
   CHECK(v4.host == "127.0.0.1");
   CHECK(v4.port == 5000);
@@ -284,6 +283,7 @@ TEST_CASE("parse_address accepts host:port and [ipv6]:port", "[net]") {
 }
 
 TEST_CASE("parse_address rejects malformed input, quoting it", "[net]") {
+  watchdog guard{10s};
   auto input = GENERATE(as<std::string>{}, "localhost", "::1:5000",
                         "[::1]5000", "[::1", ":5000", "host:", "host:65536",
                         "host:12x", "host:-1", "");
@@ -295,7 +295,7 @@ TEST_CASE("parse_address rejects malformed input, quoting it", "[net]") {
 
 TEST_CASE("listen_tcp and connect_tcp set up sockets as documented",
           "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto bound = net::listen_tcp("127.0.0.1", 0);
   unique_fd listener{bound.fd};
   CHECK(bound.port != 0);
@@ -317,7 +317,7 @@ TEST_CASE("listen_tcp and connect_tcp set up sockets as documented",
 }
 
 TEST_CASE("connect_tcp to a closed port names the address", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto bound = net::listen_tcp("127.0.0.1", 0);
   ::close(bound.fd);
   auto where = "127.0.0.1:" + std::to_string(bound.port);
@@ -330,6 +330,7 @@ TEST_CASE("connect_tcp to a closed port names the address", "[net]") {
 }
 
 TEST_CASE("unique_fd closes once and moves ownership", "[net]") {
+  watchdog guard{10s};
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   unique_fd keep{fds[1]};
@@ -349,7 +350,7 @@ TEST_CASE("unique_fd closes once and moves ownership", "[net]") {
 // ---------------------------------------------------------------- handshake
 
 TEST_CASE("the handshake succeeds when both sides know the key", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto kind = GENERATE(transport::unix_pair, transport::tcp);
   INFO(name(kind));
   auto conn = open_connection(kind);
@@ -361,7 +362,7 @@ TEST_CASE("the handshake succeeds when both sides know the key", "[net]") {
 }
 
 TEST_CASE("different keys are rejected on both sides", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto kind = GENERATE(transport::unix_pair, transport::tcp);
   INFO(name(kind));
   auto conn = open_connection(kind);
@@ -407,7 +408,7 @@ handshake_result client_against_scripted_server(const authkey& client_key,
 
 TEST_CASE("a server that does not know the key is rejected by the client",
           "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto conn = open_connection(transport::unix_pair);
   auto result = client_against_scripted_server(
     authkey::from_string("real key"), authkey::from_string("guessed key"), {},
@@ -418,7 +419,7 @@ TEST_CASE("a server that does not know the key is rejected by the client",
 
 TEST_CASE("client_handshake leaves the bytes after the welcome unread",
           "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto kind = GENERATE(transport::unix_pair, transport::tcp);
   INFO(name(kind));
   auto conn = open_connection(kind);
@@ -431,7 +432,7 @@ TEST_CASE("client_handshake leaves the bytes after the welcome unread",
 
 TEST_CASE("server_handshake leaves the bytes after the answer unread",
           "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto kind = GENERATE(transport::unix_pair, transport::tcp);
   INFO(name(kind));
   auto conn = open_connection(kind);
@@ -464,7 +465,7 @@ TEST_CASE("server_handshake leaves the bytes after the answer unread",
 
 TEST_CASE("bytes a client writes after its handshake reach the server intact",
           "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto conn = open_connection(transport::tcp);
   auto key = authkey::random();
   auto payload = text("first BASP frame");
@@ -479,7 +480,7 @@ TEST_CASE("bytes a client writes after its handshake reach the server intact",
 }
 
 TEST_CASE("a silent peer times out at the limit", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto kind = GENERATE(transport::unix_pair, transport::tcp);
   auto side = GENERATE(as<std::string>{}, "server", "client");
   INFO(name(kind) << ", " << side << " side");
@@ -497,7 +498,7 @@ TEST_CASE("a silent peer times out at the limit", "[net]") {
 }
 
 TEST_CASE("a slow-drip peer times out at the limit", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto conn = open_connection(transport::tcp);
   auto key = authkey::random();
   auto side = GENERATE(as<std::string>{}, "server", "client");
@@ -539,7 +540,7 @@ react_to(const std::string& side, const bytes& data) {
 } // namespace
 
 TEST_CASE("a peer speaking BASP is a protocol error at once", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto side = GENERATE(as<std::string>{}, "server", "client");
   INFO(side << " side");
   // Shaped like a BASP header: operation byte 0, padding, flags, then a
@@ -552,7 +553,7 @@ TEST_CASE("a peer speaking BASP is a protocol error at once", "[net]") {
 }
 
 TEST_CASE("an oversized frame length is a protocol error at once", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   auto side = GENERATE(as<std::string>{}, "server", "client");
   auto length = GENERATE(257, 65535);
   INFO(side << " side, length " << length);
@@ -567,7 +568,7 @@ TEST_CASE("an oversized frame length is a protocol error at once", "[net]") {
 }
 
 TEST_CASE("other versions and malformed frames are protocol errors", "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   SECTION("another version") {
     bytes future{wire::marker, 2, 1, 0, 0};
     auto [result, elapsed] = react_to("client", future);
@@ -599,7 +600,7 @@ TEST_CASE("other versions and malformed frames are protocol errors", "[net]") {
 
 TEST_CASE("a peer closing mid-handshake is an I/O error, never SIGPIPE",
           "[net]") {
-  watchdog guard;
+  watchdog guard{10s};
   // SIGPIPE must still kill the process, or this test proves nothing.
   struct sigaction pipe_action {};
   REQUIRE(::sigaction(SIGPIPE, nullptr, &pipe_action) == 0);

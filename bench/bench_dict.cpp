@@ -1,0 +1,499 @@
+// cafman-bench: the "dict_set_get" workload of the anchor benchmarks
+// (/work/shared/bench/bench_anchors.py, mgr_dict_set_get), run against
+// cafman so that both can be compared by ratio.
+//
+// N client processes connect to ONE manager and warm up (first call made)
+// before a common start signal; the rate is
+//   total units / (last client finished - start signal),
+// one unit being `d[k] = v; d[k]` (2 calls). Each client cycles over 64 keys
+// "k<cid>_<j>" whose values alternate between int j and str "v<j>".
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+
+#include <cafman/cafman.hpp>
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int calls_per_unit = 2;
+constexpr int keys_per_client = 64;
+
+struct bench_options {
+  std::vector<int> clients;
+  int ops = 0;
+  int repeats = 0;
+  int timeout_s = 0;
+  int quiet_wait_s = 0;
+  double quiet_threshold_pct = 0;
+  std::size_t server_threads = 0;
+  std::size_t client_threads = 0;
+};
+
+/// What a client sends when its loop is done.
+struct client_report {
+  std::int64_t finished_ns;
+  std::int64_t bad_reads;
+};
+
+struct run_result {
+  double units_per_s;
+  std::int64_t bad_reads;
+};
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+// CLOCK_MONOTONIC explicitly (as the anchor's perf_counter): the parent's
+// start time and the clients' finish times are compared across processes.
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Seconds the box's CPUs spent busy (user, nice, system, irq, softirq).
+double busy_seconds() {
+  std::ifstream in{"/proc/stat"};
+  std::string cpu;
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+  return double(user + nice + system + irq + softirq) / double(::sysconf(_SC_CLK_TCK));
+}
+
+// The anchor's wait_quiet(), so both sides are measured alike on a shared
+// box: before the start signal, wait (at most max_wait_s) until the CPU use
+// of the whole box over 0.3 s is at most threshold_pct of all CPUs.
+void wait_for_quiet_box(int max_wait_s, double threshold_pct) {
+  const auto ncpu = double(::sysconf(_SC_NPROCESSORS_ONLN));
+  const auto begin_ns = monotonic_ns();
+  for (;;) {
+    const auto busy0 = busy_seconds();
+    const auto t0 = monotonic_ns();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto pct = 100.0 * (busy_seconds() - busy0) / (ncpu * double(monotonic_ns() - t0) / 1e9);
+    const auto waited_s = double(monotonic_ns() - begin_ns) / 1e9;
+    if (pct <= threshold_pct || waited_s >= max_wait_s) {
+      if (waited_s > 1.0)
+        std::cerr << "    waited " << std::fixed << std::setprecision(1) << waited_s
+                  << " s for a quiet box (busy now " << std::setprecision(0) << pct << "%)\n";
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The start line: three named pipes. cafman::process closes every inherited
+// descriptor in the child, so an anonymous pipe cannot be handed down; the
+// clients open these by path instead.
+//   ready  client -> parent, one byte once connected and warmed up
+//   go     parent -> client, one byte per client: the start signal
+//   done   client -> parent, one client_report (atomic: < PIPE_BUF)
+// ---------------------------------------------------------------------------
+
+class fd_guard {
+public:
+  explicit fd_guard(int fd) : fd_(fd) {}
+  ~fd_guard() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+
+  int get() const { return fd_; }
+
+private:
+  int fd_;
+};
+
+int open_or_throw(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0)
+    throw_errno("cannot open " + path);
+  return fd;
+}
+
+void write_exactly(int fd, const void* data, std::size_t size) {
+  auto bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    auto n = ::write(fd, bytes, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      throw_errno("write to a start-line pipe");
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+/// False on end of file (every writer gone).
+bool read_exactly(int fd, void* data, std::size_t size) {
+  auto bytes = static_cast<char*>(data);
+  while (size > 0) {
+    auto n = ::read(fd, bytes, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      throw_errno("read from a start-line pipe");
+    if (n == 0)
+      return false;
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+class start_line {
+public:
+  start_line() {
+    char pattern[] = "/tmp/cafman-bench-XXXXXX";
+    if (!::mkdtemp(pattern))
+      throw_errno("cannot create a temporary directory");
+    dir_ = pattern;
+    for (const char* name : {"ready", "go", "done"})
+      if (::mkfifo(path(name).c_str(), 0600) != 0)
+        throw_errno("cannot create " + path(name));
+    // O_RDWR on a FIFO (Linux) never blocks and keeps both ends open, so a
+    // client's open() returns at once whichever end it asks for.
+    ready_fd_ = open_or_throw(path("ready"), O_RDWR);
+    go_fd_ = open_or_throw(path("go"), O_RDWR);
+    done_fd_ = open_or_throw(path("done"), O_RDWR);
+  }
+
+  ~start_line() {
+    for (int fd : {ready_fd_, go_fd_, done_fd_})
+      if (fd >= 0)
+        ::close(fd);
+    for (const char* name : {"ready", "go", "done"})
+      ::unlink(path(name).c_str());
+    ::rmdir(dir_.c_str());
+  }
+
+  start_line(const start_line&) = delete;
+  start_line& operator=(const start_line&) = delete;
+
+  const std::string& dir() const { return dir_; }
+
+  int ready_fd() const { return ready_fd_; }
+  int go_fd() const { return go_fd_; }
+  int done_fd() const { return done_fd_; }
+
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+private:
+  std::string dir_;
+  int ready_fd_ = -1;
+  int go_fd_ = -1;
+  int done_fd_ = -1;
+};
+
+// ---------------------------------------------------------------------------
+// Client side (runs in a cafman::process child).
+// ---------------------------------------------------------------------------
+
+struct client_args {
+  int cid;
+  int ops;
+  std::string line_dir;
+};
+
+std::vector<cafman::value> client_keys(int cid) {
+  std::vector<cafman::value> keys;
+  for (int j = 0; j < keys_per_client; ++j)
+    keys.emplace_back("k" + std::to_string(cid) + "_" + std::to_string(j));
+  return keys;
+}
+
+std::vector<cafman::value> client_values() {
+  std::vector<cafman::value> values;
+  for (int j = 0; j < keys_per_client; ++j)
+    values.push_back(j % 2 == 0 ? cafman::value{j} : cafman::value{"v" + std::to_string(j)});
+  return values;
+}
+
+/// The timed loop; returns how many reads did not see the value just set.
+std::int64_t set_get_loop(const cafman::dict_proxy& d, int cid, int ops) {
+  const auto keys = client_keys(cid);
+  const auto values = client_values();
+  std::int64_t bad = 0;
+  for (int i = 0; i < ops; ++i) {
+    const auto& k = keys[i & (keys_per_client - 1)];
+    const auto& v = values[i & (keys_per_client - 1)];
+    d.set(k, v);
+    if (d.get(k) != v)
+      ++bad;
+  }
+  return bad;
+}
+
+void run_client(cafman::dict_proxy d, const client_args& args) {
+  auto path = [&](const char* name) { return args.line_dir + "/" + name; };
+  fd_guard ready{open_or_throw(path("ready"), O_WRONLY)};
+  fd_guard go{open_or_throw(path("go"), O_RDONLY)};
+  fd_guard done{open_or_throw(path("done"), O_WRONLY)};
+  // Warm-up as in the anchor: the connection is up and one call made.
+  const auto k0 = client_keys(args.cid).front();
+  const auto v0 = client_values().front();
+  d.set(k0, v0);
+  d.get(k0);
+  char byte = 1;
+  write_exactly(ready.get(), &byte, 1);
+  if (!read_exactly(go.get(), &byte, 1))
+    throw std::runtime_error("the parent went away before the start signal");
+  client_report report{};
+  report.bad_reads = set_get_loop(d, args.cid, args.ops);
+  report.finished_ns = monotonic_ns();
+  write_exactly(done.get(), &report, sizeof(report));
+}
+
+// ---------------------------------------------------------------------------
+// Parent side.
+// ---------------------------------------------------------------------------
+
+void check_clients(std::vector<cafman::process>& clients) {
+  for (auto& p : clients)
+    if (!p.is_alive() && *p.exitcode() != 0)
+      throw std::runtime_error("client process " + std::to_string(p.pid())
+                               + " failed with exit code "
+                               + std::to_string(*p.exitcode()));
+}
+
+// The parent holds every pipe open for writing too, so a dead client never
+// shows as end of file: wait in slices and look for failed clients between
+// them. Data arriving ends the wait at once, so timing is not affected.
+void await_readable(int fd, std::vector<cafman::process>& clients, int timeout_s) {
+  constexpr int slice_ms = 100;
+  auto deadline = monotonic_ns() + std::int64_t{timeout_s} * 1'000'000'000;
+  pollfd pfd{fd, POLLIN, 0};
+  for (;;) {
+    int n = ::poll(&pfd, 1, slice_ms);
+    if (n > 0)
+      return;
+    if (n < 0 && errno != EINTR)
+      throw_errno("poll");
+    check_clients(clients);
+    if (monotonic_ns() > deadline)
+      throw std::runtime_error("clients did not report within "
+                               + std::to_string(timeout_s) + " s");
+  }
+}
+
+template <class T>
+std::vector<T> collect(int fd, std::vector<cafman::process>& clients, int timeout_s) {
+  std::vector<T> items(clients.size());
+  for (auto& item : items) {
+    await_readable(fd, clients, timeout_s);
+    read_exactly(fd, &item, sizeof(item));
+  }
+  return items;
+}
+
+run_result measure(const start_line& line, std::vector<cafman::process>& clients,
+                   const bench_options& opts) {
+  collect<char>(line.ready_fd(), clients, opts.timeout_s);
+  if (opts.quiet_wait_s > 0)
+    wait_for_quiet_box(opts.quiet_wait_s, opts.quiet_threshold_pct);
+  const auto start_ns = monotonic_ns();
+  const std::string go(clients.size(), '\1');
+  write_exactly(line.go_fd(), go.data(), go.size());
+  const auto reports = collect<client_report>(line.done_fd(), clients, opts.timeout_s);
+  std::int64_t last_ns = start_ns;
+  run_result result{0.0, 0};
+  for (const auto& r : reports) {
+    last_ns = std::max(last_ns, r.finished_ns);
+    result.bad_reads += r.bad_reads;
+  }
+  const double units = double(opts.ops) * double(clients.size());
+  result.units_per_s = units / (double(last_ns - start_ns) / 1e9);
+  return result;
+}
+
+run_result run_once(const cafman::sync_manager& manager, int n_clients,
+                    const bench_options& opts) {
+  // A fresh dict per run, as the anchor's setup() makes one per run.
+  auto d = manager.dict();
+  start_line line;
+  std::vector<cafman::process> clients;
+  try {
+    for (int cid = 0; cid < n_clients; ++cid)
+      clients.emplace_back(run_client, d, client_args{cid, opts.ops, line.dir()});
+    auto result = measure(line, clients, opts);
+    for (auto& p : clients)
+      p.join();
+    check_clients(clients);
+    return result;
+  } catch (...) {
+    // Or ~process would wait forever for a client blocked on the start line.
+    for (auto& p : clients)
+      p.kill();
+    throw;
+  }
+}
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  auto mid = xs.size() / 2;
+  return xs.size() % 2 == 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+}
+
+struct series_result {
+  int clients;
+  double units_per_s;  // median over repeats
+  double spread_pct;   // (max - min) / median
+  std::int64_t bad_reads;
+};
+
+series_result run_series(const cafman::sync_manager& manager, int n_clients,
+                         const bench_options& opts) {
+  std::vector<double> rates;
+  std::int64_t bad = 0;
+  for (int r = 1; r <= opts.repeats; ++r) {
+    auto result = run_once(manager, n_clients, opts);
+    std::cerr << "  clients=" << n_clients << " run " << r << ": units/s="
+              << std::fixed << std::setprecision(0) << result.units_per_s
+              << " calls/s=" << result.units_per_s * calls_per_unit
+              << " bad_reads=" << result.bad_reads << "\n";
+    rates.push_back(result.units_per_s);
+    bad += result.bad_reads;
+  }
+  auto med = median(rates);
+  auto [lo, hi] = std::minmax_element(rates.begin(), rates.end());
+  return {n_clients, med, 100.0 * (*hi - *lo) / med, bad};
+}
+
+void print_table(const std::vector<series_result>& results, const bench_options& opts) {
+  std::cout << "dict_set_get: " << opts.ops << " units/client, median of " << opts.repeats
+            << " runs\n"
+            << std::setw(8) << "clients" << std::setw(16) << "units/s" << std::setw(16)
+            << "calls/s" << std::setw(10) << "spread" << std::setw(11) << "bad_reads"
+            << "\n";
+  for (const auto& s : results)
+    std::cout << std::setw(8) << s.clients << std::fixed << std::setprecision(0)
+              << std::setw(16) << s.units_per_s << std::setw(16)
+              << s.units_per_s * calls_per_unit << std::setprecision(1) << std::setw(9)
+              << s.spread_pct << "%" << std::setw(11) << s.bad_reads << "\n";
+}
+
+void print_json(const std::vector<series_result>& results, const bench_options& opts) {
+  for (const auto& s : results)
+    std::cout << std::fixed << std::setprecision(1)
+              << R"({"system":"cafman","workload":"dict_set_get","clients":)" << s.clients
+              << R"(,"ops_per_client":)" << opts.ops << R"(,"repeats":)" << opts.repeats
+              << R"(,"units_per_s":)" << s.units_per_s << R"(,"calls_per_s":)"
+              << s.units_per_s * calls_per_unit << R"(,"spread_pct":)" << s.spread_pct
+              << R"(,"bad_reads":)" << s.bad_reads << "}\n";
+}
+
+std::vector<int> parse_clients(const std::string& list) {
+  std::vector<int> out;
+  std::stringstream in{list};
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    int n = 0;
+    try {
+      n = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || n < 1)
+      throw po::error("--clients: '" + item + "' is not a positive integer");
+    out.push_back(n);
+  }
+  if (out.empty())
+    throw po::error("--clients: empty list");
+  return out;
+}
+
+/// Parsed options, or nothing after --help.
+std::optional<bench_options> parse_options(int argc, char** argv) {
+  po::options_description desc{"cafman-bench: the anchor benchmarks' dict_set_get against cafman.\n"
+                               "Options"};
+  std::string clients;
+  std::string workload;
+  bench_options opts;
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("clients", po::value(&clients)->default_value("1,4"), "comma list of client process counts")
+    ("ops", po::value(&opts.ops)->default_value(20000), "units per client per run")
+    ("repeats", po::value(&opts.repeats)->default_value(3), "runs per client count")
+    ("workload", po::value(&workload)->default_value("dict_set_get"),
+     "workload (only dict_set_get)")
+    ("server-threads", po::value(&opts.server_threads)->default_value(2),
+     "scheduler threads of the manager process")
+    ("client-threads", po::value(&opts.client_threads)->default_value(1),
+     "scheduler threads of each client's connection")
+    ("timeout", po::value(&opts.timeout_s)->default_value(300),
+     "seconds to wait for the clients' reports in one run")
+    ("quiet-wait", po::value(&opts.quiet_wait_s)->default_value(30),
+     "before each run wait up to this many seconds for a quiet box (0 = never), as the anchor")
+    ("quiet-threshold", po::value(&opts.quiet_threshold_pct)->default_value(10.0),
+     "a quiet box uses at most this percentage of all CPUs");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << desc << "\n";
+      return std::nullopt;
+    }
+    if (workload != "dict_set_get")
+      throw po::error("--workload: only dict_set_get is implemented");
+    if (opts.ops < 1 || opts.repeats < 1 || opts.timeout_s < 1 || opts.quiet_wait_s < 0)
+      throw po::error("--ops, --repeats and --timeout must be at least 1, --quiet-wait at least 0");
+    if (opts.server_threads < 1 || opts.client_threads < 1)
+      throw po::error("--server-threads and --client-threads must be at least 1");
+    opts.clients = parse_clients(clients);
+  } catch (const po::error& e) {
+    std::cerr << "cafman-bench: " << e.what() << "\n" << desc << "\n";
+    std::exit(2);
+  }
+  return opts;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto opts = parse_options(argc, argv);
+  if (!opts)
+    return 0;
+  try {
+    cafman::sync_manager_options mopts;
+    mopts.server_threads = opts->server_threads;
+    mopts.connection.threads = opts->client_threads;
+    cafman::sync_manager manager{mopts};
+    std::vector<series_result> results;
+    for (int n : opts->clients)
+      results.push_back(run_series(manager, n, *opts));
+    print_table(results, *opts);
+    print_json(results, *opts);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "cafman-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,115 @@
+#pragma once
+
+// Helpers for tests that run real processes: a cafman-server child, a
+// bounded wait for a condition, and the check that no child is left.
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proxies/child.hpp"
+
+namespace cafman::testing {
+
+/// Re-checks `condition` until it holds or `limit` passes: for effects the
+/// manager applies asynchronously (a DOWN from a killed client). Returns
+/// whether it held.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+/// True when this process has no child left, running or unreaped.
+inline bool no_children_left() {
+  return ::waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD;
+}
+
+/// A cafman-server process on 127.0.0.1, port 0, with a key file of its own.
+class server_process {
+public:
+  /// The server reads `secret` from a key file, as an operator would give it.
+  explicit server_process(const std::string& secret) {
+    key_file_ = "/tmp/cafman-test-key-" + std::to_string(::getpid()) + "-"
+                + std::to_string(counter()++);
+    std::ofstream{key_file_} << secret << "\n";
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0)
+      std::abort();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::execl(CAFMAN_SERVER_BIN, CAFMAN_SERVER_BIN, "--port", "0", "--authkey-file",
+              key_file_.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    first_line_ = read_line(out[0]);
+    ::close(out[0]);
+    auto colon = first_line_.rfind(':');
+    if (colon != std::string::npos)
+      address_ = first_line_.substr(first_line_.rfind(' ') + 1);
+  }
+
+  ~server_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::remove(key_file_.c_str());
+  }
+
+  /// What the server printed first; "cafman-server listening on HOST:PORT".
+  const std::string& first_line() const { return first_line_; }
+  /// "127.0.0.1:PORT"
+  const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
+
+  /// Sends `sig` and waits up to `limit` for the exit; the wait status.
+  std::optional<int> stop(int sig, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    ::kill(pid_, sig);
+    auto status = cafman::detail::wait_for_exit(pid_, limit);
+    if (status)
+      pid_ = -1;
+    return status;
+  }
+
+private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+
+  static std::string read_line(int fd) {
+    std::string line;
+    char c;
+    pollfd pfd{fd, POLLIN, 0};
+    while (::poll(&pfd, 1, 10000) == 1 && ::read(fd, &c, 1) == 1 && c != '\n')
+      line += c;
+    return line;
+  }
+
+  pid_t pid_ = -1;
+  std::string key_file_;
+  std::string first_line_;
+  std::string address_;
+};
+
+} // namespace cafman::testing

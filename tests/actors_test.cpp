@@ -374,7 +374,7 @@ TEST_CASE("dict: update, clear, copy, keys, values, items", "[actors]") {
         == "type_mismatch: update() expects a dict or a list of pairs, got int");
   // d.update([[1, 2, 3]]) -> ValueError: ... element #0 has length 3; 2 is required
   CHECK(error_of(t.call<>(d, update_atom_v, lst(lst(1, 2, 3))))
-        == "bad_argument: update() sequence element [1, 2, 3] is not a [key, value] pair");
+        == "bad_argument: dictionary update sequence element [1, 2, 3] has length 3; 2 is required");
   // d.update([1]) -> TypeError: cannot convert dictionary update sequence element #0 to a sequence
   CHECK(code_of(t.call<>(d, update_atom_v, lst(1))) == "type_mismatch");
   CHECK(show(t.call<i64>(d, len_atom_v)) == "4");
@@ -447,7 +447,7 @@ TEST_CASE("dict: spawn_dict with initial contents and bad arguments", "[actors]"
   CHECK(error_of(cafman::spawn_dict(t.sys, lst(42)))
         == "type_mismatch: update() expects a dict or a list of pairs, got int");
   CHECK(error_of(cafman::spawn_dict(t.sys, lst(lst(lst("x", 1, 2)))))
-        == "bad_argument: update() sequence element ['x', 1, 2] is not a [key, value] pair");
+        == "bad_argument: dictionary update sequence element ['x', 1, 2] has length 3; 2 is required");
   CHECK(error_of(cafman::spawn_dict(t.sys, value{"ab"}))
         == "type_mismatch: dict() arguments must be a list, got str");
   CHECK(error_of(cafman::spawn_dict(t.sys, lst(dict_value{}, dict_value{})))

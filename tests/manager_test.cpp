@@ -77,11 +77,15 @@ TEST_CASE("list proxy speaks Python's list API over the wire", "[manager]") {
     CHECK(l.pop() == value{5});
     l *= 2;
     CHECK(l.copy() == cafman::list_value{1, "x", 1, "x"});
+    CHECK_THROWS_AS(l.sort(), cafman::type_error); // Python: '<' between str and int
+    l.set(cafman::slice{}, {3, 1.5, 2});
     l.sort();
-    CHECK(l.copy() == cafman::list_value{1, 1, "x", "x"});
+    CHECK(l.copy() == cafman::list_value{1.5, 2, 3});
+    l.sort(true);
+    CHECK(l.copy() == cafman::list_value{3, 2, 1.5});
     l.reverse();
-    CHECK(l.get(0) == value{"x"});
-    CHECK(l.contains(1));
+    CHECK(l.get(0) == value{1.5});
+    CHECK(l.contains(2));
     l.clear();
     CHECK(l.size() == 0);
   }

@@ -7,11 +7,13 @@
 //   total units / (last client finished - start signal),
 // one unit being `d[k] = v; d[k]` (2 calls). Each client cycles over 64 keys
 // "k<cid>_<j>" whose values alternate between int j and str "v<j>".
+// Like the anchor, each run first waits for a quiet box (--quiet-wait), as
+// the CPUs may be shared with other work.
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -130,6 +132,10 @@ private:
   int fd_;
 };
 
+std::string fifo_path(const std::string& dir, const char* name) {
+  return dir + "/" + name;
+}
+
 int open_or_throw(const std::string& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0)
@@ -175,13 +181,13 @@ public:
       throw_errno("cannot create a temporary directory");
     dir_ = pattern;
     for (const char* name : {"ready", "go", "done"})
-      if (::mkfifo(path(name).c_str(), 0600) != 0)
-        throw_errno("cannot create " + path(name));
+      if (::mkfifo(fifo_path(dir_, name).c_str(), 0600) != 0)
+        throw_errno("cannot create " + fifo_path(dir_, name));
     // O_RDWR on a FIFO (Linux) never blocks and keeps both ends open, so a
     // client's open() returns at once whichever end it asks for.
-    ready_fd_ = open_or_throw(path("ready"), O_RDWR);
-    go_fd_ = open_or_throw(path("go"), O_RDWR);
-    done_fd_ = open_or_throw(path("done"), O_RDWR);
+    ready_fd_ = open_or_throw(fifo_path(dir_, "ready"), O_RDWR);
+    go_fd_ = open_or_throw(fifo_path(dir_, "go"), O_RDWR);
+    done_fd_ = open_or_throw(fifo_path(dir_, "done"), O_RDWR);
   }
 
   ~start_line() {
@@ -189,7 +195,7 @@ public:
       if (fd >= 0)
         ::close(fd);
     for (const char* name : {"ready", "go", "done"})
-      ::unlink(path(name).c_str());
+      ::unlink(fifo_path(dir_, name).c_str());
     ::rmdir(dir_.c_str());
   }
 
@@ -201,8 +207,6 @@ public:
   int ready_fd() const { return ready_fd_; }
   int go_fd() const { return go_fd_; }
   int done_fd() const { return done_fd_; }
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
 private:
   std::string dir_;
@@ -251,10 +255,9 @@ std::int64_t set_get_loop(const cafman::dict_proxy& d, int cid, int ops) {
 }
 
 void run_client(cafman::dict_proxy d, const client_args& args) {
-  auto path = [&](const char* name) { return args.line_dir + "/" + name; };
-  fd_guard ready{open_or_throw(path("ready"), O_WRONLY)};
-  fd_guard go{open_or_throw(path("go"), O_RDONLY)};
-  fd_guard done{open_or_throw(path("done"), O_WRONLY)};
+  fd_guard ready{open_or_throw(fifo_path(args.line_dir, "ready"), O_WRONLY)};
+  fd_guard go{open_or_throw(fifo_path(args.line_dir, "go"), O_RDONLY)};
+  fd_guard done{open_or_throw(fifo_path(args.line_dir, "done"), O_WRONLY)};
   // Warm-up as in the anchor: the connection is up and one call made.
   const auto k0 = client_keys(args.cid).front();
   const auto v0 = client_values().front();

@@ -26,9 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,39 +106,17 @@ void wait_for_quiet_box(int max_wait_s, double threshold_pct) {
 }
 
 // ---------------------------------------------------------------------------
-// The start line: three named pipes. cafman::process closes every inherited
-// descriptor in the child, so an anonymous pipe cannot be handed down; the
-// clients open these by path instead.
+// The start line: three pipes, inherited by the clients through fork (as
+// with Python's fork start method, cafman::process keeps user descriptors).
 //   ready  client -> parent, one byte once connected and warmed up
 //   go     parent -> client, one byte per client: the start signal
 //   done   client -> parent, one client_report (atomic: < PIPE_BUF)
 // ---------------------------------------------------------------------------
 
-class fd_guard {
-public:
-  explicit fd_guard(int fd) : fd_(fd) {}
-  ~fd_guard() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-
-  int get() const { return fd_; }
-
-private:
-  int fd_;
-};
-
-std::string fifo_path(const std::string& dir, const char* name) {
-  return dir + "/" + name;
-}
-
-int open_or_throw(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0)
-    throw_errno("cannot open " + path);
-  return fd;
+void close_fd(int& fd) {
+  if (fd >= 0)
+    ::close(fd);
+  fd = -1;
 }
 
 void write_exactly(int fd, const void* data, std::size_t size) {
@@ -173,46 +149,49 @@ bool read_exactly(int fd, void* data, std::size_t size) {
   return true;
 }
 
+/// The descriptor numbers, copied into each client's arguments.
+struct line_fds {
+  int ready[2] = {-1, -1};
+  int go[2] = {-1, -1};
+  int done[2] = {-1, -1};
+};
+
+/// The pipes, owned by the parent.
 class start_line {
 public:
   start_line() {
-    char pattern[] = "/tmp/cafman-bench-XXXXXX";
-    if (!::mkdtemp(pattern))
-      throw_errno("cannot create a temporary directory");
-    dir_ = pattern;
-    for (const char* name : {"ready", "go", "done"})
-      if (::mkfifo(fifo_path(dir_, name).c_str(), 0600) != 0)
-        throw_errno("cannot create " + fifo_path(dir_, name));
-    // O_RDWR on a FIFO (Linux) never blocks and keeps both ends open, so a
-    // client's open() returns at once whichever end it asks for.
-    ready_fd_ = open_or_throw(fifo_path(dir_, "ready"), O_RDWR);
-    go_fd_ = open_or_throw(fifo_path(dir_, "go"), O_RDWR);
-    done_fd_ = open_or_throw(fifo_path(dir_, "done"), O_RDWR);
+    if (::pipe(fds_.ready) != 0 || ::pipe(fds_.go) != 0 || ::pipe(fds_.done) != 0) {
+      std::system_error failure{errno, std::generic_category(),
+                                "cannot create the start-line pipes"};
+      close_all();
+      throw failure;
+    }
   }
 
-  ~start_line() {
-    for (int fd : {ready_fd_, go_fd_, done_fd_})
-      if (fd >= 0)
-        ::close(fd);
-    for (const char* name : {"ready", "go", "done"})
-      ::unlink(fifo_path(dir_, name).c_str());
-    ::rmdir(dir_.c_str());
-  }
+  ~start_line() { close_all(); }
 
   start_line(const start_line&) = delete;
   start_line& operator=(const start_line&) = delete;
 
-  const std::string& dir() const { return dir_; }
+  const line_fds& fds() const { return fds_; }
 
-  int ready_fd() const { return ready_fd_; }
-  int go_fd() const { return go_fd_; }
-  int done_fd() const { return done_fd_; }
+  /// Once every client is forked: drops the clients' write ends, so that
+  /// clients which all died show as end of file. The read end of go stays
+  /// open: the start signal never meets a pipe without readers (SIGPIPE).
+  void clients_started() {
+    close_fd(fds_.ready[1]);
+    close_fd(fds_.done[1]);
+  }
 
 private:
-  std::string dir_;
-  int ready_fd_ = -1;
-  int go_fd_ = -1;
-  int done_fd_ = -1;
+  void close_all() {
+    for (int* pair : {fds_.ready, fds_.go, fds_.done}) {
+      close_fd(pair[0]);
+      close_fd(pair[1]);
+    }
+  }
+
+  line_fds fds_;
 };
 
 // ---------------------------------------------------------------------------
@@ -222,7 +201,7 @@ private:
 struct client_args {
   int cid;
   int ops;
-  std::string line_dir;
+  line_fds line;
 };
 
 std::vector<cafman::value> client_keys(int cid) {
@@ -255,22 +234,24 @@ std::int64_t set_get_loop(const cafman::dict_proxy& d, int cid, int ops) {
 }
 
 void run_client(cafman::dict_proxy d, const client_args& args) {
-  fd_guard ready{open_or_throw(fifo_path(args.line_dir, "ready"), O_WRONLY)};
-  fd_guard go{open_or_throw(fifo_path(args.line_dir, "go"), O_RDONLY)};
-  fd_guard done{open_or_throw(fifo_path(args.line_dir, "done"), O_WRONLY)};
+  // The parent's ends go, so that the parent's death ends the wait for go.
+  auto line = args.line;
+  close_fd(line.ready[0]);
+  close_fd(line.go[1]);
+  close_fd(line.done[0]);
   // Warm-up as in the anchor: the connection is up and one call made.
   const auto k0 = client_keys(args.cid).front();
   const auto v0 = client_values().front();
   d.set(k0, v0);
   d.get(k0);
   char byte = 1;
-  write_exactly(ready.get(), &byte, 1);
-  if (!read_exactly(go.get(), &byte, 1))
+  write_exactly(line.ready[1], &byte, 1);
+  if (!read_exactly(line.go[0], &byte, 1))
     throw std::runtime_error("the parent went away before the start signal");
   client_report report{};
   report.bad_reads = set_get_loop(d, args.cid, args.ops);
   report.finished_ns = monotonic_ns();
-  write_exactly(done.get(), &report, sizeof(report));
+  write_exactly(line.done[1], &report, sizeof(report));
 }
 
 // ---------------------------------------------------------------------------
@@ -285,9 +266,9 @@ void check_clients(std::vector<cafman::process>& clients) {
                                + std::to_string(*p.exitcode()));
 }
 
-// The parent holds every pipe open for writing too, so a dead client never
-// shows as end of file: wait in slices and look for failed clients between
-// them. Data arriving ends the wait at once, so timing is not affected.
+// The live clients keep the pipes open, so one dead client does not show as
+// end of file: wait in slices and look for failed clients between them.
+// Data arriving ends the wait at once, so timing is not affected.
 void await_readable(int fd, std::vector<cafman::process>& clients, int timeout_s) {
   constexpr int slice_ms = 100;
   auto deadline = monotonic_ns() + std::int64_t{timeout_s} * 1'000'000'000;
@@ -310,20 +291,21 @@ std::vector<T> collect(int fd, std::vector<cafman::process>& clients, int timeou
   std::vector<T> items(clients.size());
   for (auto& item : items) {
     await_readable(fd, clients, timeout_s);
-    read_exactly(fd, &item, sizeof(item));
+    if (!read_exactly(fd, &item, sizeof(item)))
+      throw std::runtime_error("every client exited before reporting");
   }
   return items;
 }
 
 run_result measure(const start_line& line, std::vector<cafman::process>& clients,
                    const bench_options& opts) {
-  collect<char>(line.ready_fd(), clients, opts.timeout_s);
+  collect<char>(line.fds().ready[0], clients, opts.timeout_s);
   if (opts.quiet_wait_s > 0)
     wait_for_quiet_box(opts.quiet_wait_s, opts.quiet_threshold_pct);
   const auto start_ns = monotonic_ns();
-  const std::string go(clients.size(), '\1');
-  write_exactly(line.go_fd(), go.data(), go.size());
-  const auto reports = collect<client_report>(line.done_fd(), clients, opts.timeout_s);
+  const std::string start_signal(clients.size(), '\1');
+  write_exactly(line.fds().go[1], start_signal.data(), start_signal.size());
+  const auto reports = collect<client_report>(line.fds().done[0], clients, opts.timeout_s);
   std::int64_t last_ns = start_ns;
   run_result result{0.0, 0};
   for (const auto& r : reports) {
@@ -343,7 +325,8 @@ run_result run_once(const cafman::sync_manager& manager, int n_clients,
   std::vector<cafman::process> clients;
   try {
     for (int cid = 0; cid < n_clients; ++cid)
-      clients.emplace_back(run_client, d, client_args{cid, opts.ops, line.dir()});
+      clients.emplace_back(run_client, d, client_args{cid, opts.ops, line.fds()});
+    line.clients_started();
     auto result = measure(line, clients, opts);
     for (auto& p : clients)
       p.join();

@@ -78,6 +78,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, repeat_atom, "repeat")
   CAF_ADD_ATOM(cafman, cafman, slice_atom, "slice")
 
+  // server internals: the gate hands an authenticated socket to a broker
+  CAF_ADD_ATOM(cafman, cafman, adopt_atom, "adopt")
+
   // value
   CAF_ADD_ATOM(cafman, cafman, typecode_atom, "typecode")
   CAF_ADD_ATOM(cafman, cafman, cas_atom, "cas")

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <iostream>
 #include <list>
+#include <optional>
 #include <thread>
 
 #include <fcntl.h>
@@ -23,6 +24,8 @@
 
 #include "cafman/errors.hpp"
 #include "net/handshake.hpp"
+#include "net/lean_broker.hpp"
+#include "net/lean_protocol.hpp"
 #include "net/socket.hpp"
 #include "net/system_config.hpp"
 
@@ -77,6 +80,7 @@ struct server::impl {
   std::unique_ptr<caf::actor_system> sys;
   registry_actor registry;
   caf::actor basp;
+  caf::actor lean_broker;
   net::listener listener;
   int wake_pipe[2] = {-1, -1};
   std::thread gate;
@@ -90,6 +94,7 @@ struct server::impl {
     // Created once, before any other thread can ask for it: the middleman's
     // table of named brokers is not thread-safe.
     basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+    lean_broker = net::spawn_lean_broker(*sys);
     listener = net::listen_tcp(options.host, options.port);
     if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
       throw error("cannot create the server's wake-up pipe");
@@ -104,6 +109,7 @@ struct server::impl {
     for (auto& p : pending)
       p.worker.join();
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(lean_broker, caf::exit_reason::user_shutdown);
     ::close(listener.fd);
     ::close(wake_pipe[0]);
     ::close(wake_pipe[1]);
@@ -166,11 +172,31 @@ struct server::impl {
     }};
   }
 
+  // One byte after the handshake chooses BASP or the lean stream; read
+  // alone, so that no byte of the chosen protocol is consumed here.
+  std::optional<net::lean::stream_kind> read_stream_kind(int fd) {
+    auto deadline = std::chrono::steady_clock::now() + options.handshake_timeout;
+    std::uint8_t byte = 0;
+    if (net::poll_until(fd, POLLIN, deadline) != 0 || ::recv(fd, &byte, 1, 0) != 1)
+      return std::nullopt;
+    return static_cast<net::lean::stream_kind>(byte);
+  }
+
   void authenticate(int fd) {
     net::set_nodelay(fd);
     auto result = net::server_handshake(fd, options.authkey, options.handshake_timeout);
     if (!result) {
       std::cerr << "cafman-server: rejected " << peer_name(fd) << ": " << result.detail << "\n";
+      ::close(fd);
+      return;
+    }
+    auto kind = read_stream_kind(fd);
+    if (kind == net::lean::stream_kind::lean) {
+      caf::anon_send(lean_broker, adopt_atom_v, fd);
+      return;
+    }
+    if (kind != net::lean::stream_kind::basp) {
+      std::cerr << "cafman-server: closed " << peer_name(fd) << ": no stream chosen\n";
       ::close(fd);
       return;
     }

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <sys/socket.h>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
@@ -66,13 +68,7 @@ connection::connection(net::address where, cafman::authkey key, connection_optio
   : where_(std::move(where)), key_(std::move(key)), options_(options) {
   net::configure(cfg_, options_.threads);
   sys_ = std::make_unique<caf::actor_system>(cfg_);
-  net::unique_fd fd{net::connect_tcp(where_.host, where_.port, options_.connect_timeout)};
-  auto shook = net::client_handshake(fd.get(), key_, options_.connect_timeout);
-  if (shook.status == net::handshake_status::rejected)
-    throw auth_error("authkey rejected by " + where_.host + ":" + std::to_string(where_.port)
-                     + ": use the key the manager was started with (" + shook.detail + ")");
-  if (!shook)
-    throw connection_error("cannot connect to " + describe() + ": " + shook.detail);
+  auto fd = open_stream(net::lean::stream_kind::basp, options_.connect_timeout);
   auto basp = sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   socket_fd_ = fd.get();
   detail::close_in_children(socket_fd_);
@@ -92,16 +88,68 @@ connection::connection(net::address where, cafman::authkey key, connection_optio
   registry_->attach_functor([calls = calls_] { calls->on_lost(); });
   session_ = spawn_session(*sys_);
   request<void>(registry_, options_.connect_timeout, hello_atom_v, session_);
+  // The first caller's channel, opened now: calls then never wait for a
+  // handshake unless several threads call at once.
+  idle_channels_.push_back(std::make_unique<lean_channel>(
+    open_stream(net::lean::stream_kind::lean, options_.connect_timeout)));
 }
 
 connection::~connection() {
   caf::anon_send_exit(session_, caf::exit_reason::user_shutdown);
   idle_callers_.clear();
+  idle_channels_.clear();
   session_ = nullptr;
   registry_ = nullptr;
   sys_.reset(); // closes the socket
   if (socket_fd_ >= 0)
     forget_in_children(socket_fd_);
+}
+
+// Connects, proves the key, and chooses the stream the socket will carry.
+net::unique_fd connection::open_stream(net::lean::stream_kind kind,
+                                       std::chrono::milliseconds limit) {
+  net::unique_fd fd{net::connect_tcp(where_.host, where_.port, limit)};
+  auto shook = net::client_handshake(fd.get(), key_, limit);
+  if (shook.status == net::handshake_status::rejected)
+    throw auth_error("authkey rejected by " + where_.host + ":" + std::to_string(where_.port)
+                     + ": use the key the manager was started with (" + shook.detail + ")");
+  if (shook.status == net::handshake_status::timed_out)
+    throw timeout_error("cannot connect to " + describe() + " in time: " + shook.detail);
+  if (!shook)
+    throw connection_error("cannot connect to " + describe() + ": " + shook.detail);
+  auto byte = static_cast<std::uint8_t>(kind);
+  if (::send(fd.get(), &byte, 1, MSG_NOSIGNAL) != 1)
+    throw connection_error("cannot connect to " + describe() + ": the connection was closed");
+  return fd;
+}
+
+caf::message connection::lean_call(std::uint64_t target, std::chrono::milliseconds timeout,
+                                   const caf::message& request) {
+  if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
+    throw connection_error("the connection to " + describe()
+                           + " is lost: the manager process died or shut down");
+  std::unique_ptr<lean_channel> channel;
+  {
+    std::lock_guard<std::mutex> guard{pool_mtx_};
+    if (!idle_channels_.empty()) {
+      channel = std::move(idle_channels_.back());
+      idle_channels_.pop_back();
+    }
+  }
+  if (!channel)
+    channel = std::make_unique<lean_channel>(
+      open_stream(net::lean::stream_kind::lean, std::min(timeout, options_.connect_timeout)));
+  // A channel that failed (timeout, lost connection) is dropped, not reused.
+  auto reply = channel->call(*sys_, target, request,
+                             std::chrono::steady_clock::now() + timeout, describe());
+  std::lock_guard<std::mutex> guard{pool_mtx_};
+  idle_channels_.push_back(std::move(channel));
+  return reply;
+}
+
+void connection::throw_unexpected(const caf::message& reply) const {
+  throw remote_error(describe() + " sent an unexpected reply: " + caf::to_string(reply)
+                     + " (do client and manager run the same cafman version?)");
 }
 
 void connection::decref(std::uint64_t id) noexcept {

@@ -20,11 +20,14 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/message.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/registry.hpp"
 #include "net/authkey.hpp"
+#include "net/lean_protocol.hpp"
 #include "net/socket.hpp"
+#include "proxies/lean_channel.hpp"
 #include "proxies/options.hpp"
 
 namespace cafman::detail {
@@ -57,10 +60,33 @@ public:
   template <class R, class Handle, class... Ts>
   R request(const Handle& dest, std::chrono::milliseconds timeout, Ts&&... xs);
 
+  /// One call on an object over the lean path (no thread hop in this
+  /// process); throws a cafman::error on failure. R is the result type or
+  /// void.
+  template <class R, class... Ts>
+  R call(const caf::actor& object, std::chrono::milliseconds timeout, Ts&&... xs) {
+    caf::message reply = lean_call(object->id(), timeout,
+                                   caf::make_message(std::forward<Ts>(xs)...));
+    if (reply.match_elements<caf::error>())
+      throw_error(reply.get_as<caf::error>(0), describe());
+    if constexpr (std::is_void_v<R>) {
+      if (!reply.empty())
+        throw_unexpected(reply);
+    } else {
+      if (!reply.match_elements<R>())
+        throw_unexpected(reply);
+      return std::move(*static_cast<R*>(reply.get_mutable(0))); // reply is ours alone
+    }
+  }
+
   /// Drops one reference of this session; never throws (runs in destructors).
   void decref(std::uint64_t id) noexcept;
 
 private:
+  net::unique_fd open_stream(net::lean::stream_kind kind, std::chrono::milliseconds limit);
+  caf::message lean_call(std::uint64_t target, std::chrono::milliseconds timeout,
+                         const caf::message& request);
+  [[noreturn]] void throw_unexpected(const caf::message& reply) const;
   std::unique_ptr<caf::scoped_actor> borrow();
   void give_back(std::unique_ptr<caf::scoped_actor> self);
   std::uint64_t track(caf::scoped_actor& self, caf::message_id response);
@@ -93,6 +119,7 @@ private:
 
   std::mutex pool_mtx_;
   std::vector<std::unique_ptr<caf::scoped_actor>> idle_callers_;
+  std::vector<std::unique_ptr<lean_channel>> idle_channels_;
 };
 
 template <class R, class Handle, class... Ts>

@@ -55,8 +55,8 @@ struct proxy_access {
   /// One call on the proxy's object with the proxy's deadline.
   template <class R, class... Ts>
   static R call(const object_proxy& p, Ts&&... xs) {
-    return p.ref_->conn().template request<R>(p.ref_->handle(), p.timeout_,
-                                              std::forward<Ts>(xs)...);
+    return p.ref_->conn().template call<R>(p.ref_->handle(), p.timeout_,
+                                           std::forward<Ts>(xs)...);
   }
 
   template <class Proxy>

@@ -1,0 +1,60 @@
+#include "net/lean_protocol.hpp"
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/error.hpp>
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+namespace cafman::net::lean {
+
+void put_u32(std::vector<char>& out, std::uint32_t x) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((x >> shift) & 0xFF));
+}
+
+void put_u64(std::vector<char>& out, std::uint64_t x) {
+  put_u32(out, static_cast<std::uint32_t>(x >> 32));
+  put_u32(out, static_cast<std::uint32_t>(x));
+}
+
+std::uint32_t get_u32(const char* in) {
+  std::uint32_t x = 0;
+  for (int i = 0; i < 4; ++i)
+    x = (x << 8) | static_cast<std::uint8_t>(in[i]);
+  return x;
+}
+
+std::uint64_t get_u64(const char* in) {
+  return (std::uint64_t{get_u32(in)} << 32) | get_u32(in + 4);
+}
+
+caf::error append_frame(caf::actor_system& sys, std::vector<char>& out,
+                        std::initializer_list<std::uint64_t> header, const caf::message& msg) {
+  auto start = out.size();
+  put_u32(out, 0); // patched below, once the body's size is known
+  for (auto word : header)
+    put_u64(out, word);
+  caf::binary_serializer sink{sys, out};
+  if (auto err = sink(const_cast<caf::message&>(msg)))
+    return err;
+  auto body = out.size() - start - length_size;
+  if (body > max_body)
+    return caf::make_error(caf::sec::invalid_argument, "frame too large");
+  std::vector<char> length;
+  put_u32(length, static_cast<std::uint32_t>(body));
+  std::copy(length.begin(), length.end(), out.begin() + static_cast<std::ptrdiff_t>(start));
+  return caf::none;
+}
+
+caf::error read_message(caf::actor_system& sys, const char* body, std::size_t size,
+                        std::size_t header_size, caf::message& out) {
+  caf::binary_deserializer source{sys, body + header_size, size - header_size};
+  if (auto err = source(out))
+    return err;
+  if (source.remaining() != 0)
+    return caf::make_error(caf::sec::invalid_argument, "trailing bytes in a frame");
+  return caf::none;
+}
+
+} // namespace cafman::net::lean

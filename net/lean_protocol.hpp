@@ -1,0 +1,46 @@
+#pragma once
+
+// The lean path: after the authkey handshake, a client may ask for a plain
+// request/reply stream instead of BASP. Each frame is a 4-byte big-endian
+// body length, then the body:
+//   request: u64 request id | u64 target actor id | serialized caf::message
+//   reply:   u64 request id | serialized caf::message (a failure travels as
+//            a message holding one caf::error)
+// The client blocks on its own socket, so a call crosses no thread of the
+// client's actor system; on the server one broker on the I/O thread decodes
+// frames and forwards each message to its object (see lean_broker.hpp).
+// Objects are addressed by actor id, like BASP does; only authenticated
+// peers ever reach this stream.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+namespace cafman::net::lean {
+
+/// The byte a client sends right after the handshake to choose a stream.
+enum class stream_kind : std::uint8_t { basp = 'B', lean = 'L' };
+
+constexpr std::size_t length_size = 4;
+constexpr std::size_t request_header_size = 16;
+constexpr std::size_t reply_header_size = 8;
+/// Larger bodies are a protocol error: the connection is closed.
+constexpr std::uint32_t max_body = 256u << 20;
+
+void put_u32(std::vector<char>& out, std::uint32_t x);
+void put_u64(std::vector<char>& out, std::uint64_t x);
+std::uint32_t get_u32(const char* in);
+std::uint64_t get_u64(const char* in);
+
+/// Appends one whole frame: length, the given header words, the message.
+/// Returns an error if the message cannot be serialized.
+caf::error append_frame(caf::actor_system& sys, std::vector<char>& out,
+                        std::initializer_list<std::uint64_t> header, const caf::message& msg);
+
+/// Decodes the message that follows `header_size` bytes of a frame body.
+caf::error read_message(caf::actor_system& sys, const char* body, std::size_t size,
+                        std::size_t header_size, caf::message& out);
+
+} // namespace cafman::net::lean

@@ -1,0 +1,114 @@
+#include "proxies/lean_channel.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <caf/error.hpp>
+#include <caf/message.hpp>
+
+#include "cafman/errors.hpp"
+#include "net/lean_protocol.hpp"
+#include "proxies/child.hpp"
+
+namespace cafman::detail {
+
+namespace {
+
+[[noreturn]] void lost(const std::string& peer, const char* why) {
+  throw connection_error("lost the connection to " + peer + " (" + why
+                         + "): the manager process died or shut down");
+}
+
+void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline,
+              const std::string& peer) {
+  auto rc = net::poll_until(fd, events, deadline);
+  if (rc == ETIMEDOUT)
+    throw timeout_error("no reply from " + peer + " within the call's deadline; pass a longer "
+                        "timeout (with_timeout) if the operation is expected to take longer");
+  if (rc != 0)
+    lost(peer, std::strerror(rc));
+}
+
+} // namespace
+
+lean_channel::lean_channel(net::unique_fd fd) : fd_(std::move(fd)) {
+  close_in_children(fd_.get());
+}
+
+lean_channel::~lean_channel() {
+  forget_in_children(fd_.get());
+}
+
+caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
+                                const caf::message& request,
+                                std::chrono::steady_clock::time_point deadline,
+                                const std::string& peer) {
+  auto id = next_request_++;
+  out_.clear();
+  if (auto err = net::lean::append_frame(sys, out_, {id, target}, request))
+    throw value_error("cannot send the call: " + caf::to_string(err));
+  send_all(out_, deadline, peer);
+  receive_frame(deadline, peer);
+  if (net::lean::get_u64(in_.data() + net::lean::length_size) != id)
+    lost(peer, "reply to another request");
+  caf::message reply;
+  auto body = in_.data() + net::lean::length_size;
+  auto size = in_.size() - net::lean::length_size;
+  if (auto err = net::lean::read_message(sys, body, size, net::lean::reply_header_size, reply))
+    lost(peer, "undecodable reply");
+  return reply;
+}
+
+void lean_channel::send_all(const std::vector<char>& bytes,
+                            std::chrono::steady_clock::time_point deadline,
+                            const std::string& peer) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    auto n = ::send(fd_.get(), bytes.data() + sent, bytes.size() - sent,
+                    MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      wait_for(fd_.get(), POLLOUT, deadline, peer);
+    } else if (n < 0 && errno != EINTR) {
+      lost(peer, std::strerror(errno));
+    }
+  }
+}
+
+// Reads exactly one reply frame into in_. Only one request is ever in
+// flight on a channel, so every byte that arrives belongs to this frame.
+void lean_channel::receive_frame(std::chrono::steady_clock::time_point deadline,
+                                 const std::string& peer) {
+  in_.resize(64 * 1024);
+  std::size_t have = 0;
+  std::size_t need = net::lean::length_size;
+  bool have_length = false;
+  while (have < need) {
+    if (in_.size() < need)
+      in_.resize(need);
+    wait_for(fd_.get(), POLLIN, deadline, peer);
+    auto n = ::recv(fd_.get(), in_.data() + have, in_.size() - have, MSG_DONTWAIT);
+    if (n == 0)
+      lost(peer, "closed by the manager");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        continue;
+      lost(peer, std::strerror(errno));
+    }
+    have += static_cast<std::size_t>(n);
+    if (!have_length && have >= net::lean::length_size) {
+      auto body = net::lean::get_u32(in_.data());
+      if (body < net::lean::reply_header_size || body > net::lean::max_body)
+        lost(peer, "malformed reply");
+      need = net::lean::length_size + body;
+      have_length = true;
+    }
+  }
+  in_.resize(need);
+}
+
+} // namespace cafman::detail

@@ -1,0 +1,46 @@
+#pragma once
+
+// Client side of the lean path (net/lean_protocol.hpp): one authenticated
+// socket on which the calling thread itself writes a request and blocks
+// for its reply. A connection keeps a pool of them, one per concurrent
+// caller.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "net/socket.hpp"
+
+namespace cafman::detail {
+
+class lean_channel {
+public:
+  /// Takes an fd that passed the handshake and announced the lean stream.
+  explicit lean_channel(net::unique_fd fd);
+  ~lean_channel();
+
+  lean_channel(const lean_channel&) = delete;
+  lean_channel& operator=(const lean_channel&) = delete;
+
+  /// Sends `request` to the actor `target` and returns its reply (which may
+  /// hold a caf::error from the object). Throws timeout_error after
+  /// `deadline`, connection_error when the manager is gone; either way the
+  /// channel is unusable afterwards. `peer` names the manager in messages.
+  caf::message call(caf::actor_system& sys, std::uint64_t target, const caf::message& request,
+                    std::chrono::steady_clock::time_point deadline, const std::string& peer);
+
+private:
+  void send_all(const std::vector<char>& bytes, std::chrono::steady_clock::time_point deadline,
+                const std::string& peer);
+  void receive_frame(std::chrono::steady_clock::time_point deadline, const std::string& peer);
+
+  net::unique_fd fd_;
+  std::uint64_t next_request_ = 1;
+  std::vector<char> out_;
+  std::vector<char> in_;
+};
+
+} // namespace cafman::detail

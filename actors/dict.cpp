@@ -1,10 +1,9 @@
 #include "actors/dict.hpp"
+#include "actors/placement.hpp"
 
 #include <string>
 
 #include <caf/actor_system.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 
 #include "cafman/errors.hpp"
 
@@ -80,7 +79,7 @@ struct dict_state {
   }
 };
 
-using dict_ptr = dict_actor::stateful_pointer<dict_state>;
+using dict_ptr = detail::object_self_t<dict_actor, dict_state>;
 
 dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial) {
   self->state.items = std::move(initial);
@@ -128,7 +127,7 @@ caf::expected<caf::actor> spawn_dict(caf::actor_system& sys, const value& args) 
     dict_state initial;
     if (!positional.empty())
       initial.update(positional[0]);
-    return caf::actor_cast<caf::actor>(sys.spawn(make_dict, std::move(initial.items)));
+    return detail::spawn_object(sys, make_dict, std::move(initial.items));
   } catch (const std::exception& e) {
     return detail::to_caf_error(e);
   }

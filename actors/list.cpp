@@ -1,11 +1,10 @@
 #include "actors/list.hpp"
+#include "actors/placement.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include <caf/actor_system.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 
 #include "cafman/errors.hpp"
 
@@ -181,7 +180,7 @@ struct list_state {
   }
 };
 
-using list_ptr = list_actor::stateful_pointer<list_state>;
+using list_ptr = detail::object_self_t<list_actor, list_state>;
 
 list_actor::behavior_type make_list(list_ptr self, list_value initial) {
   self->state.items = std::move(initial);
@@ -237,7 +236,7 @@ caf::expected<caf::actor> spawn_list(caf::actor_system& sys, const value& args) 
     list_value initial;
     if (!positional.empty())
       initial = list_state::sequence(positional[0], "list()");
-    return caf::actor_cast<caf::actor>(sys.spawn(make_list, std::move(initial)));
+    return detail::spawn_object(sys, make_list, std::move(initial));
   } catch (const std::exception& e) {
     return detail::to_caf_error(e);
   }

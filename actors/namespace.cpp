@@ -1,8 +1,7 @@
 #include "actors/namespace.hpp"
+#include "actors/placement.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 
 #include "cafman/errors.hpp"
 
@@ -27,7 +26,7 @@ struct namespace_state {
   }
 };
 
-using namespace_ptr = namespace_actor::stateful_pointer<namespace_state>;
+using namespace_ptr = detail::object_self_t<namespace_actor, namespace_state>;
 
 namespace_actor::behavior_type make_namespace(namespace_ptr self, dict_value initial) {
   self->state.attributes = std::move(initial);
@@ -58,7 +57,7 @@ caf::expected<caf::actor> spawn_namespace(caf::actor_system& sys, const value& a
         initial.insert_or_assign(k, v);
       }
     }
-    return caf::actor_cast<caf::actor>(sys.spawn(make_namespace, std::move(initial)));
+    return detail::spawn_object(sys, make_namespace, std::move(initial));
   } catch (const std::exception& e) {
     return detail::to_caf_error(e);
   }

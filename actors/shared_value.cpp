@@ -1,4 +1,5 @@
 #include "actors/shared_value.hpp"
+#include "actors/placement.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -6,8 +7,6 @@
 #include <string>
 
 #include <caf/actor_system.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 
 #include "cafman/errors.hpp"
 
@@ -85,7 +84,7 @@ struct value_state {
   }
 };
 
-using value_ptr = value_actor::stateful_pointer<value_state>;
+using value_ptr = detail::object_self_t<value_actor, value_state>;
 
 value_actor::behavior_type make_shared_value(value_ptr self, char typecode, value initial) {
   self->state.typecode = typecode;
@@ -118,7 +117,7 @@ caf::expected<caf::actor> spawn_shared_value(caf::actor_system& sys, const value
       throw value_error(std::string{"bad typecode '"} + probe.typecode
                         + "' (must be b, B, h, H, i, I, l, L, q, Q, f or d)");
     auto initial = positional.size() > 1 ? probe.checked(positional[1]) : probe.checked(0);
-    return caf::actor_cast<caf::actor>(sys.spawn(make_shared_value, probe.typecode, initial));
+    return detail::spawn_object(sys, make_shared_value, probe.typecode, initial);
   } catch (const std::exception& e) {
     return detail::to_caf_error(e);
   }

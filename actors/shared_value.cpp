@@ -1,7 +1,6 @@
 #include "actors/shared_value.hpp"
 #include "actors/placement.hpp"
 
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>

@@ -11,8 +11,11 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include "cafman/cafman.hpp"
+#include "net/handshake.hpp"
+#include "net/socket.hpp"
 #include "net/system_config.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
@@ -267,4 +270,25 @@ TEST_CASE("cafman-server explains bad command lines", "[programs]") {
   CHECK(nokey_rc == 1);
   CHECK_THAT(nokey, Catch::Contains("/nonexistent/key"));
   CHECK(no_children_left());
+}
+
+TEST_CASE("an authenticated peer sending garbage frames is cut off, others go on",
+          "[programs][auth]") {
+  watchdog dog{30s};
+  server_process srv{secret};
+  auto m = connect_to(srv);
+  auto d = m.dict({{"k", 1}});
+  auto where = cafman::net::parse_address(srv.address());
+  for (std::uint8_t kind : {std::uint8_t{'L'}, std::uint8_t{'?'}}) {
+    cafman::net::unique_fd fd{cafman::net::connect_tcp(where.host, where.port, 2s)};
+    REQUIRE(cafman::net::client_handshake(fd.get(), cafman::authkey::from_string(secret), 2s));
+    // A stream kind byte, then a frame announcing 4 GiB.
+    const unsigned char garbage[] = {kind, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3};
+    REQUIRE(::send(fd.get(), garbage, sizeof(garbage), MSG_NOSIGNAL) == sizeof(garbage));
+    char byte;
+    CHECK(::recv(fd.get(), &byte, 1, 0) <= 0); // closed by the server, no reply
+  }
+  CHECK(d.get("k") == cafman::value{1});
+  { auto gone = std::move(d); }
+  expect_clean_end(srv, m);
 }

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <future>
+#include <thread>
+#include <vector>
 
 #include <signal.h>
 
@@ -218,4 +220,23 @@ TEST_CASE("a proxy passed to a child outlives the parent's copies", "[manager][p
   CHECK(eventually([&] { return m.number_of_objects() == 0; }));
   ::close(go[0]);
   ::close(go[1]);
+}
+
+TEST_CASE("threads of one process may share a proxy", "[manager]") {
+  watchdog dog{30s};
+  cafman::sync_manager m;
+  auto d = m.dict();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([d, i] {
+      for (int j = 0; j < 250; ++j) {
+        d.fetch_add("total", 1);
+        d["thread_" + std::to_string(i)] = j;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(d.get("total") == value{1000});
+  for (int i = 0; i < 4; ++i)
+    CHECK(d.get("thread_" + std::to_string(i)) == value{249});
 }

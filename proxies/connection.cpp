@@ -15,34 +15,11 @@
 #include "net/handshake.hpp"
 #include "net/system_config.hpp"
 #include "proxies/child.hpp"
+#include "proxies/failures.hpp"
 
 namespace cafman::detail {
 
 namespace {
-
-std::string context_of(const caf::error& e) {
-  auto& ctx = e.context();
-  if (ctx.match_elements<std::string>())
-    return ctx.get_as<std::string>(0);
-  return caf::to_string(e);
-}
-
-[[noreturn]] void throw_cafman_error(errc code, const std::string& text) {
-  switch (code) {
-    case errc::key_not_found:
-      throw key_error(text);
-    case errc::index_out_of_range:
-      throw index_error(text);
-    case errc::type_mismatch:
-      throw type_error(text);
-    case errc::bad_argument:
-      throw value_error(text);
-    case errc::no_such_attribute:
-      throw attribute_error(text);
-    default:
-      throw remote_error(text);
-  }
-}
 
 caf::actor spawn_session(caf::actor_system& sys) {
   // It does nothing but exist: the registry monitors it, and its DOWN (on
@@ -51,18 +28,6 @@ caf::actor spawn_session(caf::actor_system& sys) {
 }
 
 } // namespace
-
-void throw_error(const caf::error& e, const std::string& what) {
-  if (e.category() == caf::atom("cafman"))
-    throw_cafman_error(static_cast<errc>(e.code()), context_of(e));
-  if (e == caf::sec::request_timeout)
-    throw timeout_error("no reply from " + what + " within the call's deadline; pass a longer "
-                        "timeout (with_timeout) if the operation is expected to take longer");
-  if (e == caf::exit_reason::remote_link_unreachable || e == caf::sec::request_receiver_down)
-    throw connection_error("lost the connection to " + what
-                           + ": the manager process died or shut down");
-  throw remote_error(what + " failed the call: " + caf::to_string(e));
-}
 
 connection::connection(net::address where, cafman::authkey key, connection_options options)
   : where_(std::move(where)), key_(std::move(key)), options_(options) {
@@ -126,8 +91,7 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind,
 caf::message connection::lean_call(std::uint64_t target, std::chrono::milliseconds timeout,
                                    const caf::message& request) {
   if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
-    throw connection_error("the connection to " + describe()
-                           + " is lost: the manager process died or shut down");
+    throw_lost(describe());
   std::unique_ptr<lean_channel> channel;
   {
     std::lock_guard<std::mutex> guard{pool_mtx_};
@@ -158,8 +122,7 @@ void connection::decref(std::uint64_t id) noexcept {
 
 std::unique_ptr<caf::scoped_actor> connection::borrow() {
   if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
-    throw connection_error("the connection to " + describe()
-                           + " is lost: the manager process died or shut down");
+    throw_lost(describe());
   std::lock_guard<std::mutex> guard{pool_mtx_};
   if (idle_callers_.empty())
     return std::make_unique<caf::scoped_actor>(*sys_, true);
@@ -176,8 +139,7 @@ void connection::give_back(std::unique_ptr<caf::scoped_actor> self) {
 std::uint64_t connection::track(caf::scoped_actor& self, caf::message_id response) {
   std::lock_guard<std::mutex> guard{calls_->mtx};
   if (calls_->lost)
-    throw connection_error("lost the connection to " + describe()
-                           + ": the manager process died or shut down");
+    throw_lost(describe());
   auto ticket = calls_->next_ticket++;
   calls_->in_flight.emplace(ticket, call_tracker::waiting_call{
                                       caf::actor_cast<caf::strong_actor_ptr>(self), response});

@@ -27,6 +27,7 @@
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/socket.hpp"
+#include "proxies/failures.hpp"
 #include "proxies/lean_channel.hpp"
 #include "proxies/options.hpp"
 
@@ -37,9 +38,6 @@ struct is_pair : std::false_type {};
 
 template <class A, class B>
 struct is_pair<std::pair<A, B>> : std::true_type {};
-
-/// Turns an error from a call into the matching cafman exception.
-[[noreturn]] void throw_error(const caf::error& e, const std::string& what);
 
 class connection {
 public:

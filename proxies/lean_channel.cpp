@@ -12,24 +12,19 @@
 #include "cafman/errors.hpp"
 #include "net/lean_protocol.hpp"
 #include "proxies/child.hpp"
+#include "proxies/failures.hpp"
 
 namespace cafman::detail {
 
 namespace {
 
-[[noreturn]] void lost(const std::string& peer, const char* why) {
-  throw connection_error("lost the connection to " + peer + " (" + why
-                         + "): the manager process died or shut down");
-}
-
 void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline,
               const std::string& peer) {
   auto rc = net::poll_until(fd, events, deadline);
   if (rc == ETIMEDOUT)
-    throw timeout_error("no reply from " + peer + " within the call's deadline; pass a longer "
-                        "timeout (with_timeout) if the operation is expected to take longer");
+    throw_timeout(peer);
   if (rc != 0)
-    lost(peer, std::strerror(rc));
+    throw_lost(peer, std::strerror(rc));
 }
 
 } // namespace
@@ -53,12 +48,12 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
   send_all(out_, deadline, peer);
   receive_frame(deadline, peer);
   if (net::lean::get_u64(in_.data() + net::lean::length_size) != id)
-    lost(peer, "reply to another request");
+    throw_lost(peer, "reply to another request");
   caf::message reply;
   auto body = in_.data() + net::lean::length_size;
   auto size = in_.size() - net::lean::length_size;
   if (auto err = net::lean::read_message(sys, body, size, net::lean::reply_header_size, reply))
-    lost(peer, "undecodable reply");
+    throw_lost(peer, "undecodable reply");
   return reply;
 }
 
@@ -74,7 +69,7 @@ void lean_channel::send_all(const std::vector<char>& bytes,
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       wait_for(fd_.get(), POLLOUT, deadline, peer);
     } else if (n < 0 && errno != EINTR) {
-      lost(peer, std::strerror(errno));
+      throw_lost(peer, std::strerror(errno));
     }
   }
 }
@@ -93,17 +88,17 @@ void lean_channel::receive_frame(std::chrono::steady_clock::time_point deadline,
     wait_for(fd_.get(), POLLIN, deadline, peer);
     auto n = ::recv(fd_.get(), in_.data() + have, in_.size() - have, MSG_DONTWAIT);
     if (n == 0)
-      lost(peer, "closed by the manager");
+      throw_lost(peer, "closed by the manager");
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         continue;
-      lost(peer, std::strerror(errno));
+      throw_lost(peer, std::strerror(errno));
     }
     have += static_cast<std::size_t>(n);
     if (!have_length && have >= net::lean::length_size) {
       auto body = net::lean::get_u32(in_.data());
       if (body < net::lean::reply_header_size || body > net::lean::max_body)
-        lost(peer, "malformed reply");
+        throw_lost(peer, "malformed reply");
       need = net::lean::length_size + body;
       have_length = true;
     }

@@ -1,0 +1,61 @@
+#include "proxies/failures.hpp"
+
+#include <caf/error.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+#include "cafman/errors.hpp"
+#include "cafman/protocol.hpp"
+
+namespace cafman::detail {
+
+namespace {
+
+std::string context_of(const caf::error& e) {
+  auto& ctx = e.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return caf::to_string(e);
+}
+
+[[noreturn]] void throw_cafman_error(errc code, const std::string& text) {
+  switch (code) {
+    case errc::key_not_found:
+      throw key_error(text);
+    case errc::index_out_of_range:
+      throw index_error(text);
+    case errc::type_mismatch:
+      throw type_error(text);
+    case errc::bad_argument:
+      throw value_error(text);
+    case errc::no_such_attribute:
+      throw attribute_error(text);
+    default:
+      throw remote_error(text);
+  }
+}
+
+} // namespace
+
+void throw_error(const caf::error& e, const std::string& peer) {
+  if (e.category() == caf::atom("cafman"))
+    throw_cafman_error(static_cast<errc>(e.code()), context_of(e));
+  if (e == caf::sec::request_timeout)
+    throw_timeout(peer);
+  if (e == caf::exit_reason::remote_link_unreachable || e == caf::sec::request_receiver_down)
+    throw_lost(peer);
+  throw remote_error(peer + " failed the call: " + caf::to_string(e));
+}
+
+void throw_timeout(const std::string& peer) {
+  throw timeout_error("no reply from " + peer + " within the call's deadline; pass a longer "
+                      "timeout (with_timeout) if the operation is expected to take longer");
+}
+
+void throw_lost(const std::string& peer, const std::string& why) {
+  throw connection_error("lost the connection to " + peer + (why.empty() ? "" : " (" + why + ")")
+                         + ": the manager process died or shut down");
+}
+
+} // namespace cafman::detail

@@ -122,15 +122,13 @@ dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial) {
 } // namespace
 
 caf::expected<caf::actor> spawn_dict(caf::actor_system& sys, const value& args) {
-  try {
+  return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "dict");
     dict_state initial;
     if (!positional.empty())
       initial.update(positional[0]);
     return detail::spawn_object(sys, make_dict, std::move(initial.items));
-  } catch (const std::exception& e) {
-    return detail::to_caf_error(e);
-  }
+  });
 }
 
 } // namespace cafman

@@ -231,15 +231,13 @@ list_actor::behavior_type make_list(list_ptr self, list_value initial) {
 } // namespace
 
 caf::expected<caf::actor> spawn_list(caf::actor_system& sys, const value& args) {
-  try {
+  return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "list");
     list_value initial;
     if (!positional.empty())
       initial = list_state::sequence(positional[0], "list()");
     return detail::spawn_object(sys, make_list, std::move(initial));
-  } catch (const std::exception& e) {
-    return detail::to_caf_error(e);
-  }
+  });
 }
 
 } // namespace cafman

@@ -47,7 +47,7 @@ namespace_actor::behavior_type make_namespace(namespace_ptr self, dict_value ini
 } // namespace
 
 caf::expected<caf::actor> spawn_namespace(caf::actor_system& sys, const value& args) {
-  try {
+  return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "Namespace");
     dict_value initial;
     if (!positional.empty()) {
@@ -58,9 +58,7 @@ caf::expected<caf::actor> spawn_namespace(caf::actor_system& sys, const value& a
       }
     }
     return detail::spawn_object(sys, make_namespace, std::move(initial));
-  } catch (const std::exception& e) {
-    return detail::to_caf_error(e);
-  }
+  });
 }
 
 } // namespace cafman

@@ -44,6 +44,16 @@ auto guard(F&& f) -> caf::result<std::invoke_result_t<F>> {
   }
 }
 
+/// Runs a factory: the actor it spawned, or the error its arguments raised.
+template <class F>
+caf::expected<caf::actor> attempt_spawn(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return to_caf_error(e);
+  }
+}
+
 /// Answers messages outside an actor's interface with a clear error instead
 /// of CAF's default (a line on stderr and a silently dropped request).
 void reject_unexpected(caf::scheduled_actor* self);

@@ -105,7 +105,7 @@ value_actor::behavior_type make_shared_value(value_ptr self, char typecode, valu
 } // namespace
 
 caf::expected<caf::actor> spawn_shared_value(caf::actor_system& sys, const value& args) {
-  try {
+  return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 2, "Value");
     if (positional.empty() || !positional[0].is_string()
         || positional[0].as_string().size() != 1)
@@ -117,9 +117,7 @@ caf::expected<caf::actor> spawn_shared_value(caf::actor_system& sys, const value
                         + "' (must be b, B, h, H, i, I, l, L, q, Q, f or d)");
     auto initial = positional.size() > 1 ? probe.checked(positional[1]) : probe.checked(0);
     return detail::spawn_object(sys, make_shared_value, probe.typecode, initial);
-  } catch (const std::exception& e) {
-    return detail::to_caf_error(e);
-  }
+  });
 }
 
 } // namespace cafman

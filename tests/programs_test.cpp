@@ -194,7 +194,7 @@ TEST_CASE("killing the server fails a pending and a new call within 2 s", "[prog
   auto d = m.dict();
   d["k"] = 1;
   // A stopped server takes the request but never answers: the call pends.
-  ::kill(srv.pid(), SIGSTOP);
+  REQUIRE(cafman::testing::freeze(srv.pid()));
   auto pending = std::async(std::launch::async, [&] { return d.get("k"); });
   CHECK(pending.wait_for(100ms) == std::future_status::timeout);
   auto killed_at = std::chrono::steady_clock::now();

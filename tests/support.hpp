@@ -37,6 +37,15 @@ inline bool eventually(const std::function<bool()>& condition,
   return true;
 }
 
+/// Stops a child with SIGSTOP and returns once it is really stopped: kill()
+/// only queues the signal, and the child may still answer a request sent
+/// right after it. Returns whether the child stopped.
+inline bool freeze(pid_t child) {
+  int status = 0;
+  return ::kill(child, SIGSTOP) == 0 && ::waitpid(child, &status, WUNTRACED) == child
+         && WIFSTOPPED(status);
+}
+
 /// True when this process has no child left, running or unreaped.
 inline bool no_children_left() {
   return ::waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD;

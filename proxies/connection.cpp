@@ -76,7 +76,7 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind,
   net::unique_fd fd{net::connect_tcp(where_.host, where_.port, limit)};
   auto shook = net::client_handshake(fd.get(), key_, limit);
   if (shook.status == net::handshake_status::rejected)
-    throw auth_error("authkey rejected by " + where_.host + ":" + std::to_string(where_.port)
+    throw auth_error("authkey rejected by " + net::to_string(where_)
                      + ": use the key the manager was started with (" + shook.detail + ")");
   if (shook.status == net::handshake_status::timed_out)
     throw timeout_error("cannot connect to " + describe() + " in time: " + shook.detail);
@@ -165,7 +165,7 @@ void connection::call_tracker::on_lost() {
 }
 
 std::string connection::describe() const {
-  return "the manager at " + where_.host + ":" + std::to_string(where_.port);
+  return "the manager at " + net::to_string(where_);
 }
 
 } // namespace cafman::detail

@@ -46,12 +46,12 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
   if (auto err = net::lean::append_frame(sys, out_, {id, target}, request))
     throw value_error("cannot send the call: " + caf::to_string(err));
   send_all(out_, deadline, peer);
-  receive_frame(deadline, peer);
+  auto frame = receive_frame(deadline, peer);
   if (net::lean::get_u64(in_.data() + net::lean::length_size) != id)
     throw_lost(peer, "reply to another request");
   caf::message reply;
   auto body = in_.data() + net::lean::length_size;
-  auto size = in_.size() - net::lean::length_size;
+  auto size = frame - net::lean::length_size;
   if (auto err = net::lean::read_message(sys, body, size, net::lean::reply_header_size, reply))
     throw_lost(peer, "undecodable reply");
   return reply;
@@ -74,11 +74,14 @@ void lean_channel::send_all(const std::vector<char>& bytes,
   }
 }
 
-// Reads exactly one reply frame into in_. Only one request is ever in
-// flight on a channel, so every byte that arrives belongs to this frame.
-void lean_channel::receive_frame(std::chrono::steady_clock::time_point deadline,
-                                 const std::string& peer) {
-  in_.resize(64 * 1024);
+// Reads exactly one reply frame into the front of in_ and returns its size.
+// Only one request is ever in flight on a channel, so every byte that
+// arrives belongs to this frame. in_ only grows: resizing it back and forth
+// would zero-fill it on every call.
+std::size_t lean_channel::receive_frame(std::chrono::steady_clock::time_point deadline,
+                                        const std::string& peer) {
+  if (in_.size() < 64 * 1024)
+    in_.resize(64 * 1024);
   std::size_t have = 0;
   std::size_t need = net::lean::length_size;
   bool have_length = false;
@@ -103,7 +106,7 @@ void lean_channel::receive_frame(std::chrono::steady_clock::time_point deadline,
       have_length = true;
     }
   }
-  in_.resize(need);
+  return need;
 }
 
 } // namespace cafman::detail

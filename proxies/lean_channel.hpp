@@ -35,7 +35,8 @@ public:
 private:
   void send_all(const std::vector<char>& bytes, std::chrono::steady_clock::time_point deadline,
                 const std::string& peer);
-  void receive_frame(std::chrono::steady_clock::time_point deadline, const std::string& peer);
+  std::size_t receive_frame(std::chrono::steady_clock::time_point deadline,
+                            const std::string& peer);
 
   net::unique_fd fd_;
   std::uint64_t next_request_ = 1;

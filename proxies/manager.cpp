@@ -65,7 +65,7 @@ void manager::shutdown_server() const {
 }
 
 std::string manager::address() const {
-  return conn_->where().host + ":" + std::to_string(conn_->where().port);
+  return net::to_string(conn_->where());
 }
 
 const cafman::authkey& manager::authkey() const {

@@ -26,7 +26,6 @@ public:
   object_ref& operator=(const object_ref&) = delete;
 
   connection& conn() const { return *conn_; }
-  const std::shared_ptr<connection>& shared_conn() const { return conn_; }
   std::uint64_t id() const { return id_; }
   const caf::actor& handle() const { return handle_; }
 

@@ -21,6 +21,14 @@ caf::error to_caf_error(const std::exception& e) {
     code = errc::type_mismatch;
   else if (dynamic_cast<const attribute_error*>(&e))
     code = errc::no_such_attribute;
+  else if (dynamic_cast<const queue_empty*>(&e))
+    code = errc::queue_empty;
+  else if (dynamic_cast<const queue_full*>(&e))
+    code = errc::queue_full;
+  else if (dynamic_cast<const broken_barrier*>(&e))
+    code = errc::broken_barrier;
+  else if (dynamic_cast<const lock_error*>(&e))
+    code = errc::not_owner;
   return caf::make_error(code, std::string{e.what()});
 }
 

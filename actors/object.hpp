@@ -4,7 +4,9 @@
 // a caf::error for the caller, how unexpected messages are answered, and how a
 // registry spawns an object from constructor arguments.
 
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <type_traits>
 
 #include <caf/actor.hpp>
@@ -17,9 +19,38 @@
 
 namespace cafman {
 
+/// What a factory may use while the registry creates an object.
+class object_context {
+public:
+  object_context(caf::actor_system& sys, caf::actor registry,
+                 std::function<caf::expected<caf::actor>(std::uint64_t)> hold)
+    : sys_(sys), registry_(std::move(registry)), hold_(std::move(hold)) {
+  }
+
+  caf::actor_system& system() const { return sys_; }
+
+  /// The registry, for objects that watch client sessions.
+  const caf::actor& registry() const { return registry_; }
+
+  /// Makes the new object hold a reference to object `id` (a condition to
+  /// its lock) until it exits; returns that object's handle.
+  caf::expected<caf::actor> hold(std::uint64_t id) const { return hold_(id); }
+
+private:
+  caf::actor_system& sys_;
+  caf::actor registry_;
+  std::function<caf::expected<caf::actor>(std::uint64_t)> hold_;
+};
+
 /// Spawns one object from the arguments a client passed to `create`.
-using object_factory = caf::expected<caf::actor> (*)(caf::actor_system& sys,
-                                                     const value& args);
+using object_factory = std::function<caf::expected<caf::actor>(object_context& ctx,
+                                                                const value& args)>;
+
+/// A factory for objects that need nothing but the actor system.
+template <class F>
+object_factory plain_factory(F spawn) {
+  return [spawn](object_context& ctx, const value& args) { return spawn(ctx.system(), args); };
+}
 
 namespace detail {
 

@@ -9,6 +9,7 @@
 
 #include "actors/dict.hpp"
 #include "actors/list.hpp"
+#include "actors/lock.hpp"
 #include "actors/namespace.hpp"
 #include "actors/shared_value.hpp"
 
@@ -31,19 +32,45 @@ struct registry_state {
   type_table types;
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, object_entry> objects;
-  std::map<caf::actor_addr, std::set<std::uint64_t>> sessions; // what each holds
+  // A holder is a client session or an object holding another (a condition
+  // its lock); only client sessions get a number.
+  struct holder_entry {
+    std::uint64_t number = 0;
+    std::set<std::uint64_t> held;
+  };
+  std::map<caf::actor_addr, holder_entry> sessions;
+  std::map<std::uint64_t, caf::actor> numbered; // client sessions by number
+  std::uint64_t next_session = 1;
 
   ~registry_state() { exit_all(); }
 
-  void watch(const caf::actor& session) {
-    if (sessions.emplace(session.address(), std::set<std::uint64_t>{}).second)
+  holder_entry& watch(const caf::actor& session) {
+    auto [entry, added] = sessions.emplace(session.address(), holder_entry{});
+    if (added)
       self->monitor(session);
+    return entry->second;
+  }
+
+  std::uint64_t hello(const caf::actor& session) {
+    auto& entry = watch(session);
+    if (entry.number == 0) {
+      entry.number = next_session++;
+      numbered.emplace(entry.number, session);
+    }
+    return entry.number;
+  }
+
+  caf::expected<caf::actor> session_actor(std::uint64_t number) const {
+    auto found = numbered.find(number);
+    if (found == numbered.end())
+      return caf::make_error(errc::cancelled,
+                             "client session " + std::to_string(number) + " has ended");
+    return found->second;
   }
 
   void add_reference(const caf::actor& session, std::uint64_t id) {
-    watch(session);
+    watch(session).held.insert(id);
     ++objects.at(id).holders[session.address()];
-    sessions[session.address()].insert(id);
   }
 
   caf::expected<std::uint64_t> create(const caf::actor& session, const std::string& type,
@@ -52,13 +79,29 @@ struct registry_state {
     if (factory == types.end())
       return caf::make_error(errc::no_such_type, "the manager has no type id '" + type
                                                    + "' (known: " + known_types() + ")");
-    auto handle = factory->second(self->system(), args);
+    std::vector<std::uint64_t> held;
+    object_context ctx{self->system(), caf::actor_cast<caf::actor>(self),
+                       [&](std::uint64_t id) -> caf::expected<caf::actor> {
+                         auto entry = objects.find(id);
+                         if (entry == objects.end())
+                           return missing(id);
+                         held.push_back(id);
+                         return entry->second.handle;
+                       }};
+    auto handle = factory->second(ctx, args);
     if (!handle)
       return std::move(handle.error());
     auto id = next_id++;
-    objects.emplace(id, object_entry{type, std::move(*handle), {}});
+    objects.emplace(id, object_entry{type, *handle, {}});
     add_reference(session, id);
+    for (auto held_id : held)
+      add_reference(*handle, held_id); // dropped by the new object's DOWN
     return id;
+  }
+
+  static caf::error missing(std::uint64_t id) {
+    return caf::make_error(errc::no_such_object,
+                           "object " + std::to_string(id) + " no longer exists");
   }
 
   std::string known_types() const {
@@ -71,8 +114,7 @@ struct registry_state {
   caf::expected<caf::actor> incref(const caf::actor& session, std::uint64_t id) {
     auto entry = objects.find(id);
     if (entry == objects.end())
-      return caf::make_error(errc::no_such_object,
-                             "object " + std::to_string(id) + " no longer exists");
+      return missing(id);
     add_reference(session, id);
     return entry->second.handle;
   }
@@ -87,7 +129,7 @@ struct registry_state {
       return;
     if (all || --held->second == 0) {
       holders.erase(held);
-      sessions[session].erase(id);
+      sessions[session].held.erase(id);
     }
     if (holders.empty()) {
       self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
@@ -100,7 +142,8 @@ struct registry_state {
     auto held = sessions.find(session);
     if (held == sessions.end())
       return;
-    auto ids = std::move(held->second);
+    auto ids = std::move(held->second.held);
+    numbered.erase(held->second.number);
     sessions.erase(held);
     for (auto id : ids)
       decref(session, id, true);
@@ -128,6 +171,7 @@ struct registry_state {
       caf::anon_send_exit(entry.handle, caf::exit_reason::user_shutdown);
     objects.clear();
     sessions.clear();
+    numbered.clear();
   }
 };
 
@@ -138,7 +182,10 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
   detail::reject_unexpected(self);
   self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
   return {
-    [&st](hello_atom, const caf::actor& session) { st.watch(session); },
+    [&st](hello_atom, const caf::actor& session) { return st.hello(session); },
+    [&st](watch_atom, std::uint64_t session) {
+      return caf::result<caf::actor>{st.session_actor(session)};
+    },
     [&st](create_atom, const caf::actor& session, const std::string& type,
           const value& args) -> caf::result<std::uint64_t, caf::actor> {
       auto id = st.create(session, type, args);
@@ -164,10 +211,12 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
 } // namespace
 
 type_table builtin_types() {
-  return {{"dict", spawn_dict},
-          {"list", spawn_list},
-          {"namespace", spawn_namespace},
-          {"value", spawn_shared_value}};
+  return {{"dict", plain_factory(spawn_dict)},
+          {"list", plain_factory(spawn_list)},
+          {"namespace", plain_factory(spawn_namespace)},
+          {"value", plain_factory(spawn_shared_value)},
+          {"lock", spawn_lock},
+          {"rlock", spawn_rlock}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types) {

@@ -18,7 +18,12 @@
 namespace cafman {
 
 using registry_actor = caf::typed_actor<
-  caf::replies_to<hello_atom, caf::actor>::with<void>,
+  // A client introduces its session actor and gets the session's number,
+  // which it passes as `caller` to blocking objects.
+  caf::replies_to<hello_atom, caf::actor>::with<std::uint64_t>,
+  // An object asks for the actor of a session it must watch; an error if
+  // that session has already ended.
+  caf::replies_to<watch_atom, std::uint64_t>::with<caf::actor>,
   // (session, type id, constructor args) -> (object id, handle); the
   // session holds one reference to the new object.
   caf::replies_to<create_atom, caf::actor, std::string, value>::with<std::uint64_t, caf::actor>,
@@ -31,7 +36,8 @@ using registry_actor = caf::typed_actor<
 /// The object kinds a registry can create, by type id.
 using type_table = std::map<std::string, object_factory>;
 
-/// dict, list, namespace and value: the kinds every manager offers.
+/// Every kind a manager offers unless told otherwise: dict, list,
+/// namespace, value, and the blocking objects (queues, locks, ...).
 type_table builtin_types();
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types);

@@ -64,6 +64,32 @@ public:
   using error::error;
 };
 
+/// A non-blocking or timed `get` found the queue empty (Python's queue.Empty).
+class queue_empty : public error {
+public:
+  using error::error;
+};
+
+/// A non-blocking or timed `put` found the queue full (Python's queue.Full).
+class queue_full : public error {
+public:
+  using error::error;
+};
+
+/// A barrier was aborted, reset, or broken by a waiter's timeout or crash
+/// while this caller waited on it (Python's threading.BrokenBarrierError).
+class broken_barrier : public error {
+public:
+  using error::error;
+};
+
+/// A lock, rlock or condition was released (or waited on) by a caller that
+/// does not hold it (Python raises RuntimeError).
+class lock_error : public error {
+public:
+  using error::error;
+};
+
 /// The manager failed the call for a reason of its own (unknown object or
 /// type id, the object is gone, the manager is shutting down).
 class remote_error : public error {

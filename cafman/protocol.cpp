@@ -22,6 +22,16 @@ std::string to_string(errc code) {
       return "unsupported_message";
     case errc::shutting_down:
       return "shutting_down";
+    case errc::queue_empty:
+      return "queue_empty";
+    case errc::queue_full:
+      return "queue_full";
+    case errc::broken_barrier:
+      return "broken_barrier";
+    case errc::not_owner:
+      return "not_owner";
+    case errc::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }

@@ -10,6 +10,7 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/message.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
 
 #include "cafman/value.hpp"
@@ -28,7 +29,31 @@ enum class errc : std::uint8_t {
   no_such_type,
   unsupported_message,
   shutting_down,
+  queue_empty,
+  queue_full,
+  broken_barrier,
+  not_owner,
+  cancelled,
 };
+
+/// Who calls a blocking object: the client session (the number the registry
+/// gave it at hello) and the thread within that client. Blocking objects
+/// record holders and waiters by it, so what a client holds is released
+/// when its session ends, whichever connection or actor carried the call.
+struct caller {
+  std::uint64_t session = 0;
+  std::uint64_t thread = 0;
+
+  friend bool operator==(const caller& a, const caller& b) {
+    return a.session == b.session && a.thread == b.thread;
+  }
+  friend bool operator!=(const caller& a, const caller& b) { return !(a == b); }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, caller& x) {
+  return f(caf::meta::type_name("cafman::caller"), x.session, x.thread);
+}
 
 std::string to_string(errc code);
 
@@ -41,6 +66,7 @@ CAF_ERROR_CODE_ENUM_2(cafman::errc, "cafman")
 CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
 
   CAF_ADD_TYPE_ID(cafman, (cafman::value))
+  CAF_ADD_TYPE_ID(cafman, (cafman::caller))
 
   // registry
   CAF_ADD_ATOM(cafman, cafman, hello_atom, "hello")
@@ -50,6 +76,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, objects_atom, "objects")
   CAF_ADD_ATOM(cafman, cafman, debug_atom, "debug_info")
   CAF_ADD_ATOM(cafman, cafman, shutdown_atom, "shutdown")
+  CAF_ADD_ATOM(cafman, cafman, watch_atom, "watch")
 
   // containers
   CAF_ADD_ATOM(cafman, cafman, len_atom, "len")
@@ -85,6 +112,28 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, typecode_atom, "typecode")
   CAF_ADD_ATOM(cafman, cafman, cas_atom, "cas")
 
+  // locks, semaphores, conditions, events, barriers
+  CAF_ADD_ATOM(cafman, cafman, acquire_atom, "acquire")
+  CAF_ADD_ATOM(cafman, cafman, release_atom, "release")
+  CAF_ADD_ATOM(cafman, cafman, locked_atom, "locked")
+  CAF_ADD_ATOM(cafman, cafman, rel_save_atom, "rel_save")
+  CAF_ADD_ATOM(cafman, cafman, acq_restore_atom, "acq_rest")
+  CAF_ADD_ATOM(cafman, cafman, wait_atom, "wait")
+  CAF_ADD_ATOM(cafman, cafman, notify_atom, "notify")
+  CAF_ADD_ATOM(cafman, cafman, set_atom, "set")
+  CAF_ADD_ATOM(cafman, cafman, is_set_atom, "is_set")
+  CAF_ADD_ATOM(cafman, cafman, abort_atom, "abort")
+  CAF_ADD_ATOM(cafman, cafman, parties_atom, "parties")
+  CAF_ADD_ATOM(cafman, cafman, n_waiting_atom, "n_waiting")
+  CAF_ADD_ATOM(cafman, cafman, broken_atom, "broken")
+
+  // queues
+  CAF_ADD_ATOM(cafman, cafman, qsize_atom, "qsize")
+  CAF_ADD_ATOM(cafman, cafman, empty_atom, "empty")
+  CAF_ADD_ATOM(cafman, cafman, full_atom, "full")
+  CAF_ADD_ATOM(cafman, cafman, maxsize_atom, "maxsize")
+  CAF_ADD_ATOM(cafman, cafman, task_done_atom, "task_done")
+
 CAF_END_TYPE_ID_BLOCK(cafman)
 
 namespace cafman {
@@ -92,6 +141,12 @@ namespace cafman {
 // CAF's own tags, under the names cafman's interfaces use.
 using caf::delete_atom;
 using caf::delete_atom_v;
+using caf::join_atom;
+using caf::join_atom_v;
+using caf::reset_atom;
+using caf::reset_atom_v;
+using caf::timeout_atom;
+using caf::timeout_atom_v;
 using caf::get_atom;
 using caf::get_atom_v;
 using caf::put_atom;

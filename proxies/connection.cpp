@@ -52,7 +52,8 @@ connection::connection(net::address where, cafman::authkey key, connection_optio
   registry_ = caf::actor_cast<registry_actor>(std::move(remote));
   registry_->attach_functor([calls = calls_] { calls->on_lost(); });
   session_ = spawn_session(*sys_);
-  request<void>(registry_, options_.connect_timeout, hello_atom_v, session_);
+  session_number_ = request<std::uint64_t>(registry_, options_.connect_timeout, hello_atom_v,
+                                           session_);
   // The first caller's channel, opened now: calls then never wait for a
   // handshake unless several threads call at once.
   idle_channels_.push_back(std::make_unique<lean_channel>(
@@ -88,7 +89,8 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind,
   return fd;
 }
 
-caf::message connection::lean_call(std::uint64_t target, std::chrono::milliseconds timeout,
+caf::message connection::lean_call(std::uint64_t target,
+                                   std::chrono::steady_clock::time_point deadline,
                                    const caf::message& request) {
   if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
     throw_lost(describe());
@@ -100,12 +102,14 @@ caf::message connection::lean_call(std::uint64_t target, std::chrono::millisecon
       idle_channels_.pop_back();
     }
   }
-  if (!channel)
+  if (!channel) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
     channel = std::make_unique<lean_channel>(
-      open_stream(net::lean::stream_kind::lean, std::min(timeout, options_.connect_timeout)));
+      open_stream(net::lean::stream_kind::lean, std::min(left, options_.connect_timeout)));
+  }
   // A channel that failed (timeout, lost connection) is dropped, not reused.
-  auto reply = channel->call(*sys_, target, request,
-                             std::chrono::steady_clock::now() + timeout, describe());
+  auto reply = channel->call(*sys_, target, request, deadline, describe());
   std::lock_guard<std::mutex> guard{pool_mtx_};
   idle_channels_.push_back(std::move(channel));
   return reply;

@@ -59,11 +59,12 @@ public:
   R request(const Handle& dest, std::chrono::milliseconds timeout, Ts&&... xs);
 
   /// One call on an object over the lean path (no thread hop in this
-  /// process); throws a cafman::error on failure. R is the result type or
-  /// void.
+  /// process); throws a cafman::error on failure, a timeout_error when no
+  /// reply came by `deadline`. R is the result type or void.
   template <class R, class... Ts>
-  R call(const caf::actor& object, std::chrono::milliseconds timeout, Ts&&... xs) {
-    caf::message reply = lean_call(object->id(), timeout,
+  R call(const caf::actor& object, std::chrono::steady_clock::time_point deadline,
+         Ts&&... xs) {
+    caf::message reply = lean_call(object->id(), deadline,
                                    caf::make_message(std::forward<Ts>(xs)...));
     if (reply.match_elements<caf::error>())
       throw_error(reply.get_as<caf::error>(0), describe());
@@ -77,12 +78,16 @@ public:
     }
   }
 
+  /// The number the registry gave this process's session: blocking objects
+  /// know their holders and waiters by it.
+  std::uint64_t session_number() const { return session_number_; }
+
   /// Drops one reference of this session; never throws (runs in destructors).
   void decref(std::uint64_t id) noexcept;
 
 private:
   net::unique_fd open_stream(net::lean::stream_kind kind, std::chrono::milliseconds limit);
-  caf::message lean_call(std::uint64_t target, std::chrono::milliseconds timeout,
+  caf::message lean_call(std::uint64_t target, std::chrono::steady_clock::time_point deadline,
                          const caf::message& request);
   [[noreturn]] void throw_unexpected(const caf::message& reply) const;
   std::unique_ptr<caf::scoped_actor> borrow();
@@ -99,6 +104,7 @@ private:
   std::unique_ptr<caf::actor_system> sys_;
   registry_actor registry_;
   caf::actor session_;
+  std::uint64_t session_number_ = 0;
 
   /// Calls waiting for a reply. Shared with the functor attached to the
   /// registry's proxy, which may run while this connection is destroyed.

@@ -31,6 +31,14 @@ std::string context_of(const caf::error& e) {
       throw value_error(text);
     case errc::no_such_attribute:
       throw attribute_error(text);
+    case errc::queue_empty:
+      throw queue_empty(text);
+    case errc::queue_full:
+      throw queue_full(text);
+    case errc::broken_barrier:
+      throw broken_barrier(text);
+    case errc::not_owner:
+      throw lock_error(text);
     default:
       throw remote_error(text);
   }

@@ -50,6 +50,14 @@ value_proxy manager::value(char typecode, cafman::value initial) const {
   return proxy_access::make<value_proxy>(detail::create_object(conn_, "value", args));
 }
 
+lock_proxy manager::lock() const {
+  return proxy_access::make<lock_proxy>(detail::create_object(conn_, "lock", list_value{}));
+}
+
+rlock_proxy manager::rlock() const {
+  return proxy_access::make<rlock_proxy>(detail::create_object(conn_, "rlock", list_value{}));
+}
+
 std::uint64_t manager::number_of_objects() const {
   return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
                                        objects_atom_v);

@@ -11,6 +11,7 @@
 #include "net/authkey.hpp"
 #include "proxies/dict.hpp"
 #include "proxies/list.hpp"
+#include "proxies/lock.hpp"
 #include "proxies/namespace.hpp"
 #include "proxies/options.hpp"
 #include "proxies/shared_value.hpp"
@@ -34,6 +35,11 @@ public:
   /// manager.Value(typecode, v): typecode is one of Python's array codes
   /// (b B h H i I l L q Q for integers, f d for floating point).
   value_proxy value(char typecode, cafman::value initial = 0) const;
+
+  /// manager.Lock(): owned by one thread; re-entering it is an error.
+  lock_proxy lock() const;
+  /// manager.RLock(): its owner may take it again.
+  rlock_proxy rlock() const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;

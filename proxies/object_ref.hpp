@@ -9,6 +9,7 @@
 #include "proxies/connection.hpp"
 #include "proxies/manager.hpp"
 #include "proxies/object_proxy.hpp"
+#include "proxies/waiting.hpp"
 
 namespace cafman::detail {
 
@@ -54,7 +55,21 @@ struct proxy_access {
   /// One call on the proxy's object with the proxy's deadline.
   template <class R, class... Ts>
   static R call(const object_proxy& p, Ts&&... xs) {
-    return p.ref_->conn().template call<R>(p.ref_->handle(), p.timeout_,
+    return p.ref_->conn().template call<R>(p.ref_->handle(),
+                                           std::chrono::steady_clock::now() + p.timeout_,
+                                           std::forward<Ts>(xs)...);
+  }
+
+  /// Who calls through `p` from this thread, for a blocking object.
+  static caller who(const object_proxy& p) {
+    return {p.ref_->conn().session_number(), this_thread_number()};
+  }
+
+  /// A call the manager may keep waiting for `wait` (see waiting.hpp);
+  /// the message names the caller and the wait itself.
+  template <class R, class... Ts>
+  static R call_waiting(const object_proxy& p, caf::timespan wait, Ts&&... xs) {
+    return p.ref_->conn().template call<R>(p.ref_->handle(), reply_deadline(wait, p.timeout_),
                                            std::forward<Ts>(xs)...);
   }
 

@@ -18,7 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
 #include "proxies/child.hpp"
+#include "proxies/sync_manager.hpp"
 
 namespace cafman::testing {
 
@@ -49,6 +52,35 @@ inline bool freeze(pid_t child) {
 /// True when this process has no child left, running or unreaped.
 inline bool no_children_left() {
   return ::waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD;
+}
+
+/// How long `f` took.
+template <class F>
+std::chrono::milliseconds time_of(F&& f) {
+  auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                               - start);
+}
+
+/// What a child does once it holds what the test wants it to hold: wait
+/// for the SIGKILL the test sends.
+[[noreturn]] inline void hang_until_killed() {
+  for (;;)
+    ::pause();
+}
+
+/// Runs `body` against a fresh manager process, then checks what every
+/// such test must end with: no object left in the manager, and (once the
+/// manager is shut down) no child process left.
+template <class F>
+void with_manager(F&& body) {
+  {
+    cafman::sync_manager m;
+    body(m);
+    CHECK(eventually([&] { return m.number_of_objects() == 0; }));
+  }
+  CHECK(no_children_left());
 }
 
 /// A cafman-server process on 127.0.0.1, port 0, with a key file of its own.

@@ -1,0 +1,175 @@
+#include "actors/lock.hpp"
+#include "actors/placement.hpp"
+#include "actors/waiting.hpp"
+
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+namespace cafman {
+
+namespace {
+
+// Timed waiters expire through (timeout_atom, ticket), which clients never send.
+using lock_impl = lock_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+
+struct lock_state;
+using lock_ptr = detail::object_self_t<lock_impl, lock_state>;
+
+struct lock_state {
+  static inline const char* name = "cafman.lock";
+
+  struct request {
+    std::uint64_t count = 1; // recursion count the waiter gets the lock with
+    bool restore = false;    // a condition taking its lock back: replies void
+  };
+
+  bool recursive = false;
+  std::optional<caller> owner;
+  std::uint64_t count = 0;
+  detail::waiter_list<request> waiters;
+  detail::session_watch sessions;
+
+  ~lock_state() { waiters.fail_all(detail::object_gone(kind())); }
+
+  const char* kind() const { return recursive ? "rlock" : "lock"; }
+
+  bool free() const { return !owner && waiters.empty(); }
+
+  caf::error not_owner(const char* action) const {
+    return caf::make_error(errc::not_owner,
+                           std::string{"cannot "} + action + " the " + kind()
+                             + ": the calling thread does not hold it");
+  }
+
+  caf::result<bool> acquire(lock_ptr self, const caller& who, caf::timespan wait) {
+    sessions.watch(self, who.session);
+    if (owner == who) {
+      if (recursive) {
+        ++count;
+        return true;
+      }
+      if (wait == caf::timespan{0})
+        return false;
+      return caf::make_error(errc::not_owner,
+                             "the calling thread already holds this lock and would wait for "
+                             "itself forever (use an rlock to re-enter)");
+    }
+    if (free()) {
+      owner = who;
+      count = 1;
+      return true;
+    }
+    if (wait == caf::timespan{0})
+      return false;
+    auto promise = self->make_response_promise();
+    waiters.add(self, who, promise, wait, request{1, false});
+    return promise;
+  }
+
+  caf::result<void> release(const caller& who) {
+    if (owner != who)
+      return not_owner("release");
+    if (--count == 0) {
+      owner.reset();
+      hand_over();
+    }
+    return {};
+  }
+
+  caf::result<std::uint64_t> release_saving_count(const caller& who) {
+    if (owner != who)
+      return not_owner("wait on a condition of");
+    auto saved = count;
+    owner.reset();
+    count = 0;
+    hand_over();
+    return saved;
+  }
+
+  caf::result<void> acquire_restoring_count(lock_ptr self, const caller& who,
+                                            std::uint64_t saved) {
+    sessions.watch(self, who.session);
+    if (free()) {
+      owner = who;
+      count = saved;
+      return {};
+    }
+    auto promise = self->make_response_promise();
+    waiters.add(self, who, promise, detail::forever, request{saved, true});
+    return promise;
+  }
+
+  // The lock is free: the oldest waiter gets it.
+  void hand_over() {
+    if (owner || waiters.empty())
+      return;
+    auto next = waiters.take_front();
+    owner = next.who;
+    count = next.data.count;
+    if (next.data.restore)
+      next.promise.deliver(caf::unit);
+    else
+      next.promise.deliver(true);
+  }
+
+  void expire(std::uint64_t ticket) {
+    if (auto waiter = waiters.take(ticket))
+      waiter->promise.deliver(false);
+  }
+
+  // A client session ended (closed or crashed): it holds and waits no more.
+  void session_ended(std::uint64_t session) {
+    waiters.drop_session(session);
+    if (owner && owner->session == session) {
+      owner.reset();
+      count = 0;
+      hand_over();
+    }
+  }
+};
+
+lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, caf::actor registry) {
+  auto& st = self->state;
+  st.recursive = recursive;
+  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
+  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::reject_unexpected(self);
+  return {
+    [self](acquire_atom, const caller& who, caf::timespan wait) {
+      return self->state.acquire(self, who, wait);
+    },
+    [&st](release_atom, const caller& who) { return st.release(who); },
+    [&st](locked_atom) { return st.owner.has_value(); },
+    [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
+    [&st](rel_save_atom, const caller& who) { return st.release_saving_count(who); },
+    [self](acq_restore_atom, const caller& who, std::uint64_t saved) {
+      return self->state.acquire_restoring_count(self, who, saved);
+    },
+    [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
+  };
+}
+
+caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool recursive) {
+  return detail::attempt_spawn([&] {
+    detail::positional_args(args, 0, recursive ? "RLock" : "Lock");
+    return detail::spawn_object(ctx.system(), make_lock, recursive, ctx.registry());
+  });
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_lock(object_context& ctx, const value& args) {
+  return spawn_kind(ctx, args, false);
+}
+
+caf::expected<caf::actor> spawn_rlock(object_context& ctx, const value& args) {
+  return spawn_kind(ctx, args, true);
+}
+
+caf::actor spawn_private_lock(caf::actor_system& sys, caf::actor registry) {
+  return detail::spawn_object(sys, make_lock, true, std::move(registry)); // Python: an RLock
+}
+
+} // namespace cafman

@@ -1,0 +1,57 @@
+#pragma once
+
+// Client side of the shared lock and rlock (Python's manager.Lock() and
+// manager.RLock()). Both are owned by the calling thread of the calling
+// process, and both work with std::lock_guard and std::unique_lock:
+//
+//   { std::lock_guard guard{lock}; cache["k"] = 42; }
+//   std::unique_lock timed{lock, std::defer_lock};
+//   if (timed.try_lock_for(50ms)) { ... }
+
+#include "actors/lock.hpp"
+#include "proxies/lockable.hpp"
+#include "proxies/object_proxy.hpp"
+#include "proxies/waiting.hpp"
+
+namespace cafman {
+
+template <class Derived>
+class basic_lock_proxy : public basic_proxy<Derived>, public lockable<Derived> {
+public:
+  /// Takes the lock, waiting up to `timeout` (nullopt: as long as it
+  /// takes; blocking = false: not at all). True when taken. Re-entering a
+  /// lock (not an rlock) from its owner raises lock_error, since it could
+  /// only wait for itself.
+  bool acquire(bool blocking = true, wait_timeout timeout = std::nullopt) const;
+  /// Throws lock_error unless the calling thread holds the lock.
+  void release() const;
+  bool locked() const;
+  /// How many calls wait to acquire it (not in Python; for monitoring).
+  std::int64_t n_waiting() const;
+
+  /// The object's typed actor handle, for use from actors.
+  lock_actor actor() const;
+
+protected:
+  using basic_proxy<Derived>::basic_proxy;
+};
+
+/// Thread-safe; a copy refers to the same lock.
+class lock_proxy : public basic_lock_proxy<lock_proxy> {
+public:
+  /// Made by a manager (`manager.lock()`), not by users.
+  lock_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
+};
+
+/// Like lock_proxy, but its owner may acquire it again (and must release it
+/// as often).
+class rlock_proxy : public basic_lock_proxy<rlock_proxy> {
+public:
+  /// Made by a manager (`manager.rlock()`), not by users.
+  rlock_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
+};
+
+extern template class basic_lock_proxy<lock_proxy>;
+extern template class basic_lock_proxy<rlock_proxy>;
+
+} // namespace cafman

@@ -1,0 +1,35 @@
+#include "proxies/waiting.hpp"
+
+#include <atomic>
+#include <string>
+
+#include "actors/waiting.hpp"
+#include "cafman/errors.hpp"
+
+namespace cafman::detail {
+
+std::uint64_t this_thread_number() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local std::uint64_t number = ++counter;
+  return number;
+}
+
+caf::timespan wait_of(bool block, wait_timeout timeout) {
+  if (!block)
+    return caf::timespan{0};
+  if (!timeout)
+    return forever;
+  if (timeout->count() < 0)
+    throw value_error("timeout must be zero or positive, got " + std::to_string(timeout->count())
+                      + " ms");
+  return std::chrono::duration_cast<caf::timespan>(*timeout);
+}
+
+std::chrono::steady_clock::time_point reply_deadline(caf::timespan wait,
+                                                     std::chrono::milliseconds margin) {
+  if (wait == forever)
+    return std::chrono::steady_clock::time_point::max();
+  return std::chrono::steady_clock::now() + wait + margin;
+}
+
+} // namespace cafman::detail

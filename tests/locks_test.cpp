@@ -30,7 +30,7 @@ namespace {
 constexpr auto slack = 100ms;
 
 /// Kills a child and reaps it.
-void kill_now(cafman::process &child) {
+void kill_now(cafman::process& child) {
   child.kill();
   REQUIRE(child.join(5s));
 }
@@ -39,7 +39,7 @@ void kill_now(cafman::process &child) {
 
 TEST_CASE("lock: acquire, release, locked, ownership errors", "[locks]") {
   watchdog dog{30s};
-  with_manager([](cafman::sync_manager &m) {
+  with_manager([](cafman::sync_manager& m) {
     auto lock = m.lock();
     CHECK_FALSE(lock.locked());
     CHECK(lock.acquire());
@@ -69,7 +69,7 @@ TEST_CASE("lock: acquire, release, locked, ownership errors", "[locks]") {
 
 TEST_CASE("rlock: its owner re-enters, others wait", "[locks]") {
   watchdog dog{30s};
-  with_manager([](cafman::sync_manager &m) {
+  with_manager([](cafman::sync_manager& m) {
     auto lock = m.rlock();
     CHECK(lock.acquire());
     CHECK(lock.acquire());
@@ -87,10 +87,9 @@ TEST_CASE("rlock: its owner re-enters, others wait", "[locks]") {
   });
 }
 
-TEST_CASE("lock: a timed acquire gives up at its deadline, on the manager",
-          "[locks]") {
+TEST_CASE("lock: a timed acquire gives up at its deadline, on the manager", "[locks]") {
   watchdog dog{30s};
-  with_manager([](cafman::sync_manager &m) {
+  with_manager([](cafman::sync_manager& m) {
     auto lock = m.lock();
     cafman::process holder{[](cafman::lock_proxy l) {
                              l.acquire();
@@ -113,32 +112,29 @@ TEST_CASE("lock: a timed acquire gives up at its deadline, on the manager",
   });
 }
 
-TEST_CASE(
-    "lock: held by a killed client, it passes to the next waiter within 1 s",
-    "[locks][crash]") {
+TEST_CASE("lock: held by a killed client, it passes to the next waiter within 1 s",
+          "[locks][crash]") {
   watchdog dog{30s};
-  with_manager([](cafman::sync_manager &m) {
+  with_manager([](cafman::sync_manager& m) {
     for (bool recursive : {false, true}) {
       auto lock = m.rlock();
       auto plain = m.lock();
-      cafman::process holder{
-          [recursive](cafman::lock_proxy l, cafman::rlock_proxy r) {
-            if (recursive) {
-              r.acquire();
-              r.acquire();
-            } else {
-              l.acquire();
-            }
-            hang_until_killed();
-          },
-          plain, lock};
+      cafman::process holder{[recursive](cafman::lock_proxy l, cafman::rlock_proxy r) {
+                               if (recursive) {
+                                 r.acquire();
+                                 r.acquire();
+                               } else {
+                                 l.acquire();
+                               }
+                               hang_until_killed();
+                             },
+                             plain, lock};
       auto held = [&] { return recursive ? lock.locked() : plain.locked(); };
       REQUIRE(eventually(held));
       kill_now(holder);
       bool got = false;
-      auto took = time_of([&] {
-        got = recursive ? lock.acquire(true, 1s) : plain.acquire(true, 1s);
-      });
+      auto took =
+          time_of([&] { got = recursive ? lock.acquire(true, 1s) : plain.acquire(true, 1s); });
       CHECK(got);
       CHECK(took < 1s);
     }
@@ -149,15 +145,14 @@ TEST_CASE("lock: a client killed while waiting is never granted it (no ghost "
           "acquire)",
           "[locks][crash]") {
   watchdog dog{30s};
-  with_manager([](cafman::sync_manager &m) {
+  with_manager([](cafman::sync_manager& m) {
     auto lock = m.lock();
     lock.acquire();
-    cafman::process waiter{
-        [](cafman::lock_proxy l) {
-          l.acquire();
-          hang_until_killed(); // never reached while we hold it
-        },
-        lock};
+    cafman::process waiter{[](cafman::lock_proxy l) {
+                             l.acquire();
+                             hang_until_killed(); // never reached while we hold it
+                           },
+                           lock};
     REQUIRE(eventually([&] { return lock.n_waiting() == 1; }));
     kill_now(waiter);
     REQUIRE(eventually([&] { return lock.n_waiting() == 0; }));
@@ -170,7 +165,7 @@ TEST_CASE("lock: a client killed while waiting is never granted it (no ghost "
 
 TEST_CASE("lock: waiters get it in the order they asked", "[locks]") {
   watchdog dog{30s};
-  with_manager([](cafman::sync_manager &m) {
+  with_manager([](cafman::sync_manager& m) {
     auto lock = m.lock();
     auto order = m.list();
     lock.acquire();
@@ -185,7 +180,7 @@ TEST_CASE("lock: waiters get it in the order they asked", "[locks]") {
       REQUIRE(eventually([&] { return lock.n_waiting() == i + 1; }));
     }
     lock.release();
-    for (auto &w : waiters) {
+    for (auto& w : waiters) {
       REQUIRE(w.join(10s));
       CHECK(w.exitcode() == 0);
     }

@@ -142,6 +142,7 @@ lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, caf::actor reg
     },
     [&st](release_atom, const caller& who) { return st.release(who); },
     [&st](locked_atom) { return st.owner.has_value(); },
+    [&st](locked_atom, const caller& who) { return st.owner == who; },
     [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
     [&st](rel_save_atom, const caller& who) { return st.release_saving_count(who); },
     [self](acq_restore_atom, const caller& who, std::uint64_t saved) {

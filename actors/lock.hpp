@@ -19,6 +19,7 @@ using lock_actor = caf::typed_actor<
   caf::replies_to<acquire_atom, caller, caf::timespan>::with<bool>,
   caf::replies_to<release_atom, caller>::with<void>,
   caf::replies_to<locked_atom>::with<bool>,
+  caf::replies_to<locked_atom, caller>::with<bool>, // held by this caller?
   caf::replies_to<n_waiting_atom>::with<std::int64_t>, // calls waiting to acquire
   // For conditions: release completely and return the recursion count,
   // then take the lock back with that count (waits as long as it takes).

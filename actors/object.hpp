@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <string>
+#include <vector>
 #include <type_traits>
 
 #include <caf/actor.hpp>
@@ -22,8 +24,12 @@ namespace cafman {
 /// What a factory may use while the registry creates an object.
 class object_context {
 public:
-  object_context(caf::actor_system& sys, caf::actor registry,
-                 std::function<caf::expected<caf::actor>(std::uint64_t)> hold)
+  /// Looks up object `id`, checks that its type id is one of `kinds`, and
+  /// makes the new object hold a reference to it until it exits.
+  using hold_function =
+    std::function<caf::expected<caf::actor>(std::uint64_t id, const std::vector<std::string>& kinds)>;
+
+  object_context(caf::actor_system& sys, caf::actor registry, hold_function hold)
     : sys_(sys), registry_(std::move(registry)), hold_(std::move(hold)) {
   }
 
@@ -33,13 +39,16 @@ public:
   const caf::actor& registry() const { return registry_; }
 
   /// Makes the new object hold a reference to object `id` (a condition to
-  /// its lock) until it exits; returns that object's handle.
-  caf::expected<caf::actor> hold(std::uint64_t id) const { return hold_(id); }
+  /// its lock) until it exits; returns that object's handle, or an error
+  /// if it does not exist or has none of the type ids in `kinds`.
+  caf::expected<caf::actor> hold(std::uint64_t id, const std::vector<std::string>& kinds) const {
+    return hold_(id, kinds);
+  }
 
 private:
   caf::actor_system& sys_;
   caf::actor registry_;
-  std::function<caf::expected<caf::actor>(std::uint64_t)> hold_;
+  hold_function hold_;
 };
 
 /// Spawns one object from the arguments a client passed to `create`.

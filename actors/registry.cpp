@@ -1,5 +1,6 @@
 #include "actors/registry.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <caf/actor_system.hpp>
@@ -7,10 +8,12 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/condition.hpp"
 #include "actors/dict.hpp"
 #include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
+#include "actors/semaphore.hpp"
 #include "actors/shared_value.hpp"
 
 namespace cafman {
@@ -81,10 +84,16 @@ struct registry_state {
                                                    + "' (known: " + known_types() + ")");
     std::vector<std::uint64_t> held;
     object_context ctx{self->system(), caf::actor_cast<caf::actor>(self),
-                       [&](std::uint64_t id) -> caf::expected<caf::actor> {
+                       [&](std::uint64_t id, const std::vector<std::string>& kinds)
+                         -> caf::expected<caf::actor> {
                          auto entry = objects.find(id);
                          if (entry == objects.end())
                            return missing(id);
+                         auto& kind = entry->second.type;
+                         if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+                           return caf::make_error(errc::type_mismatch,
+                                                  type + " cannot use object " + std::to_string(id)
+                                                    + ": it is a " + kind);
                          held.push_back(id);
                          return entry->second.handle;
                        }};
@@ -216,7 +225,10 @@ type_table builtin_types() {
           {"namespace", plain_factory(spawn_namespace)},
           {"value", plain_factory(spawn_shared_value)},
           {"lock", spawn_lock},
-          {"rlock", spawn_rlock}};
+          {"rlock", spawn_rlock},
+          {"semaphore", spawn_semaphore},
+          {"bounded_semaphore", spawn_bounded_semaphore},
+          {"condition", spawn_condition}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types) {

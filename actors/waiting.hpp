@@ -33,10 +33,6 @@
 
 namespace cafman::detail {
 
-/// How long a blocking call may wait, as it travels: zero means "do not
-/// wait", forever means "no deadline".
-constexpr caf::timespan forever = caf::timespan::max();
-
 /// A ticket no other waiter of this process has: expiry messages name it.
 std::uint64_t next_ticket();
 
@@ -62,14 +58,16 @@ public:
 
   /// Queues a waiter. With a finite timeout, `self` receives
   /// (timeout_atom, ticket) when it expires; see take(ticket).
+  /// Returns the waiter's ticket.
   template <class Self>
-  void add(Self* self, caller who, caf::response_promise promise, caf::timespan timeout,
-           Payload data = {}) {
+  std::uint64_t add(Self* self, caller who, caf::response_promise promise,
+                    caf::timespan timeout, Payload data = {}) {
     auto ticket = next_ticket();
     if (timeout != forever)
       caf::delayed_anon_send(caf::actor_cast<caf::actor>(self), timeout, timeout_atom_v,
                              ticket);
     entries_.push_back(entry{who, std::move(promise), std::move(data), ticket});
+    return ticket;
   }
 
   bool empty() const { return entries_.empty(); }
@@ -151,6 +149,10 @@ public:
         },
         [this, session](caf::error&) { ended(session); });
   }
+
+  /// False once `session` has been reported as ended (and until it is
+  /// watched again).
+  bool watching(std::uint64_t session) const { return watched_.count(session) > 0; }
 
   /// Call from the object's DOWN handler.
   void on_down(const caf::down_msg& msg) {

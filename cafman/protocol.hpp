@@ -11,6 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/timespan.hpp>
 #include <caf/type_id.hpp>
 
 #include "cafman/value.hpp"
@@ -49,6 +50,14 @@ struct caller {
   }
   friend bool operator!=(const caller& a, const caller& b) { return !(a == b); }
 };
+
+namespace detail {
+
+/// How long a blocking call may wait, as it travels: zero means "do not
+/// wait", forever means "no deadline".
+constexpr caf::timespan forever = caf::timespan::max();
+
+} // namespace detail
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, caller& x) {

@@ -8,9 +8,7 @@ using detail::proxy_access;
 
 template <class Derived>
 bool basic_lock_proxy<Derived>::acquire(bool blocking, wait_timeout timeout) const {
-  auto wait = detail::wait_of(blocking, timeout);
-  return proxy_access::call_waiting<bool>(*this, wait, acquire_atom_v, proxy_access::who(*this),
-                                          wait);
+  return proxy_access::acquire(*this, blocking, timeout);
 }
 
 template <class Derived>

@@ -58,6 +58,34 @@ rlock_proxy manager::rlock() const {
   return proxy_access::make<rlock_proxy>(detail::create_object(conn_, "rlock", list_value{}));
 }
 
+semaphore_proxy manager::semaphore(std::int64_t n) const {
+  return proxy_access::make<semaphore_proxy>(
+    detail::create_object(conn_, "semaphore", list_value{n}));
+}
+
+bounded_semaphore_proxy manager::bounded_semaphore(std::int64_t n) const {
+  return proxy_access::make<bounded_semaphore_proxy>(
+    detail::create_object(conn_, "bounded_semaphore", list_value{n}));
+}
+
+condition_proxy manager::condition() const {
+  return proxy_access::make<condition_proxy>(
+    detail::create_object(conn_, "condition", list_value{}));
+}
+
+condition_proxy manager::condition(const lock_proxy& lock) const {
+  return condition_on(lock);
+}
+
+condition_proxy manager::condition(const rlock_proxy& lock) const {
+  return condition_on(lock);
+}
+
+condition_proxy manager::condition_on(const object_proxy& lock) const {
+  list_value args{static_cast<std::int64_t>(lock.id())};
+  return proxy_access::make<condition_proxy>(detail::create_object(conn_, "condition", args));
+}
+
 std::uint64_t manager::number_of_objects() const {
   return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
                                        objects_atom_v);

@@ -11,7 +11,9 @@
 #include "net/authkey.hpp"
 #include "proxies/dict.hpp"
 #include "proxies/list.hpp"
+#include "proxies/condition.hpp"
 #include "proxies/lock.hpp"
+#include "proxies/semaphore.hpp"
 #include "proxies/namespace.hpp"
 #include "proxies/options.hpp"
 #include "proxies/shared_value.hpp"
@@ -40,6 +42,15 @@ public:
   lock_proxy lock() const;
   /// manager.RLock(): its owner may take it again.
   rlock_proxy rlock() const;
+  /// manager.Semaphore(n): n >= 0 permits.
+  semaphore_proxy semaphore(std::int64_t n = 1) const;
+  /// manager.BoundedSemaphore(n): releasing beyond n is a value_error.
+  bounded_semaphore_proxy bounded_semaphore(std::int64_t n = 1) const;
+  /// manager.Condition(): with a private rlock, as in Python.
+  condition_proxy condition() const;
+  /// manager.Condition(lock): on a managed lock, which it keeps alive.
+  condition_proxy condition(const lock_proxy& lock) const;
+  condition_proxy condition(const rlock_proxy& lock) const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;
@@ -63,6 +74,9 @@ protected:
   manager() = default;
 
   std::shared_ptr<detail::connection> conn_;
+
+private:
+  condition_proxy condition_on(const object_proxy& lock) const;
 };
 
 /// Connects to a running manager ("host:port", e.g. the line

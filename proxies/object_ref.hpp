@@ -73,6 +73,12 @@ struct proxy_access {
                                            std::forward<Ts>(xs)...);
   }
 
+  /// acquire(blocking, timeout) of a lock, semaphore or condition.
+  static bool acquire(const object_proxy& p, bool blocking, wait_timeout timeout) {
+    auto wait = wait_of(blocking, timeout);
+    return call_waiting<bool>(p, wait, acquire_atom_v, who(p), wait);
+  }
+
   template <class Proxy>
   static Proxy make(std::shared_ptr<object_ref> ref) {
     auto timeout = ref->conn().options().timeout;

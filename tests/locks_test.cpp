@@ -187,3 +187,174 @@ TEST_CASE("lock: waiters get it in the order they asked", "[locks]") {
     CHECK(order.copy() == cafman::list_value{0, 1, 2, 3});
   });
 }
+
+TEST_CASE("semaphore and bounded_semaphore: permits, errors, std::lock_guard", "[locks]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto sem = m.semaphore(2);
+    CHECK(sem.value() == 2);
+    CHECK(sem.acquire());
+    CHECK(sem.acquire(true, 10ms));
+    CHECK(sem.locked());
+    CHECK_FALSE(sem.acquire(false));
+    bool got = true;
+    auto took = time_of([&] { got = sem.acquire(true, 150ms); });
+    CHECK_FALSE(got);
+    CHECK(took >= 150ms);
+    CHECK(took <= 150ms + slack);
+    sem.release(2);
+    CHECK(sem.value() == 2);
+    sem.release(); // an unbounded semaphore may grow
+    CHECK(sem.value() == 3);
+    CHECK_THROWS_AS(sem.release(0), cafman::value_error);
+    {
+      std::lock_guard<cafman::semaphore_proxy> guard{sem};
+      CHECK(sem.value() == 2);
+    }
+    CHECK(sem.value() == 3);
+    CHECK_THROWS_AS(m.semaphore(-1), cafman::value_error);
+
+    auto bounded = m.bounded_semaphore(1);
+    CHECK(bounded.acquire());
+    bounded.release();
+    CHECK_THROWS_WITH(bounded.release(), Catch::Contains("released too many times"));
+    CHECK_THROWS_AS(bounded.release(), cafman::value_error);
+    CHECK(bounded.value() == 1);
+  });
+}
+
+TEST_CASE("semaphore: permits of a killed client come back, in FIFO order to waiters",
+          "[locks][crash]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto sem = m.bounded_semaphore(2);
+    auto order = m.list();
+    cafman::process holder{[](cafman::bounded_semaphore_proxy s) {
+                             s.acquire();
+                             s.acquire();
+                             hang_until_killed();
+                           },
+                           sem};
+    REQUIRE(eventually([&] { return sem.locked(); }));
+    std::vector<cafman::process> waiters;
+    for (int i = 0; i < 2; ++i) {
+      waiters.emplace_back(
+        [i](cafman::bounded_semaphore_proxy s, cafman::list_proxy out) {
+          s.acquire();
+          out.append(i);
+          s.release();
+        },
+        sem, order);
+      REQUIRE(eventually([&] { return sem.n_waiting() == i + 1; }));
+    }
+    kill_now(holder);
+    for (auto& w : waiters) {
+      REQUIRE(w.join(1s));
+      CHECK(w.exitcode() == 0);
+    }
+    CHECK(order.copy() == cafman::list_value{0, 1});
+    CHECK(sem.value() == 2); // and never more than the bound
+  });
+}
+
+TEST_CASE("condition: wait and notify need the lock; a timed wait returns false holding it",
+          "[locks]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto cond = m.condition();
+    CHECK_THROWS_AS(cond.wait(10ms), cafman::lock_error);
+    CHECK_THROWS_AS(cond.notify(), cafman::lock_error);
+    std::lock_guard<cafman::condition_proxy> guard{cond};
+    cond.acquire(); // the default lock is an rlock: the wait restores both levels
+    bool notified = true;
+    auto took = time_of([&] { notified = cond.wait(100ms); });
+    CHECK_FALSE(notified);
+    CHECK(took >= 100ms);
+    CHECK(took <= 100ms + slack);
+    CHECK(cond.n_waiting() == 0);
+    cond.notify(); // nobody waits: a no-op
+    cond.release();
+    CHECK_FALSE(cond.wait_for([] { return false; }, 50ms));
+    CHECK(cond.wait_for([] { return true; }));
+  });
+}
+
+TEST_CASE("condition: notify wakes waiters in order, on a shared managed lock", "[locks]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto lock = m.lock();
+    auto cond = m.condition(lock);
+    auto woken = m.list();
+    std::vector<cafman::process> waiters;
+    for (int i = 0; i < 3; ++i) {
+      waiters.emplace_back(
+        [i](cafman::condition_proxy c, cafman::list_proxy out) {
+          std::lock_guard<cafman::condition_proxy> guard{c};
+          c.wait();
+          out.append(i);
+        },
+        cond, woken);
+      REQUIRE(eventually([&] { return cond.n_waiting() == i + 1; }));
+    }
+    {
+      std::lock_guard<cafman::lock_proxy> guard{lock}; // the condition's own lock
+      CHECK(lock.locked());
+      cond.notify(2);
+    }
+    REQUIRE(waiters[0].join(10s));
+    REQUIRE(waiters[1].join(10s));
+    CHECK(cond.n_waiting() == 1);
+    {
+      std::lock_guard<cafman::condition_proxy> guard{cond};
+      cond.notify_all();
+    }
+    REQUIRE(waiters[2].join(10s));
+    CHECK(woken.copy() == cafman::list_value{0, 1, 2});
+    CHECK_FALSE(lock.locked());
+  });
+}
+
+TEST_CASE("condition: a killed waiter takes no notify, a killed holder frees the lock",
+          "[locks][crash]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto lock = m.rlock();
+    auto cond = m.condition(lock);
+    auto woken = m.list();
+    cafman::process doomed{[](cafman::condition_proxy c) {
+                             c.acquire();
+                             c.wait();
+                             hang_until_killed();
+                           },
+                           cond};
+    REQUIRE(eventually([&] { return cond.n_waiting() == 1; }));
+    cafman::process live{[](cafman::condition_proxy c, cafman::list_proxy out) {
+                           std::lock_guard<cafman::condition_proxy> guard{c};
+                           c.wait();
+                           out.append("live");
+                         },
+                         cond, woken};
+    REQUIRE(eventually([&] { return cond.n_waiting() == 2; }));
+    kill_now(doomed);
+    REQUIRE(eventually([&] { return cond.n_waiting() == 1; }));
+    {
+      std::lock_guard<cafman::condition_proxy> guard{cond};
+      cond.notify(1); // must reach the live waiter
+    }
+    REQUIRE(live.join(10s));
+    CHECK(woken.copy() == cafman::list_value{"live"});
+
+    cafman::process holder{[](cafman::condition_proxy c) {
+                             c.acquire();
+                             hang_until_killed();
+                           },
+                           cond};
+    REQUIRE(eventually([&] { return lock.locked(); }));
+    kill_now(holder);
+    bool got = false;
+    auto took = time_of([&] { got = cond.acquire(true, 1s); });
+    CHECK(got);
+    CHECK(took < 1s);
+    cond.release();
+  });
+}

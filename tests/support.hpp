@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,8 +65,12 @@ std::chrono::milliseconds time_of(F&& f) {
 }
 
 /// What a child does once it holds what the test wants it to hold: wait
-/// for the SIGKILL the test sends.
+/// for the SIGKILL the test sends, or die with the test process if a
+/// failed test never sends it (no orphan is left behind).
 [[noreturn]] inline void hang_until_killed() {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1)
+    ::_exit(1); // the test process is already gone
   for (;;)
     ::pause();
 }

@@ -1,0 +1,149 @@
+#include "actors/condition.hpp"
+#include "actors/lock.hpp"
+#include "actors/placement.hpp"
+#include "actors/waiting.hpp"
+
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "cafman/errors.hpp"
+
+namespace cafman {
+
+namespace {
+
+// Timed waiters expire through (timeout_atom, ticket), which clients never send.
+using condition_impl = condition_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+
+struct condition_state;
+using condition_ptr = detail::object_self_t<condition_impl, condition_state>;
+
+// Every exchange with the lock goes through this one actor and the lock
+// serializes ownership, so the condition sees each waiter registered
+// before any notify that a later lock holder sends.
+struct condition_state {
+  static inline const char* name = "cafman.condition";
+
+  condition_ptr self = nullptr;
+  lock_actor lock;
+  bool private_lock = false;
+  // Waiting for a notify; the payload is the lock's saved recursion count.
+  detail::waiter_list<std::uint64_t> waiters;
+  // Notified or timed out, waiting to hold the lock again; the payload is
+  // the reply the wait ends with (true: notified).
+  detail::waiter_list<bool> reacquiring;
+  detail::session_watch sessions;
+
+  ~condition_state() {
+    waiters.fail_all(detail::object_gone("condition"));
+    reacquiring.fail_all(detail::object_gone("condition"));
+    if (private_lock)
+      caf::anon_send_exit(lock, caf::exit_reason::user_shutdown);
+  }
+
+  caf::result<bool> wait(const caller& who, caf::timespan wait) {
+    sessions.watch(self, who.session);
+    auto promise = self->make_response_promise();
+    self->request(lock, caf::infinite, rel_save_atom_v, who)
+      .then(
+        [this, who, wait, promise](std::uint64_t saved) mutable {
+          if (!sessions.watching(who.session)) // it ended while the lock was released
+            promise.deliver(detail::session_ended());
+          else
+            waiters.add(self, who, promise, wait, saved);
+        },
+        [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+    return promise;
+  }
+
+  caf::result<void> notify(const caller& who, std::int64_t n) {
+    auto promise = self->make_response_promise();
+    self->request(lock, caf::infinite, locked_atom_v, who)
+      .then(
+        [this, n, promise](bool holds) mutable {
+          if (!holds) {
+            promise.deliver(caf::make_error(errc::not_owner,
+                                            "cannot notify on a condition whose lock the "
+                                            "calling thread does not hold"));
+            return;
+          }
+          for (std::int64_t i = 0; i < n && !waiters.empty(); ++i)
+            reacquire(waiters.take_front(), true);
+          promise.deliver(caf::unit);
+        },
+        [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+    return promise;
+  }
+
+  // The wait is over (notified or timed out); it returns once the waiter
+  // holds the lock again, like Python's Condition.wait.
+  void reacquire(detail::waiter_list<std::uint64_t>::entry waiter, bool notified) {
+    auto ticket = reacquiring.add(self, waiter.who, std::move(waiter.promise), detail::forever,
+                                  notified);
+    self->request(lock, caf::infinite, acq_restore_atom_v, waiter.who, waiter.data)
+      .then([this, ticket] { finish(ticket, caf::error{}); },
+            [this, ticket](caf::error& e) { finish(ticket, std::move(e)); });
+  }
+
+  void finish(std::uint64_t ticket, caf::error failure) {
+    auto done = reacquiring.take(ticket);
+    if (!done)
+      return; // its session ended meanwhile
+    if (failure)
+      done->promise.deliver(std::move(failure));
+    else
+      done->promise.deliver(done->data);
+  }
+
+  void expire(std::uint64_t ticket) {
+    if (auto waiter = waiters.take(ticket))
+      reacquire(std::move(*waiter), false);
+  }
+
+  void session_ended(std::uint64_t session) {
+    waiters.drop_session(session);
+    reacquiring.drop_session(session);
+  }
+};
+
+condition_impl::behavior_type make_condition(condition_ptr self, caf::actor lock,
+                                             bool private_lock, caf::actor registry) {
+  auto& st = self->state;
+  st.self = self;
+  st.lock = caf::actor_cast<lock_actor>(std::move(lock));
+  st.private_lock = private_lock;
+  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
+  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::reject_unexpected(self);
+  return {
+    [self](acquire_atom, const caller& who, caf::timespan wait) {
+      return self->delegate(self->state.lock, acquire_atom_v, who, wait);
+    },
+    [self](release_atom, const caller& who) {
+      return self->delegate(self->state.lock, release_atom_v, who);
+    },
+    [&st](wait_atom, const caller& who, caf::timespan wait) { return st.wait(who, wait); },
+    [&st](notify_atom, const caller& who, std::int64_t n) { return st.notify(who, n); },
+    [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
+    [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
+  };
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_condition(object_context& ctx, const value& args) {
+  return detail::attempt_spawn([&]() -> caf::expected<caf::actor> {
+    auto& positional = detail::positional_args(args, 1, "Condition");
+    if (positional.empty())
+      return detail::spawn_object(ctx.system(), make_condition,
+                                  spawn_private_lock(ctx.system(), ctx.registry()), true,
+                                  ctx.registry());
+    auto lock = ctx.hold(static_cast<std::uint64_t>(positional[0].as_int()), {"lock", "rlock"});
+    if (!lock)
+      return lock.error();
+    return detail::spawn_object(ctx.system(), make_condition, *lock, false, ctx.registry());
+  });
+}
+
+} // namespace cafman

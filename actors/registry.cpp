@@ -7,7 +7,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/barrier.hpp"
 #include "actors/dict.hpp"
+#include "actors/event.hpp"
 #include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
@@ -216,7 +218,9 @@ type_table builtin_types() {
           {"namespace", plain_factory(spawn_namespace)},
           {"value", plain_factory(spawn_shared_value)},
           {"lock", spawn_lock},
-          {"rlock", spawn_rlock}};
+          {"rlock", spawn_rlock},
+          {"event", spawn_event},
+          {"barrier", spawn_barrier}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types) {

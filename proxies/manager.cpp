@@ -58,6 +58,18 @@ rlock_proxy manager::rlock() const {
   return proxy_access::make<rlock_proxy>(detail::create_object(conn_, "rlock", list_value{}));
 }
 
+event_proxy manager::event() const {
+  return proxy_access::make<event_proxy>(detail::create_object(conn_, "event", list_value{}));
+}
+
+barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const {
+  // The default timeout travels as seconds, Python's unit.
+  auto seconds = timeout ? cafman::value{std::chrono::duration<double>(*timeout).count()}
+                         : cafman::value{};
+  list_value args{parties, std::move(seconds)};
+  return proxy_access::make<barrier_proxy>(detail::create_object(conn_, "barrier", args));
+}
+
 std::uint64_t manager::number_of_objects() const {
   return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
                                        objects_atom_v);

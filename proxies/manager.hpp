@@ -9,7 +9,9 @@
 
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
+#include "proxies/barrier.hpp"
 #include "proxies/dict.hpp"
+#include "proxies/event.hpp"
 #include "proxies/list.hpp"
 #include "proxies/lock.hpp"
 #include "proxies/namespace.hpp"
@@ -40,6 +42,11 @@ public:
   lock_proxy lock() const;
   /// manager.RLock(): its owner may take it again.
   rlock_proxy rlock() const;
+  /// manager.Event()
+  event_proxy event() const;
+  /// manager.Barrier(parties, timeout=timeout); no action (see
+  /// proxies/barrier.hpp). `timeout` is the default of every wait.
+  barrier_proxy barrier(std::int64_t parties, wait_timeout timeout = std::nullopt) const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;

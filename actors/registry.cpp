@@ -7,6 +7,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/array.hpp"
 #include "actors/barrier.hpp"
 #include "actors/dict.hpp"
 #include "actors/event.hpp"
@@ -220,7 +221,8 @@ type_table builtin_types() {
           {"lock", spawn_lock},
           {"rlock", spawn_rlock},
           {"event", spawn_event},
-          {"barrier", spawn_barrier}};
+          {"barrier", spawn_barrier},
+          {"array", plain_factory(spawn_array)}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types) {

@@ -5,6 +5,7 @@
 #include "cafman/errors.hpp"
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
+#include "proxies/array.hpp"
 #include "proxies/barrier.hpp"
 #include "proxies/dict.hpp"
 #include "proxies/event.hpp"

@@ -70,6 +70,16 @@ barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const
   return proxy_access::make<barrier_proxy>(detail::create_object(conn_, "barrier", args));
 }
 
+array_proxy manager::array(char typecode, std::int64_t size) const {
+  list_value args{std::string(1, typecode), size};
+  return proxy_access::make<array_proxy>(detail::create_object(conn_, "array", args));
+}
+
+array_proxy manager::array(char typecode, list_value items) const {
+  list_value args{std::string(1, typecode), std::move(items)};
+  return proxy_access::make<array_proxy>(detail::create_object(conn_, "array", args));
+}
+
 std::uint64_t manager::number_of_objects() const {
   return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
                                        objects_atom_v);

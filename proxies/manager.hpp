@@ -9,6 +9,7 @@
 
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
+#include "proxies/array.hpp"
 #include "proxies/barrier.hpp"
 #include "proxies/dict.hpp"
 #include "proxies/event.hpp"
@@ -47,6 +48,10 @@ public:
   /// manager.Barrier(parties, timeout=timeout); no action (see
   /// proxies/barrier.hpp). `timeout` is the default of every wait.
   barrier_proxy barrier(std::int64_t parties, wait_timeout timeout = std::nullopt) const;
+  /// manager.Array(typecode, size): `size` elements, zero-filled.
+  array_proxy array(char typecode, std::int64_t size) const;
+  /// manager.Array(typecode, items)
+  array_proxy array(char typecode, list_value items) const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;

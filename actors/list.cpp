@@ -1,5 +1,6 @@
 #include "actors/list.hpp"
 #include "actors/placement.hpp"
+#include "actors/slice.hpp"
 
 #include <algorithm>
 #include <string>
@@ -12,64 +13,21 @@ namespace cafman {
 
 namespace {
 
-/// The positions a slice selects in a sequence of length `size`, computed
-/// like CPython's PySlice_AdjustIndices.
-struct slice_range {
-  std::int64_t start;
-  std::int64_t step;
-  std::int64_t count;
-
-  slice_range(std::int64_t size, const value& start_v, const value& stop_v,
-              const value& step_v) {
-    step = step_v.is_none() ? 1 : step_v.as_int();
-    if (step == 0)
-      throw value_error("slice step cannot be zero");
-    auto bound = [&](const value& v, std::int64_t fallback) {
-      if (v.is_none())
-        return fallback;
-      auto i = v.as_int();
-      if (i < 0)
-        i = std::max<std::int64_t>(i + size, step < 0 ? -1 : 0);
-      else if (i >= size)
-        i = step < 0 ? size - 1 : size;
-      return i;
-    };
-    start = bound(start_v, step < 0 ? size - 1 : 0);
-    auto stop = bound(stop_v, step < 0 ? -1 : size);
-    if (step < 0)
-      count = stop < start ? (start - stop - 1) / -step + 1 : 0;
-    else
-      count = start < stop ? (stop - start - 1) / step + 1 : 0;
-  }
-
-  std::int64_t at(std::int64_t i) const { return start + i * step; }
-};
-
 struct list_state {
   static inline const char* name = "cafman.list";
 
   list_value items;
 
   std::size_t position(std::int64_t index) const {
-    auto size = static_cast<std::int64_t>(items.size());
-    auto resolved = index < 0 ? index + size : index;
-    if (resolved < 0 || resolved >= size)
-      throw index_error("list index " + std::to_string(index) + " out of range (size "
-                        + std::to_string(size) + ")");
-    return static_cast<std::size_t>(resolved);
+    return detail::position_of(index, items.size(), "list");
   }
 
-  slice_range slice(const value& start, const value& stop, const value& step) const {
+  detail::slice_range slice(const value& start, const value& stop, const value& step) const {
     return {static_cast<std::int64_t>(items.size()), start, stop, step};
   }
 
   value get_slice(const value& start, const value& stop, const value& step) const {
-    auto range = slice(start, stop, step);
-    list_value result;
-    result.reserve(static_cast<std::size_t>(range.count));
-    for (std::int64_t i = 0; i < range.count; ++i)
-      result.push_back(items[static_cast<std::size_t>(range.at(i))]);
-    return value{std::move(result)};
+    return value{slice(start, stop, step).select(items)};
   }
 
   // Python: a step-1 slice may be replaced by any number of items; an
@@ -88,9 +46,7 @@ struct list_state {
     if (static_cast<std::int64_t>(source.size()) != range.count)
       throw value_error("attempt to assign sequence of size " + std::to_string(source.size())
                         + " to extended slice of size " + std::to_string(range.count));
-    list_value copy = source;
-    for (std::int64_t i = 0; i < range.count; ++i)
-      items[static_cast<std::size_t>(range.at(i))] = std::move(copy[static_cast<std::size_t>(i)]);
+    range.assign(items, source);
   }
 
   void delete_slice(const value& start, const value& stop, const value& step) {

@@ -9,7 +9,10 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/condition.hpp"
+#include "actors/array.hpp"
+#include "actors/barrier.hpp"
 #include "actors/dict.hpp"
+#include "actors/event.hpp"
 #include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
@@ -228,7 +231,10 @@ type_table builtin_types() {
           {"rlock", spawn_rlock},
           {"semaphore", spawn_semaphore},
           {"bounded_semaphore", spawn_bounded_semaphore},
-          {"condition", spawn_condition}};
+          {"condition", spawn_condition},
+          {"event", spawn_event},
+          {"barrier", spawn_barrier},
+          {"array", plain_factory(spawn_array)}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types) {

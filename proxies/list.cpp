@@ -4,15 +4,8 @@
 
 namespace cafman {
 
+using detail::bound;
 using detail::proxy_access;
-
-namespace {
-
-value bound(const std::optional<std::int64_t>& x) {
-  return x ? value{*x} : value{};
-}
-
-} // namespace
 
 list_proxy::list_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout)
   : basic_proxy(std::move(ref), timeout) {

@@ -10,15 +10,9 @@
 #include "actors/list.hpp"
 #include "cafman/value.hpp"
 #include "proxies/object_proxy.hpp"
+#include "proxies/slice.hpp"
 
 namespace cafman {
-
-/// Python's slice(start, stop, step); an empty field is Python's None.
-struct slice {
-  std::optional<std::int64_t> start;
-  std::optional<std::int64_t> stop;
-  std::optional<std::int64_t> step;
-};
 
 /// Thread-safe: calls from several threads may share one proxy.
 class list_proxy : public basic_proxy<list_proxy> {

@@ -86,6 +86,28 @@ condition_proxy manager::condition_on(const object_proxy& lock) const {
   return proxy_access::make<condition_proxy>(detail::create_object(conn_, "condition", args));
 }
 
+event_proxy manager::event() const {
+  return proxy_access::make<event_proxy>(detail::create_object(conn_, "event", list_value{}));
+}
+
+barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const {
+  // The default timeout travels as seconds, Python's unit.
+  auto seconds = timeout ? cafman::value{std::chrono::duration<double>(*timeout).count()}
+                         : cafman::value{};
+  list_value args{parties, std::move(seconds)};
+  return proxy_access::make<barrier_proxy>(detail::create_object(conn_, "barrier", args));
+}
+
+array_proxy manager::array(char typecode, std::int64_t size) const {
+  list_value args{std::string(1, typecode), size};
+  return proxy_access::make<array_proxy>(detail::create_object(conn_, "array", args));
+}
+
+array_proxy manager::array(char typecode, list_value items) const {
+  list_value args{std::string(1, typecode), std::move(items)};
+  return proxy_access::make<array_proxy>(detail::create_object(conn_, "array", args));
+}
+
 std::uint64_t manager::number_of_objects() const {
   return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
                                        objects_atom_v);

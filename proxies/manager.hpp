@@ -9,13 +9,16 @@
 
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
-#include "proxies/dict.hpp"
-#include "proxies/list.hpp"
+#include "proxies/array.hpp"
+#include "proxies/barrier.hpp"
 #include "proxies/condition.hpp"
+#include "proxies/dict.hpp"
+#include "proxies/event.hpp"
+#include "proxies/list.hpp"
 #include "proxies/lock.hpp"
-#include "proxies/semaphore.hpp"
 #include "proxies/namespace.hpp"
 #include "proxies/options.hpp"
+#include "proxies/semaphore.hpp"
 #include "proxies/shared_value.hpp"
 
 namespace cafman {
@@ -51,6 +54,15 @@ public:
   /// manager.Condition(lock): on a managed lock, which it keeps alive.
   condition_proxy condition(const lock_proxy& lock) const;
   condition_proxy condition(const rlock_proxy& lock) const;
+  /// manager.Event()
+  event_proxy event() const;
+  /// manager.Barrier(parties, timeout=timeout); no action (see
+  /// proxies/barrier.hpp). `timeout` is the default of every wait.
+  barrier_proxy barrier(std::int64_t parties, wait_timeout timeout = std::nullopt) const;
+  /// manager.Array(typecode, size): `size` elements, zero-filled.
+  array_proxy array(char typecode, std::int64_t size) const;
+  /// manager.Array(typecode, items)
+  array_proxy array(char typecode, list_value items) const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;

@@ -1,0 +1,104 @@
+#include "actors/array.hpp"
+#include "actors/placement.hpp"
+#include "actors/slice.hpp"
+#include "actors/typecode.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include "cafman/errors.hpp"
+
+namespace cafman {
+
+namespace {
+
+/// The elements of `sequence` (a list) as `type` stores them; throws
+/// before anything is written, so a bad element leaves the array unchanged.
+list_value checked_elements(const detail::typecode& type, const value& sequence, const char* what) {
+  if (!sequence.is_list())
+    throw type_error(std::string{what} + " needs a list, got " + sequence.type_name());
+  list_value result;
+  result.reserve(sequence.as_list().size());
+  for (auto& x : sequence.as_list())
+    result.push_back(type.checked(x));
+  return result;
+}
+
+struct array_state {
+  static inline const char* name = "cafman.array";
+
+  detail::typecode type;
+  list_value items;
+
+  std::size_t position(std::int64_t index) const {
+    return detail::position_of(index, items.size(), "array");
+  }
+
+  detail::slice_range slice(const value& start, const value& stop, const value& step) const {
+    return {static_cast<std::int64_t>(items.size()), start, stop, step};
+  }
+
+  void set(std::int64_t index, const value& v) { items[position(index)] = type.checked(v); }
+
+  // Python's array (ctypes) takes exactly as many items as the slice
+  // selects, even for a step-1 slice: the size never changes.
+  void set_slice(const value& start, const value& stop, const value& step,
+                 const value& replacement) {
+    auto range = slice(start, stop, step);
+    auto elements = checked_elements(type, replacement, "array slice assignment");
+    if (static_cast<std::int64_t>(elements.size()) != range.count)
+      throw value_error("cannot assign " + std::to_string(elements.size()) +
+                        " item(s) to an array slice of " + std::to_string(range.count) +
+                        ": an array's size is fixed, so pass as many items as the slice "
+                        "selects");
+    range.assign(items, std::move(elements));
+  }
+};
+
+using array_ptr = detail::object_self_t<array_actor, array_state>;
+
+array_actor::behavior_type make_array(array_ptr self, detail::typecode type, list_value items) {
+  self->state.type = type;
+  self->state.items = std::move(items);
+  detail::reject_unexpected(self);
+  auto& st = self->state;
+  using detail::guard;
+  return {
+      [&st](get_atom, std::int64_t i) { return guard([&] { return st.items[st.position(i)]; }); },
+      [&st](put_atom, std::int64_t i, const value& v) { return guard([&] { st.set(i, v); }); },
+      [&st](get_atom, slice_atom, const value& a, const value& b, const value& c) {
+        return guard([&] { return value{st.slice(a, b, c).select(st.items)}; });
+      },
+      [&st](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
+        return guard([&] { st.set_slice(a, b, c, v); });
+      },
+      [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
+      [&st](typecode_atom) { return std::string(1, st.type.code()); },
+      [&st](copy_atom) { return value{st.items}; },
+  };
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_array(caf::actor_system& sys, const value& args) {
+  return detail::attempt_spawn([&] {
+    auto& positional = detail::positional_args(args, 2, "Array");
+    if (positional.size() < 2)
+      throw type_error("Array() needs a typecode and a size or a sequence of elements");
+    auto type = detail::typecode::parse(positional[0], "Array");
+    auto& contents = positional[1];
+    if (!contents.is_int() && !contents.is_list())
+      throw type_error(std::string{"Array() needs a size (int) or a list of elements after the "
+                                   "typecode, got "} +
+                       contents.type_name());
+    if (contents.is_list())
+      return detail::spawn_object(sys, make_array, type,
+                                  checked_elements(type, contents, "Array()"));
+    if (contents.as_int() < 0)
+      throw value_error("Array() size must be zero or positive, got " +
+                        std::to_string(contents.as_int()));
+    list_value zeros(static_cast<std::size_t>(contents.as_int()), type.checked(0));
+    return detail::spawn_object(sys, make_array, type, std::move(zeros));
+  });
+}
+
+} // namespace cafman

@@ -1,0 +1,75 @@
+#include "actors/event.hpp"
+#include "actors/placement.hpp"
+#include "actors/waiting.hpp"
+
+#include <caf/actor_system.hpp>
+
+namespace cafman {
+
+namespace {
+
+// Timed waiters expire through (timeout_atom, ticket), which clients never send.
+using event_impl = event_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+
+struct event_state;
+using event_ptr = detail::object_self_t<event_impl, event_state>;
+
+struct event_state {
+  static inline const char* name = "cafman.event";
+
+  bool flag = false;
+  detail::waiter_list<> waiters;
+  detail::session_watch sessions;
+
+  ~event_state() { waiters.fail_all(detail::object_gone("event")); }
+
+  caf::result<bool> wait(event_ptr self, const caller& who, caf::timespan wait) {
+    if (flag || wait == caf::timespan{0})
+      return flag;
+    sessions.watch(self, who.session);
+    auto promise = self->make_response_promise();
+    waiters.add(self, who, promise, wait);
+    return promise;
+  }
+
+  void set() {
+    flag = true;
+    while (!waiters.empty())
+      waiters.take_front().promise.deliver(true);
+  }
+
+  // Python's wait returns the flag when its timeout ends: false, since a
+  // set would have released this waiter already.
+  void expire(std::uint64_t ticket) {
+    if (auto waiter = waiters.take(ticket))
+      waiter->promise.deliver(false);
+  }
+};
+
+event_impl::behavior_type make_event(event_ptr self, caf::actor registry) {
+  auto& st = self->state;
+  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.waiters.drop_session(s); }};
+  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::reject_unexpected(self);
+  return {
+      [&st](set_atom) { st.set(); },
+      [&st](clear_atom) { st.flag = false; },
+      [&st](is_set_atom) { return st.flag; },
+      [self](wait_atom, const caller& who, caf::timespan wait) {
+        return self->state.wait(self, who, wait);
+      },
+      [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
+      [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
+  };
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_event(object_context& ctx, const value& args) {
+  return detail::attempt_spawn([&] {
+    detail::positional_args(args, 0, "Event");
+    return detail::spawn_object(ctx.system(), make_event, ctx.registry());
+  });
+}
+
+} // namespace cafman

@@ -11,6 +11,7 @@
 #include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
+#include "actors/queue.hpp"
 #include "actors/shared_value.hpp"
 
 namespace cafman {
@@ -216,7 +217,9 @@ type_table builtin_types() {
           {"namespace", plain_factory(spawn_namespace)},
           {"value", plain_factory(spawn_shared_value)},
           {"lock", spawn_lock},
-          {"rlock", spawn_rlock}};
+          {"rlock", spawn_rlock},
+          {"queue", spawn_queue},
+          {"joinable_queue", spawn_joinable_queue}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types) {

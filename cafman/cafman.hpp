@@ -10,5 +10,6 @@
 #include "proxies/manager.hpp"
 #include "proxies/namespace.hpp"
 #include "proxies/process.hpp"
+#include "proxies/queue.hpp"
 #include "proxies/shared_value.hpp"
 #include "proxies/sync_manager.hpp"

@@ -14,6 +14,7 @@
 #include "proxies/lock.hpp"
 #include "proxies/namespace.hpp"
 #include "proxies/options.hpp"
+#include "proxies/queue.hpp"
 #include "proxies/shared_value.hpp"
 
 namespace cafman {
@@ -40,6 +41,11 @@ public:
   lock_proxy lock() const;
   /// manager.RLock(): its owner may take it again.
   rlock_proxy rlock() const;
+
+  /// manager.Queue(maxsize): FIFO; maxsize <= 0 means unbounded.
+  queue_proxy queue(std::int64_t maxsize = 0) const;
+  /// manager.JoinableQueue(maxsize): a queue with task_done() and join().
+  joinable_queue_proxy joinable_queue(std::int64_t maxsize = 0) const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;

@@ -112,9 +112,10 @@ struct queue_state {
       getters.take_front().promise.deliver(std::move(item));
   }
 
-  // A get freed a slot: the oldest waiting putter's item takes it.
+  // A get freed a slot: the oldest waiting putter's item takes it (putters
+  // wait only on a full queue, so the slot is the one just freed).
   void admit_putter() {
-    if (putters.empty() || full())
+    if (putters.empty())
       return;
     auto next = putters.take_front();
     commit(std::move(next.data));
@@ -156,8 +157,8 @@ struct queue_state {
   // dropped getter takes no item, so the next put goes to a live getter or
   // stays queued. A dropped putter's item was never in the queue and is
   // discarded: its put never returned, so its client cannot have relied on
-  // it. (Until the manager hears of a crash, 2-4 ms after it, the dead
-  // getter still counts: an item put in that window is lost with it.)
+  // it. (Until the manager hears of a crash, a few milliseconds after
+  // it, the dead getter still counts: an item put then is lost with it.)
   void session_ended(std::uint64_t session) {
     getters.drop_session(session);
     putters.drop_session(session);

@@ -964,10 +964,11 @@ TEST_CASE("registry: creates each builtin type", "[actors]") {
     CHECK(sorted_clients(entry) == sorted_names({a}));
   }
   // an unknown type id: the message lists the known ones; nothing is created
-  CHECK(error_of(t.call<std::uint64_t, caf::actor>(reg, create_atom_v, a,
-                                                   std::string{"queue"}, lst()))
-        == "no_such_type: the manager has no type id 'queue' "
-           "(known: dict, list, namespace, value)");
+  CHECK_THAT(error_of(t.call<std::uint64_t, caf::actor>(reg, create_atom_v, a,
+                                                        std::string{"teapot"}, lst())),
+             Catch::StartsWith("no_such_type: the manager has no type id 'teapot' "
+                               "(known: dict, ")
+               && Catch::EndsWith(", value)"));
   // bad constructor arguments: the factory's error; nothing is created
   CHECK(error_of(t.call<std::uint64_t, caf::actor>(reg, create_atom_v, a,
                                                    std::string{"value"}, lst("z")))

@@ -17,6 +17,7 @@
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
 #include "actors/semaphore.hpp"
+#include "actors/queue.hpp"
 #include "actors/shared_value.hpp"
 
 namespace cafman {
@@ -234,7 +235,9 @@ type_table builtin_types() {
           {"condition", spawn_condition},
           {"event", spawn_event},
           {"barrier", spawn_barrier},
-          {"array", plain_factory(spawn_array)}};
+          {"array", plain_factory(spawn_array)},
+          {"queue", spawn_queue},
+          {"joinable_queue", spawn_joinable_queue}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types) {

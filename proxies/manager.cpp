@@ -108,6 +108,16 @@ array_proxy manager::array(char typecode, list_value items) const {
   return proxy_access::make<array_proxy>(detail::create_object(conn_, "array", args));
 }
 
+queue_proxy manager::queue(std::int64_t maxsize) const {
+  return proxy_access::make<queue_proxy>(
+    detail::create_object(conn_, "queue", list_value{maxsize}));
+}
+
+joinable_queue_proxy manager::joinable_queue(std::int64_t maxsize) const {
+  return proxy_access::make<joinable_queue_proxy>(
+    detail::create_object(conn_, "joinable_queue", list_value{maxsize}));
+}
+
 std::uint64_t manager::number_of_objects() const {
   return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
                                        objects_atom_v);

@@ -18,6 +18,7 @@
 #include "proxies/lock.hpp"
 #include "proxies/namespace.hpp"
 #include "proxies/options.hpp"
+#include "proxies/queue.hpp"
 #include "proxies/semaphore.hpp"
 #include "proxies/shared_value.hpp"
 
@@ -63,6 +64,11 @@ public:
   array_proxy array(char typecode, std::int64_t size) const;
   /// manager.Array(typecode, items)
   array_proxy array(char typecode, list_value items) const;
+
+  /// manager.Queue(maxsize): FIFO; maxsize <= 0 means unbounded.
+  queue_proxy queue(std::int64_t maxsize = 0) const;
+  /// manager.JoinableQueue(maxsize): a queue with task_done() and join().
+  joinable_queue_proxy joinable_queue(std::int64_t maxsize = 0) const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;

@@ -21,6 +21,7 @@
 using namespace std::chrono_literals;
 using cafman::list_value;
 using cafman::value;
+using cafman::testing::deadline_slack;
 using cafman::testing::eventually;
 using cafman::testing::hang_until_killed;
 using cafman::testing::no_children_left;
@@ -29,9 +30,6 @@ using cafman::testing::watchdog;
 using cafman::testing::with_manager;
 
 namespace {
-
-/// The manager's deadline for a timed wait is kept to within this.
-constexpr auto slack = 100ms;
 
 /// Runs the blocking `call` on a thread of its own and returns once
 /// `object` counts `waiters` waiting calls (this one among them). The
@@ -99,7 +97,7 @@ TEST_CASE("event: a timed wait returns false at its deadline, on the manager", "
     auto took = time_of([&] { flag = e.wait(300ms); });
     CHECK_FALSE(flag);
     CHECK(took >= 300ms);
-    CHECK(took <= 300ms + slack);
+    CHECK(took <= 300ms + deadline_slack);
     // The manager ended the wait: no waiter is left for a later set.
     CHECK(e.n_waiting() == 0);
   });
@@ -221,7 +219,7 @@ TEST_CASE("barrier: a wait that times out breaks it for every party", "[events]"
     auto patient = waiting_in_thread(b, 1, [&] { return b.wait(); });
     auto took = time_of([&] { CHECK_THROWS_AS(b.wait(200ms), cafman::broken_barrier); });
     CHECK(took >= 200ms);
-    CHECK(took <= 200ms + slack);
+    CHECK(took <= 200ms + deadline_slack);
     CHECK_THROWS_AS(patient.get(), cafman::broken_barrier);
     CHECK(b.broken());
     CHECK_THROWS_AS(b.wait(-1ms), cafman::value_error);
@@ -233,7 +231,7 @@ TEST_CASE("barrier: a wait that times out breaks it for every party", "[events]"
     auto timed = m.barrier(2, 150ms);
     took = time_of([&] { CHECK_THROWS_AS(timed.wait(), cafman::broken_barrier); });
     CHECK(took >= 150ms);
-    CHECK(took <= 150ms + slack);
+    CHECK(took <= 150ms + deadline_slack);
     timed.reset();
     // A timeout given to wait replaces the default.
     auto waiter = waiting_in_thread(timed, 1, [&] { return timed.wait(5s); });

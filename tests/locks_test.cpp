@@ -17,25 +17,14 @@
 
 using namespace std::chrono_literals;
 using cafman::value;
+using cafman::testing::deadline_slack;
 using cafman::testing::eventually;
 using cafman::testing::hang_until_killed;
+using cafman::testing::kill_now;
 using cafman::testing::no_children_left;
 using cafman::testing::time_of;
 using cafman::testing::watchdog;
 using cafman::testing::with_manager;
-
-namespace {
-
-/// The manager's deadline for a timed wait is kept to within this.
-constexpr auto slack = 100ms;
-
-/// Kills a child and reaps it.
-void kill_now(cafman::process& child) {
-  child.kill();
-  REQUIRE(child.join(5s));
-}
-
-} // namespace
 
 TEST_CASE("lock: acquire, release, locked, ownership errors", "[locks]") {
   watchdog dog{30s};
@@ -101,11 +90,11 @@ TEST_CASE("lock: a timed acquire gives up at its deadline, on the manager", "[lo
     auto took = time_of([&] { got = lock.acquire(true, 300ms); });
     CHECK_FALSE(got);
     CHECK(took >= 300ms);
-    CHECK(took <= 300ms + slack);
+    CHECK(took <= 300ms + deadline_slack);
     std::unique_lock<cafman::lock_proxy> timed{lock, std::defer_lock};
     took = time_of([&] { got = timed.try_lock_for(200ms); });
     CHECK_FALSE(got);
-    CHECK(took <= 200ms + slack);
+    CHECK(took <= 200ms + deadline_slack);
     // The manager ended the waits: none is left to be granted later.
     CHECK(lock.n_waiting() == 0);
     kill_now(holder);
@@ -201,7 +190,7 @@ TEST_CASE("semaphore and bounded_semaphore: permits, errors, std::lock_guard", "
     auto took = time_of([&] { got = sem.acquire(true, 150ms); });
     CHECK_FALSE(got);
     CHECK(took >= 150ms);
-    CHECK(took <= 150ms + slack);
+    CHECK(took <= 150ms + deadline_slack);
     sem.release(2);
     CHECK(sem.value() == 2);
     sem.release(); // an unbounded semaphore may grow
@@ -270,7 +259,7 @@ TEST_CASE("condition: wait and notify need the lock; a timed wait returns false 
     auto took = time_of([&] { notified = cond.wait(100ms); });
     CHECK_FALSE(notified);
     CHECK(took >= 100ms);
-    CHECK(took <= 100ms + slack);
+    CHECK(took <= 100ms + deadline_slack);
     CHECK(cond.n_waiting() == 0);
     cond.notify(); // nobody waits: a no-op
     cond.release();

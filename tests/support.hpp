@@ -22,6 +22,7 @@
 #include <catch2/catch.hpp>
 
 #include "proxies/child.hpp"
+#include "proxies/process.hpp"
 #include "proxies/sync_manager.hpp"
 
 namespace cafman::testing {
@@ -73,6 +74,15 @@ std::chrono::milliseconds time_of(F&& f) {
     ::_exit(1); // the test process is already gone
   for (;;)
     ::pause();
+}
+
+/// How far past a timed wait's deadline the manager may answer.
+constexpr auto deadline_slack = std::chrono::milliseconds(100);
+
+/// Kills a child process and reaps it.
+inline void kill_now(cafman::process& child) {
+  child.kill();
+  REQUIRE(child.join(std::chrono::seconds(5)));
 }
 
 /// Runs `body` against a fresh manager process, then checks what every

@@ -1,0 +1,221 @@
+#include "actors/queue.hpp"
+#include "actors/placement.hpp"
+#include "actors/waiting.hpp"
+
+#include <deque>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "cafman/errors.hpp"
+
+namespace cafman {
+
+namespace {
+
+// Both kinds run this one implementation (a plain queue refuses the
+// joinable-only messages). Timed waiters expire through (timeout_atom,
+// ticket), which clients never send.
+using queue_impl = joinable_queue_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+
+struct queue_state;
+using queue_ptr = detail::object_self_t<queue_impl, queue_state>;
+
+struct queue_state {
+  static inline const char* name = "cafman.queue";
+
+  bool joinable = false;
+  std::int64_t maxsize = 0; // <= 0: unbounded, as in Python
+  std::deque<value> items;
+  // Getters wait only while `items` is empty, putters only while it is
+  // full: every put and get below keeps it so.
+  detail::waiter_list<> getters;
+  detail::waiter_list<value> putters; // each with the item it brings
+  detail::waiter_list<> joiners;
+  std::int64_t unfinished = 0; // items put and not yet marked done
+  detail::session_watch sessions;
+
+  ~queue_state() {
+    auto gone = detail::object_gone(kind());
+    getters.fail_all(gone);
+    putters.fail_all(gone);
+    joiners.fail_all(gone);
+  }
+
+  const char* kind() const { return joinable ? "joinable_queue" : "queue"; }
+
+  bool full() const { return maxsize > 0 && static_cast<std::int64_t>(items.size()) >= maxsize; }
+
+  std::int64_t n_waiting() const {
+    return static_cast<std::int64_t>(getters.size() + putters.size() + joiners.size());
+  }
+
+  caf::error nothing_to_get(bool timed) const {
+    auto what = timed ? " stayed empty until the get's timeout"
+                      : " is empty (block, or pass a timeout, to wait for an item)";
+    return caf::make_error(errc::queue_empty, std::string{"the "} + kind() + what);
+  }
+
+  caf::error no_room(bool timed) const {
+    auto what = timed ? ") stayed full until the put's timeout"
+                      : ") is full (block, or pass a timeout, to wait for room)";
+    return caf::make_error(errc::queue_full, std::string{"the "} + kind() + " (maxsize " +
+                                                 std::to_string(maxsize) + what);
+  }
+
+  caf::error not_joinable(const char* call) const {
+    return caf::make_error(errc::unsupported_message,
+                           std::string{"a plain queue has no "} + call +
+                               "(): create a joinable_queue to track tasks");
+  }
+
+  // Queues a call that cannot complete now; it is answered by a later put,
+  // get or task_done, at its deadline, or when its session ends.
+  template <class Payload>
+  caf::response_promise wait_in(detail::waiter_list<Payload>& list, queue_ptr self,
+                                const caller& who, caf::timespan wait, Payload data = {}) {
+    sessions.watch(self, who.session);
+    auto promise = self->make_response_promise();
+    list.add(self, who, promise, wait, std::move(data));
+    return promise;
+  }
+
+  caf::result<void> put(queue_ptr self, const caller& who, value item, caf::timespan wait) {
+    if (!full()) {
+      commit(std::move(item));
+      return {};
+    }
+    if (wait == caf::timespan{0})
+      return no_room(false);
+    return wait_in(putters, self, who, wait, std::move(item));
+  }
+
+  caf::result<value> get(queue_ptr self, const caller& who, caf::timespan wait) {
+    if (!items.empty()) {
+      auto item = std::move(items.front());
+      items.pop_front();
+      admit_putter();
+      return item;
+    }
+    if (wait == caf::timespan{0})
+      return nothing_to_get(false);
+    return wait_in(getters, self, who, wait);
+  }
+
+  // An item enters the queue: the oldest waiting getter takes it at once,
+  // or it joins the line.
+  void commit(value item) {
+    ++unfinished;
+    if (getters.empty())
+      items.push_back(std::move(item));
+    else
+      getters.take_front().promise.deliver(std::move(item));
+  }
+
+  // A get freed a slot: the oldest waiting putter's item takes it (putters
+  // wait only on a full queue, so the slot is the one just freed).
+  void admit_putter() {
+    if (putters.empty())
+      return;
+    auto next = putters.take_front();
+    commit(std::move(next.data));
+    next.promise.deliver(caf::unit);
+  }
+
+  caf::result<void> task_done() {
+    if (!joinable)
+      return not_joinable("task_done");
+    if (unfinished == 0)
+      return caf::make_error(errc::bad_argument, "task_done() called too many times");
+    if (--unfinished == 0) {
+      while (!joiners.empty())
+        joiners.take_front().promise.deliver(true);
+    }
+    return {};
+  }
+
+  caf::result<bool> join(queue_ptr self, const caller& who, caf::timespan wait) {
+    if (!joinable)
+      return not_joinable("join");
+    if (unfinished == 0)
+      return true;
+    if (wait == caf::timespan{0})
+      return false;
+    return wait_in(joiners, self, who, wait);
+  }
+
+  void expire(std::uint64_t ticket) {
+    if (auto getter = getters.take(ticket))
+      getter->promise.deliver(nothing_to_get(true));
+    else if (auto putter = putters.take(ticket))
+      putter->promise.deliver(no_room(true));
+    else if (auto joiner = joiners.take(ticket))
+      joiner->promise.deliver(false);
+  }
+
+  // A client session ended (closed or crashed): its calls wait no more. A
+  // dropped getter takes no item, so the next put goes to a live getter or
+  // stays queued. A dropped putter's item was never in the queue and is
+  // discarded: its put never returned, so its client cannot have relied on
+  // it. (Until the manager hears of a crash, a few milliseconds after
+  // it, the dead getter still counts: an item put then is lost with it.)
+  void session_ended(std::uint64_t session) {
+    getters.drop_session(session);
+    putters.drop_session(session);
+    joiners.drop_session(session);
+  }
+};
+
+queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t maxsize,
+                                     caf::actor registry) {
+  auto& st = self->state;
+  st.joinable = joinable;
+  st.maxsize = maxsize;
+  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
+  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::reject_unexpected(self);
+  return {
+      [self](put_atom, const caller& who, value& item, caf::timespan wait) {
+        return self->state.put(self, who, std::move(item), wait);
+      },
+      [self](get_atom, const caller& who, caf::timespan wait) {
+        return self->state.get(self, who, wait);
+      },
+      [&st](qsize_atom) { return static_cast<std::int64_t>(st.items.size()); },
+      [&st](empty_atom) { return st.items.empty(); },
+      [&st](full_atom) { return st.full(); },
+      [&st](maxsize_atom) { return st.maxsize; },
+      [&st](n_waiting_atom) { return st.n_waiting(); },
+      [&st](task_done_atom) { return st.task_done(); },
+      [self](join_atom, const caller& who, caf::timespan wait) {
+        return self->state.join(self, who, wait);
+      },
+      [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
+  };
+}
+
+caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool joinable) {
+  return detail::attempt_spawn([&] {
+    auto what = joinable ? "JoinableQueue" : "Queue";
+    auto& xs = detail::positional_args(args, 1, what);
+    std::int64_t maxsize = 0;
+    if (!xs.empty()) {
+      if (!xs[0].is_int())
+        throw type_error(std::string{what} + "() maxsize must be an int, got " + xs[0].type_name());
+      maxsize = xs[0].as_int();
+    }
+    return detail::spawn_object(ctx.system(), make_queue, joinable, maxsize, ctx.registry());
+  });
+}
+
+} // namespace
+
+caf::expected<caf::actor> spawn_queue(object_context& ctx, const value& args) {
+  return spawn_kind(ctx, args, false);
+}
+
+caf::expected<caf::actor> spawn_joinable_queue(object_context& ctx, const value& args) {
+  return spawn_kind(ctx, args, true);
+}
+
+} // namespace cafman

@@ -3,6 +3,8 @@
 #include "actors/waiting.hpp"
 
 #include <deque>
+#include <map>
+#include <vector>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -32,6 +34,12 @@ struct queue_state {
   detail::waiter_list<> getters;
   detail::waiter_list<value> putters; // each with the item it brings
   detail::waiter_list<> joiners;
+  // Items handed to waiting getters and not yet confirmed, by receipt.
+  struct handed_item {
+    std::uint64_t session;
+    value item;
+  };
+  std::map<std::uint64_t, handed_item> unconfirmed;
   std::int64_t unfinished = 0; // items put and not yet marked done
   detail::session_watch sessions;
 
@@ -90,12 +98,13 @@ struct queue_state {
     return wait_in(putters, self, who, wait, std::move(item));
   }
 
-  caf::result<value> get(queue_ptr self, const caller& who, caf::timespan wait) {
+  caf::result<value, std::uint64_t> get(queue_ptr self, const caller& who,
+                                        caf::timespan wait) {
     if (!items.empty()) {
       auto item = std::move(items.front());
       items.pop_front();
       admit_putter();
-      return item;
+      return {std::move(item), std::uint64_t{0}}; // the caller was alive to ask
     }
     if (wait == caf::timespan{0})
       return nothing_to_get(false);
@@ -109,7 +118,25 @@ struct queue_state {
     if (getters.empty())
       items.push_back(std::move(item));
     else
-      getters.take_front().promise.deliver(std::move(item));
+      hand_to_getter(std::move(item));
+  }
+
+  // The getter may have died while it waited, before the manager heard of
+  // it: the item stays on record until the getter confirms it.
+  void hand_to_getter(value item) {
+    auto getter = getters.take_front();
+    auto receipt = detail::next_ticket();
+    unconfirmed.emplace(receipt, handed_item{getter.who.session, item});
+    getter.promise.deliver(std::move(item), receipt);
+  }
+
+  // An unconfirmed item of a dead getter: it was the oldest, so it goes to
+  // the next getter or to the head of the line.
+  void put_back(value item) {
+    if (getters.empty())
+      items.push_front(std::move(item));
+    else
+      hand_to_getter(std::move(item));
   }
 
   // A get freed a slot: the oldest waiting putter's item takes it (putters
@@ -155,14 +182,28 @@ struct queue_state {
 
   // A client session ended (closed or crashed): its calls wait no more. A
   // dropped getter takes no item, so the next put goes to a live getter or
-  // stays queued. A dropped putter's item was never in the queue and is
-  // discarded: its put never returned, so its client cannot have relied on
-  // it. (Until the manager hears of a crash, a few milliseconds after
-  // it, the dead getter still counts: an item put then is lost with it.)
+  // stays queued; items handed to it in the few milliseconds before the
+  // manager heard of the crash come back (a getter that got an item and
+  // died before confirming it may see it delivered again elsewhere: at
+  // least once, never lost). A dropped putter's item was never in the
+  // queue and is discarded: its put never returned, so its client cannot
+  // have relied on it.
   void session_ended(std::uint64_t session) {
     getters.drop_session(session);
     putters.drop_session(session);
     joiners.drop_session(session);
+    std::vector<value> returned;
+    for (auto i = unconfirmed.begin(); i != unconfirmed.end();) {
+      if (i->second.session == session) {
+        returned.push_back(std::move(i->second.item));
+        i = unconfirmed.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    // Oldest first to the head of the line: push the newest first.
+    for (auto i = returned.rbegin(); i != returned.rend(); ++i)
+      put_back(std::move(*i));
   }
 };
 
@@ -181,6 +222,7 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
       [self](get_atom, const caller& who, caf::timespan wait) {
         return self->state.get(self, who, wait);
       },
+      [&st](confirm_atom, std::uint64_t receipt) { st.unconfirmed.erase(receipt); },
       [&st](qsize_atom) { return static_cast<std::int64_t>(st.items.size()); },
       [&st](empty_atom) { return st.items.empty(); },
       [&st](full_atom) { return st.full(); },

@@ -5,8 +5,9 @@
 // maxsize <= 0. A get on an empty queue and a put on a full one wait in the
 // queue, oldest first, each until its own deadline (the queue ends the
 // wait, never the client). The waiting calls of a client session that ends
-// (closed or crashed) are dropped as soon as the manager hears of it, so no
-// later item is handed to a dead getter. A joinable_queue also counts the
+// (closed or crashed) are dropped as soon as the manager hears of it, and
+// an item handed to a getter that died just before is put back: no item is
+// lost with a dead getter. A joinable_queue also counts the
 // items not yet marked done, for task_done() and join().
 
 #include <cstdint>
@@ -22,8 +23,12 @@ using queue_actor = caf::typed_actor<
     // (caller, item, wait); on a full queue wait 0 fails with queue_full at
     // once, detail::forever waits as long as it takes.
     caf::replies_to<put_atom, caller, value, caf::timespan>::with<void>,
-    // (caller, wait) -> the oldest item; queue_empty if none came in time.
-    caf::replies_to<get_atom, caller, caf::timespan>::with<value>,
+    // (caller, wait) -> (the oldest item, receipt); queue_empty if none came
+    // in time. A nonzero receipt marks an item handed to a waiting getter:
+    // the getter confirms it, and until then the item goes back to the
+    // queue if the getter's session ends (it may have died as it waited).
+    caf::replies_to<get_atom, caller, caf::timespan>::with<value, std::uint64_t>,
+    caf::reacts_to<confirm_atom, std::uint64_t>,
     caf::replies_to<qsize_atom>::with<std::int64_t>, caf::replies_to<empty_atom>::with<bool>,
     caf::replies_to<full_atom>::with<bool>, caf::replies_to<maxsize_atom>::with<std::int64_t>,
     caf::replies_to<n_waiting_atom>::with<std::int64_t>>; // calls waiting: get, put, join

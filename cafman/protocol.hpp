@@ -142,6 +142,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, full_atom, "full")
   CAF_ADD_ATOM(cafman, cafman, maxsize_atom, "maxsize")
   CAF_ADD_ATOM(cafman, cafman, task_done_atom, "task_done")
+  CAF_ADD_ATOM(cafman, cafman, confirm_atom, "confirm")
 
 CAF_END_TYPE_ID_BLOCK(cafman)
 

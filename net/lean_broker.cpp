@@ -64,6 +64,11 @@ void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
                                 lean::request_header_size, msg);
   if (!err && !target)
     err = caf::make_error(errc::no_such_object, "the object no longer exists");
+  if (request == lean::no_reply) {
+    if (!err)
+      self->send(caf::actor_cast<caf::actor>(target), std::move(msg));
+    return;
+  }
   if (err) {
     send_reply(self, st, hdl, generation, request, caf::make_message(std::move(err)));
     return;

@@ -92,27 +92,41 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind,
 caf::message connection::lean_call(std::uint64_t target,
                                    std::chrono::steady_clock::time_point deadline,
                                    const caf::message& request) {
+  auto channel = borrow_channel(deadline);
+  // A channel that failed (timeout, lost connection) is dropped, not reused.
+  auto reply = channel->call(*sys_, target, request, deadline, describe());
+  give_back(std::move(channel));
+  return reply;
+}
+
+void connection::lean_tell(std::uint64_t target, const caf::message& message) {
+  auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  auto channel = borrow_channel(deadline);
+  channel->tell(*sys_, target, message, deadline, describe());
+  give_back(std::move(channel));
+}
+
+std::unique_ptr<lean_channel> connection::borrow_channel(
+  std::chrono::steady_clock::time_point deadline) {
   if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
     throw_lost(describe());
-  std::unique_ptr<lean_channel> channel;
   {
     std::lock_guard<std::mutex> guard{pool_mtx_};
     if (!idle_channels_.empty()) {
-      channel = std::move(idle_channels_.back());
+      auto channel = std::move(idle_channels_.back());
       idle_channels_.pop_back();
+      return channel;
     }
   }
-  if (!channel) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-    channel = std::make_unique<lean_channel>(
-      open_stream(net::lean::stream_kind::lean, std::min(left, options_.connect_timeout)));
-  }
-  // A channel that failed (timeout, lost connection) is dropped, not reused.
-  auto reply = channel->call(*sys_, target, request, deadline, describe());
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline
+                                                           - std::chrono::steady_clock::now());
+  return std::make_unique<lean_channel>(
+    open_stream(net::lean::stream_kind::lean, std::min(left, options_.connect_timeout)));
+}
+
+void connection::give_back(std::unique_ptr<lean_channel> channel) {
   std::lock_guard<std::mutex> guard{pool_mtx_};
   idle_channels_.push_back(std::move(channel));
-  return reply;
 }
 
 void connection::throw_unexpected(const caf::message& reply) const {

@@ -71,11 +71,25 @@ public:
     if constexpr (std::is_void_v<R>) {
       if (!reply.empty())
         throw_unexpected(reply);
+    } else if constexpr (is_pair<R>::value) {
+      using first = typename R::first_type;
+      using second = typename R::second_type;
+      if (!reply.match_elements<first, second>())
+        throw_unexpected(reply);
+      return R{std::move(*static_cast<first*>(reply.get_mutable(0))), // reply is ours alone
+               std::move(*static_cast<second*>(reply.get_mutable(1)))};
     } else {
       if (!reply.match_elements<R>())
         throw_unexpected(reply);
       return std::move(*static_cast<R*>(reply.get_mutable(0))); // reply is ours alone
     }
+  }
+
+  /// A one-way message to an object over the lean path: no reply, and no
+  /// error from the object ever reaches the caller.
+  template <class... Ts>
+  void tell(const caf::actor& object, Ts&&... xs) {
+    lean_tell(object->id(), caf::make_message(std::forward<Ts>(xs)...));
   }
 
   /// The number the registry gave this process's session: blocking objects
@@ -89,9 +103,12 @@ private:
   net::unique_fd open_stream(net::lean::stream_kind kind, std::chrono::milliseconds limit);
   caf::message lean_call(std::uint64_t target, std::chrono::steady_clock::time_point deadline,
                          const caf::message& request);
+  void lean_tell(std::uint64_t target, const caf::message& message);
   [[noreturn]] void throw_unexpected(const caf::message& reply) const;
   std::unique_ptr<caf::scoped_actor> borrow();
   void give_back(std::unique_ptr<caf::scoped_actor> self);
+  std::unique_ptr<lean_channel> borrow_channel(std::chrono::steady_clock::time_point deadline);
+  void give_back(std::unique_ptr<lean_channel> channel);
   std::uint64_t track(caf::scoped_actor& self, caf::message_id response);
   void untrack(std::uint64_t ticket);
   std::string describe() const;

@@ -57,6 +57,15 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
   return reply;
 }
 
+void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,
+                        const caf::message& message,
+                        std::chrono::steady_clock::time_point deadline, const std::string& peer) {
+  out_.clear();
+  if (auto err = net::lean::append_frame(sys, out_, {net::lean::no_reply, target}, message))
+    throw value_error("cannot send the message: " + caf::to_string(err));
+  send_all(out_, deadline, peer);
+}
+
 void lean_channel::send_all(const std::vector<char>& bytes,
                             std::chrono::steady_clock::time_point deadline,
                             const std::string& peer) {

@@ -32,6 +32,11 @@ public:
   caf::message call(caf::actor_system& sys, std::uint64_t target, const caf::message& request,
                     std::chrono::steady_clock::time_point deadline, const std::string& peer);
 
+  /// Sends `message` to the actor `target` without waiting for anything:
+  /// request id 0 asks the manager for no reply.
+  void tell(caf::actor_system& sys, std::uint64_t target, const caf::message& message,
+            std::chrono::steady_clock::time_point deadline, const std::string& peer);
+
 private:
   void send_all(const std::vector<char>& bytes, std::chrono::steady_clock::time_point deadline,
                 const std::string& peer);

@@ -60,6 +60,12 @@ struct proxy_access {
                                            std::forward<Ts>(xs)...);
   }
 
+  /// A one-way message to the proxy's object.
+  template <class... Ts>
+  static void tell(const object_proxy& p, Ts&&... xs) {
+    p.ref_->conn().tell(p.ref_->handle(), std::forward<Ts>(xs)...);
+  }
+
   /// Who calls through `p` from this thread, for a blocking object.
   static caller who(const object_proxy& p) {
     return {p.ref_->conn().session_number(), this_thread_number()};

@@ -1,5 +1,6 @@
 #include "proxies/queue.hpp"
 
+#include "cafman/errors.hpp"
 #include "proxies/object_ref.hpp"
 
 namespace cafman {
@@ -21,7 +22,17 @@ void basic_queue_proxy<Derived, Handle>::put_nowait(const value& item) const {
 template <class Derived, class Handle>
 value basic_queue_proxy<Derived, Handle>::get(bool block, wait_timeout timeout) const {
   auto wait = detail::wait_of(block, timeout);
-  return proxy_access::call_waiting<value>(*this, wait, get_atom_v, proxy_access::who(*this), wait);
+  auto [item, receipt] = proxy_access::call_waiting<std::pair<value, std::uint64_t>>(
+    *this, wait, get_atom_v, proxy_access::who(*this), wait);
+  if (receipt != 0) {
+    try {
+      proxy_access::tell(*this, confirm_atom_v, receipt);
+    } catch (const cafman::error&) {
+      // The item is ours; if the manager never gets the receipt, it sees
+      // this session end and queues the item again (at least once).
+    }
+  }
+  return std::move(item);
 }
 
 template <class Derived, class Handle>

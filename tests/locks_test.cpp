@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -216,8 +217,9 @@ TEST_CASE("semaphore: permits of a killed client come back, in FIFO order to wai
           "[locks][crash]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {
-    auto sem = m.bounded_semaphore(2);
-    auto order = m.list();
+    auto sem = m.bounded_semaphore(3);
+    auto granted = m.list();
+    REQUIRE(sem.acquire()); // this process keeps one permit until the end
     cafman::process holder{[](cafman::bounded_semaphore_proxy s) {
                              s.acquire();
                              s.acquire();
@@ -226,23 +228,32 @@ TEST_CASE("semaphore: permits of a killed client come back, in FIFO order to wai
                            sem};
     REQUIRE(eventually([&] { return sem.locked(); }));
     std::vector<cafman::process> waiters;
-    for (int i = 0; i < 2; ++i) {
+    for (int i = 0; i < 3; ++i) {
       waiters.emplace_back(
         [i](cafman::bounded_semaphore_proxy s, cafman::list_proxy out) {
           s.acquire();
           out.append(i);
-          s.release();
+          hang_until_killed();
         },
-        sem, order);
+        sem, granted);
       REQUIRE(eventually([&] { return sem.n_waiting() == i + 1; }));
     }
     kill_now(holder);
-    for (auto& w : waiters) {
-      REQUIRE(w.join(1s));
-      CHECK(w.exitcode() == 0);
-    }
-    CHECK(order.copy() == cafman::list_value{0, 1});
-    CHECK(sem.value() == 2); // and never more than the bound
+    // Its two permits go to the two oldest waiters; the third still waits.
+    REQUIRE(eventually([&] { return granted.size() == 2; }));
+    auto first_two = granted.copy();
+    std::sort(first_two.begin(), first_two.end());
+    CHECK(first_two == cafman::list_value{0, 1});
+    CHECK(sem.n_waiting() == 1);
+    kill_now(waiters[0]); // and its permit passes on
+    REQUIRE(eventually([&] { return granted.size() == 3; }));
+    CHECK(granted.get(2) == value{2});
+    kill_now(waiters[1]);
+    kill_now(waiters[2]);
+    CHECK(eventually([&] { return sem.value() == 2; }));
+    sem.release();
+    CHECK(sem.value() == 3);
+    CHECK_THROWS_AS(sem.release(), cafman::value_error); // never more than the bound
   });
 }
 

@@ -166,9 +166,8 @@ TEST_CASE("queue: a getter killed while waiting never receives an item", "[queue
         got};
     REQUIRE(eventually([&] { return q.n_waiting() == 2; }));
     kill_now(dead);
-    // The manager hears of the crash a few milliseconds later, and drops
-    // the dead getter then; an item put before that would be lost with it.
-    REQUIRE(eventually([&] { return q.n_waiting() == 1; }));
+    // Put at once: the manager may not have heard of the crash yet and hand
+    // the item to the dead getter; it must come back unconfirmed.
     q.put("first");
     REQUIRE(live.join(10s));
     CHECK(live.exitcode() == 0);
@@ -177,9 +176,8 @@ TEST_CASE("queue: a getter killed while waiting never receives an item", "[queue
     auto dead_too = doomed_getter(q);
     REQUIRE(eventually([&] { return q.n_waiting() == 1; }));
     kill_now(dead_too);
-    REQUIRE(eventually([&] { return q.n_waiting() == 0; }));
     q.put("second");
-    CHECK(q.qsize() == 1);
+    CHECK(eventually([&] { return q.qsize() == 1 && q.n_waiting() == 0; }));
     CHECK(q.get_nowait() == value{"second"});
   });
 }

@@ -15,8 +15,7 @@ namespace cafman {
 
 namespace {
 
-// Timed waiters expire through (timeout_atom, ticket), which clients never send.
-using barrier_impl = barrier_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+using barrier_impl = detail::with_deadlines<barrier_actor>;
 
 struct barrier_state;
 using barrier_ptr = detail::object_self_t<barrier_impl, barrier_state>;
@@ -95,8 +94,8 @@ barrier_impl::behavior_type make_barrier(barrier_ptr self, std::int64_t parties,
   auto& st = self->state;
   st.parties = parties;
   st.default_wait = default_wait;
-  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
-  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::watch_sessions(self, st.sessions, std::move(registry),
+                         [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
   return {
       [self](wait_atom, const caller& who, caf::timespan wait) {

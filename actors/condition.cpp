@@ -13,8 +13,7 @@ namespace cafman {
 
 namespace {
 
-// Timed waiters expire through (timeout_atom, ticket), which clients never send.
-using condition_impl = condition_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+using condition_impl = detail::with_deadlines<condition_actor>;
 
 struct condition_state;
 using condition_ptr = detail::object_self_t<condition_impl, condition_state>;
@@ -113,8 +112,8 @@ condition_impl::behavior_type make_condition(condition_ptr self, caf::actor lock
   st.self = self;
   st.lock = caf::actor_cast<lock_actor>(std::move(lock));
   st.private_lock = private_lock;
-  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
-  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::watch_sessions(self, st.sessions, std::move(registry),
+                         [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
   return {
     [self](acquire_atom, const caller& who, caf::timespan wait) {

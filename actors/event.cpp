@@ -8,8 +8,7 @@ namespace cafman {
 
 namespace {
 
-// Timed waiters expire through (timeout_atom, ticket), which clients never send.
-using event_impl = event_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+using event_impl = detail::with_deadlines<event_actor>;
 
 struct event_state;
 using event_ptr = detail::object_self_t<event_impl, event_state>;
@@ -48,8 +47,8 @@ struct event_state {
 
 event_impl::behavior_type make_event(event_ptr self, caf::actor registry) {
   auto& st = self->state;
-  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.waiters.drop_session(s); }};
-  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::watch_sessions(self, st.sessions, std::move(registry),
+                         [&st](std::uint64_t s) { st.waiters.drop_session(s); });
   detail::reject_unexpected(self);
   return {
       [&st](set_atom) { st.set(); },

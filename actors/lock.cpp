@@ -11,8 +11,7 @@ namespace cafman {
 
 namespace {
 
-// Timed waiters expire through (timeout_atom, ticket), which clients never send.
-using lock_impl = lock_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+using lock_impl = detail::with_deadlines<lock_actor>;
 
 struct lock_state;
 using lock_ptr = detail::object_self_t<lock_impl, lock_state>;
@@ -133,8 +132,8 @@ struct lock_state {
 lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, caf::actor registry) {
   auto& st = self->state;
   st.recursive = recursive;
-  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
-  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::watch_sessions(self, st.sessions, std::move(registry),
+                         [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
   return {
     [self](acquire_atom, const caller& who, caf::timespan wait) {

@@ -16,9 +16,8 @@ namespace cafman {
 namespace {
 
 // Both kinds run this one implementation (a plain queue refuses the
-// joinable-only messages). Timed waiters expire through (timeout_atom,
-// ticket), which clients never send.
-using queue_impl = joinable_queue_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+// joinable-only messages).
+using queue_impl = detail::with_deadlines<joinable_queue_actor>;
 
 struct queue_state;
 using queue_ptr = detail::object_self_t<queue_impl, queue_state>;
@@ -212,8 +211,8 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
   auto& st = self->state;
   st.joinable = joinable;
   st.maxsize = maxsize;
-  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
-  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::watch_sessions(self, st.sessions, std::move(registry),
+                         [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
   return {
       [self](put_atom, const caller& who, value& item, caf::timespan wait) {

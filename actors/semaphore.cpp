@@ -15,8 +15,7 @@ namespace cafman {
 
 namespace {
 
-// Timed waiters expire through (timeout_atom, ticket), which clients never send.
-using semaphore_impl = semaphore_actor::extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+using semaphore_impl = detail::with_deadlines<semaphore_actor>;
 
 struct semaphore_state;
 using semaphore_ptr = detail::object_self_t<semaphore_impl, semaphore_state>;
@@ -104,8 +103,8 @@ semaphore_impl::behavior_type make_semaphore(semaphore_ptr self, std::int64_t pe
   auto& st = self->state;
   st.permits = permits;
   st.bound = bound;
-  st.sessions = {std::move(registry), [&st](std::uint64_t s) { st.session_ended(s); }};
-  self->set_down_handler([&st](caf::down_msg& msg) { st.sessions.on_down(msg); });
+  detail::watch_sessions(self, st.sessions, std::move(registry),
+                         [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
   using detail::guard;
   return {

@@ -24,6 +24,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/error.hpp>
+#include <caf/replies_to.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
@@ -32,6 +33,13 @@
 #include "cafman/protocol.hpp"
 
 namespace cafman::detail {
+
+/// The interface a blocking object's actor really has: its public one plus
+/// the (timeout_atom, ticket) its waiters' deadlines send it, which clients
+/// never send.
+template <class Handle>
+using with_deadlines =
+  typename Handle::template extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
 
 /// A ticket no other waiter of this process has: expiry messages name it.
 std::uint64_t next_ticket();
@@ -175,5 +183,13 @@ private:
   std::set<std::uint64_t> watched_;
   std::map<caf::actor_addr, std::uint64_t> by_address_;
 };
+
+/// Starts a blocking object's session watch: `on_ended(session)` runs for
+/// every client session that ends after calling it.
+template <class Self, class F>
+void watch_sessions(Self* self, session_watch& watch, caf::actor registry, F on_ended) {
+  watch = session_watch{std::move(registry), std::move(on_ended)};
+  self->set_down_handler([&watch](caf::down_msg& msg) { watch.on_down(msg); });
+}
 
 } // namespace cafman::detail

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Runs cafman-bench and the Python anchor (stdlib multiprocessing SyncManager,
-# /work/shared/bench/bench_anchors.py) on the dict_set_get workload, one after
-# the other, and prints calls/s of both and their ratio per client count.
+# /work/shared/bench/bench_anchors.py) on each workload, cafman then Python,
+# one workload after the other, and prints calls/s of both and their ratio
+# per workload and client count in one table.
 #
 #   bash bench/run_bench.sh [path/to/cafman-bench]   (default: build/bench/cafman-bench)
 #
 # Needs /usr/bin/python3 (stdlib only; override with PYTHON=...). Installs
-# nothing. CLIENTS (default 1,4) and REPEATS (default 3) apply to both sides.
+# nothing. WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput;
+# "lock" is short for lock_acquire_release), CLIENTS (default 1,4) and
+# REPEATS (default 3) apply to both sides. For queue_throughput, N clients
+# are N producers and N consumers on both sides.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 anchors="$script_dir/../../shared/bench/bench_anchors.py"
 bench_bin=${1:-"$script_dir/../build/bench/cafman-bench"}
 python=${PYTHON:-/usr/bin/python3}
+workloads=${WORKLOADS:-dict_set_get,lock_acquire_release,queue_throughput}
 clients=${CLIENTS:-1,4}
 repeats=${REPEATS:-3}
 
@@ -23,36 +28,52 @@ repeats=${REPEATS:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "== cafman: $bench_bin --clients $clients --repeats $repeats"
-"$bench_bin" --workload dict_set_get --clients "$clients" --repeats "$repeats" | tee "$tmp/cafman.out"
+IFS=, read -r -a workload_list <<< "$workloads"
+for i in "${!workload_list[@]}"; do
+  case ${workload_list[i]} in
+    lock) workload_list[i]=lock_acquire_release ;;
+    dict_set_get | lock_acquire_release | queue_throughput) ;;
+    *) echo "run_bench.sh: unknown workload '${workload_list[i]}' (dict_set_get, lock_acquire_release, queue_throughput)" >&2; exit 2 ;;
+  esac
+done
 
-echo "== python: $python $anchors --system mp --workloads dict_set_get --clients $clients --repeats $repeats"
-"$python" "$anchors" --system mp --workloads dict_set_get --clients "$clients" \
-  --repeats "$repeats" --out "$tmp/mp.json"
+for w in "${workload_list[@]}"; do
+  echo "== cafman: $bench_bin --workload $w --clients $clients --repeats $repeats"
+  "$bench_bin" --workload "$w" --clients "$clients" --repeats "$repeats" | tee "$tmp/cafman.$w.out"
+
+  echo "== python: $python $anchors --system mp --workloads $w --clients $clients --repeats $repeats"
+  "$python" "$anchors" --system mp --workloads "$w" --clients "$clients" \
+    --repeats "$repeats" --out "$tmp/mp.$w.json"
+done
 
 echo
 # cafman-bench prints one JSON object per line; the anchor writes
-# {"meta": ..., "results": [{"clients": N, "calls_per_s": {"median": ...}, ...}]}.
-"$python" - "$tmp/cafman.out" "$tmp/mp.json" <<'EOF'
+# {"meta": ..., "results": [{"workload": W, "clients": N, "calls_per_s": {"median": ...}, ...}]}.
+"$python" - "$tmp" "${workload_list[@]}" <<'EOF_PY'
 import json
+import os
 import sys
 
-cafman = {}
-with open(sys.argv[1]) as f:
-    for line in f:
-        if line.startswith("{"):
-            r = json.loads(line)
-            cafman[r["clients"]] = r["calls_per_s"]
-with open(sys.argv[2]) as f:
-    python = {r["clients"]: r["calls_per_s"]["median"]
-              for r in json.load(f)["results"] if r["workload"] == "dict_set_get"}
+tmp, workloads = sys.argv[1], sys.argv[2:]
+cafman, python = {}, {}
+for w in workloads:
+    with open(os.path.join(tmp, "cafman.%s.out" % w)) as f:
+        for line in f:
+            if line.startswith("{"):
+                r = json.loads(line)
+                cafman[w, r["clients"]] = r["calls_per_s"]
+    with open(os.path.join(tmp, "mp.%s.json" % w)) as f:
+        for r in json.load(f)["results"]:
+            if r["workload"] == w:
+                python[w, r["clients"]] = r["calls_per_s"]["median"]
 
-print("dict_set_get, median calls/s (1 unit = d[k]=v; d[k] = 2 calls)")
-print("%8s | %14s | %22s | %22s" % ("clients", "cafman calls/s", "Python manager calls/s",
-                                     "ratio (cafman/python)"))
-for n in sorted(set(cafman) | set(python)):
-    c, p = cafman.get(n), python.get(n)
+print("median calls/s; dict_set_get: d[k]=v; d[k] = 2 calls, lock_acquire_release:")
+print("acquire+release = 2 calls, queue_throughput: put+get of one item = 2 calls")
+print("%-20s | %7s | %14s | %22s | %21s" % ("workload", "clients", "cafman calls/s",
+                                           "Python manager calls/s", "ratio (cafman/python)"))
+for w, n in sorted(set(cafman) | set(python), key=lambda wn: (workloads.index(wn[0]), wn[1])):
+    c, p = cafman.get((w, n)), python.get((w, n))
     ratio = "%.2f" % (c / p) if c and p else "-"
-    print("%8d | %14s | %22s | %22s" % (n, "%.0f" % c if c else "-",
-                                        "%.0f" % p if p else "-", ratio))
-EOF
+    print("%-20s | %7d | %14s | %22s | %21s" % (w, n, "%.0f" % c if c else "-",
+                                               "%.0f" % p if p else "-", ratio))
+EOF_PY

@@ -1,0 +1,34 @@
+#pragma once
+
+// The workloads of cafman-bench, each the one of the same name in
+// /work/shared/bench/bench_anchors.py (--system mp), measured the same way:
+// same unit, same roles and client processes, same items.
+
+#include <cafman/cafman.hpp>
+
+#include "harness.hpp"
+
+namespace bench {
+
+struct workload {
+  /// As in bench_anchors.py.
+  const char* name;
+  /// What one unit is, for the table.
+  const char* unit;
+  int calls_per_unit;
+  /// What the run's count of failed checks counts, for the table and JSON.
+  const char* check;
+  /// One run with N clients (by the anchor's meaning of N) against a fresh
+  /// shared object of `manager`; a run is N * ops units.
+  timed_run (*run_once)(const cafman::sync_manager& manager, int n_clients,
+                        const bench_options& opts);
+};
+
+/// unit = d[k] = v; d[k], N clients on one dict.
+extern const workload dict_set_get;
+/// unit = acquire(); release(), N clients on one lock.
+extern const workload lock_acquire_release;
+/// unit = one item (put + get), N producers and N consumers on one queue.
+extern const workload queue_throughput;
+
+} // namespace bench

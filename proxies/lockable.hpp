@@ -8,13 +8,23 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cafman/errors.hpp"
+
 namespace cafman {
 
 template <class Derived>
 class lockable {
 public:
   void lock() const { self().acquire(); }
-  void unlock() const { self().release(); }
+  /// Releases; a lost connection is not an error here: std::lock_guard
+  /// calls this from its destructor, where a throw would terminate the
+  /// program, and the manager releases whatever a lost session held.
+  void unlock() const {
+    try {
+      self().release();
+    } catch (const connection_error&) {
+    }
+  }
   bool try_lock() const { return self().acquire(false); }
 
   template <class Rep, class Period>

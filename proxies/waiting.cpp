@@ -22,6 +22,10 @@ caf::timespan wait_of(bool block, wait_timeout timeout) {
   if (timeout->count() < 0)
     throw value_error("timeout must be zero or positive, got " + std::to_string(timeout->count())
                       + " ms");
+  // A timeout too long to count in nanoseconds (milliseconds::max() from
+  // a computed deadline) is a wait without deadline.
+  if (*timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(forever) / 2)
+    return forever;
   return std::chrono::duration_cast<caf::timespan>(*timeout);
 }
 

@@ -41,6 +41,11 @@ TEST_CASE("lock: acquire, release, locked, ownership errors", "[locks]") {
     CHECK_FALSE(lock.locked());
     CHECK_THROWS_AS(lock.release(), cafman::lock_error);
     CHECK_THROWS_AS(lock.acquire(true, -1ms), cafman::value_error);
+    // Timeouts too long to count are waits without deadline, not overflows.
+    CHECK(lock.acquire(true, std::chrono::milliseconds::max()));
+    lock.release();
+    CHECK(lock.try_lock_until(std::chrono::steady_clock::time_point::max()));
+    lock.release();
     {
       std::lock_guard<cafman::lock_proxy> guard{lock};
       CHECK(lock.locked());

@@ -3,6 +3,7 @@
 #include "actors/placement.hpp"
 #include "actors/waiting.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -100,9 +101,16 @@ struct condition_state {
       reacquire(std::move(*waiter), false);
   }
 
+  // A notify that went to a waiter of this session (dead before the
+  // manager knew) passes on to the next live waiter: no wake-up is lost.
   void session_ended(std::uint64_t session) {
     waiters.drop_session(session);
+    auto notified = std::count_if(reacquiring.begin(), reacquiring.end(), [session](auto& x) {
+      return x.who.session == session && x.data;
+    });
     reacquiring.drop_session(session);
+    for (; notified > 0 && !waiters.empty(); --notified)
+      reacquire(waiters.take_front(), true);
   }
 };
 

@@ -89,6 +89,8 @@ struct lock_state {
 
   caf::result<void> acquire_restoring_count(lock_ptr self, const caller& who,
                                             std::uint64_t saved) {
+    if (saved == 0)
+      return caf::make_error(errc::bad_argument, "a lock is restored with a count of 1 or more");
     sessions.watch(self, who.session);
     if (free()) {
       owner = who;

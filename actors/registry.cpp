@@ -142,7 +142,8 @@ struct registry_state {
       return;
     if (all || --held->second == 0) {
       holders.erase(held);
-      sessions[session].held.erase(id);
+      if (auto holder = sessions.find(session); holder != sessions.end())
+        holder->second.held.erase(id); // gone already while drop_session runs
     }
     if (holders.empty()) {
       self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);

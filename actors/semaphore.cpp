@@ -3,6 +3,7 @@
 #include "actors/waiting.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,9 +26,8 @@ struct semaphore_state {
 
   std::int64_t permits = 1;
   std::optional<std::int64_t> bound; // bounded semaphores only
-  // Permits each session took and has not given back. A release from a
-  // session that holds none (a signalling pattern) is a gift and changes no
-  // count, so a crash returns at most what that session really took.
+  // Permits each session took and nobody has given back; their sum is
+  // never more than the permits out, so crashes never inflate the count.
   std::map<std::uint64_t, std::int64_t> held;
   detail::waiter_list<> waiters;
   detail::session_watch sessions;
@@ -57,16 +57,29 @@ struct semaphore_state {
   void release(const caller& who, std::int64_t n) {
     if (n < 1)
       throw value_error("release(n) needs n >= 1, got " + std::to_string(n));
-    if (bound && permits + n > *bound)
+    auto limit = bound ? *bound : std::numeric_limits<std::int64_t>::max();
+    if (n > limit - permits)
       throw value_error(std::string{kind()} + " released too many times (it holds at most "
-                        + std::to_string(*bound) + " permits)");
+                        + std::to_string(limit) + " permits)");
     permits += n;
-    if (auto mine = held.find(who.session); mine != held.end()) {
-      mine->second -= std::min(mine->second, n);
-      if (mine->second == 0)
-        held.erase(mine);
-    }
+    forget_taken(who.session, n);
     hand_over();
+  }
+
+  // n permits came back: first those of the releasing session, then (a
+  // release by another session, as in signalling) those of any other, so
+  // a crash never returns a permit that was already given back.
+  void forget_taken(std::uint64_t session, std::int64_t n) {
+    auto take_from = [&](std::map<std::uint64_t, std::int64_t>::iterator i) {
+      auto part = std::min(i->second, n);
+      n -= part;
+      i->second -= part;
+      return i->second == 0 ? held.erase(i) : std::next(i);
+    };
+    if (auto mine = held.find(session); mine != held.end())
+      take_from(mine);
+    for (auto i = held.begin(); n > 0 && i != held.end();)
+      i = take_from(i);
   }
 
   // Free permits go to the oldest waiters first.

@@ -71,7 +71,10 @@ public:
   std::uint64_t add(Self* self, caller who, caf::response_promise promise,
                     caf::timespan timeout, Payload data = {}) {
     auto ticket = next_ticket();
-    if (timeout != forever)
+    // A client may send any span: a negative one expires at once, one too
+    // long for the clock to add is no deadline at all.
+    timeout = std::max(timeout, caf::timespan{0});
+    if (timeout < forever / 2)
       caf::delayed_anon_send(caf::actor_cast<caf::actor>(self), timeout, timeout_atom_v,
                              ticket);
     entries_.push_back(entry{who, std::move(promise), std::move(data), ticket});

@@ -58,7 +58,14 @@ void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
               connection_handle hdl, const std::vector<char>& body) {
   auto generation = st->connections.at(hdl).generation;
   auto request = lean::get_u64(body.data());
-  auto target = self->system().registry().get(lean::get_u64(body.data() + 8));
+  auto target_id = lean::get_u64(body.data() + 8);
+  if (target_id == lean::sync_target && request != lean::no_reply) {
+    // Frames are dispatched in order, so every earlier one has reached its
+    // object's mailbox by now.
+    send_reply(self, st, hdl, generation, request, caf::message{});
+    return;
+  }
+  auto target = self->system().registry().get(target_id);
   caf::message msg;
   auto err = lean::read_message(self->system(), body.data(), body.size(),
                                 lean::request_header_size, msg);

@@ -4,7 +4,9 @@
 // request/reply stream instead of BASP. Each frame is a 4-byte big-endian
 // body length, then the body:
 //   request: u64 request id | u64 target actor id | serialized caf::message
-//            (request id 0: a one-way message, never answered)
+//            (request id 0: a one-way message, never answered; target 0:
+//            a sync, answered with an empty message once every earlier
+//            frame of the stream has been passed on to its object)
 //   reply:   u64 request id | serialized caf::message (a failure travels as
 //            a message holding one caf::error)
 // The client blocks on its own socket, so a call crosses no thread of the
@@ -27,6 +29,8 @@ enum class stream_kind : std::uint8_t { basp = 'B', lean = 'L' };
 constexpr std::size_t length_size = 4;
 /// The request id of a one-way message.
 constexpr std::uint64_t no_reply = 0;
+/// The target of a sync request.
+constexpr std::uint64_t sync_target = 0;
 constexpr std::size_t request_header_size = 16;
 constexpr std::size_t reply_header_size = 8;
 /// Larger bodies are a protocol error: the connection is closed.

@@ -37,11 +37,12 @@ public:
   /// predicate's last result. The predicate runs here, with the lock held.
   template <class Predicate>
   bool wait_for(Predicate predicate, wait_timeout timeout = std::nullopt) const {
-    auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
-                            : std::chrono::steady_clock::time_point::max();
+    auto limit = detail::wait_of(true, timeout); // checked, and clamped to forever
+    auto deadline = limit == detail::forever ? std::chrono::steady_clock::time_point::max()
+                                             : detail::deadline_in(limit);
     bool result = predicate();
     while (!result) {
-      if (timeout) {
+      if (limit != detail::forever) {
         auto left = std::chrono::ceil<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0)

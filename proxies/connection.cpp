@@ -16,6 +16,7 @@
 #include "net/system_config.hpp"
 #include "proxies/child.hpp"
 #include "proxies/failures.hpp"
+#include "proxies/waiting.hpp"
 
 namespace cafman::detail {
 
@@ -61,6 +62,17 @@ connection::connection(net::address where, cafman::authkey key, connection_optio
 }
 
 connection::~connection() {
+  // One-way messages (a queue getter's receipt) must reach their objects
+  // before the session's end does, or the manager would take them for a
+  // crash's leftovers and hand the item out again.
+  auto deadline = deadline_in(std::min(options_.timeout, min_wait_margin));
+  for (auto& channel : idle_channels_) {
+    try {
+      channel->sync(*sys_, deadline, describe());
+    } catch (const cafman::error&) {
+      // lost or hung manager: nothing to keep in order any more
+    }
+  }
   caf::anon_send_exit(session_, caf::exit_reason::user_shutdown);
   idle_callers_.clear();
   idle_channels_.clear();

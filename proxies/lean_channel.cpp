@@ -49,6 +49,7 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
   auto frame = receive_frame(deadline, peer);
   if (net::lean::get_u64(in_.data() + net::lean::length_size) != id)
     throw_lost(peer, "reply to another request");
+  told_ = false; // the manager handled every earlier frame before this one
   caf::message reply;
   auto body = in_.data() + net::lean::length_size;
   auto size = frame - net::lean::length_size;
@@ -64,6 +65,13 @@ void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,
   if (auto err = net::lean::append_frame(sys, out_, {net::lean::no_reply, target}, message))
     throw value_error("cannot send the message: " + caf::to_string(err));
   send_all(out_, deadline, peer);
+  told_ = true;
+}
+
+void lean_channel::sync(caf::actor_system& sys, std::chrono::steady_clock::time_point deadline,
+                        const std::string& peer) {
+  if (told_)
+    call(sys, net::lean::sync_target, caf::message{}, deadline, peer);
 }
 
 void lean_channel::send_all(const std::vector<char>& bytes,

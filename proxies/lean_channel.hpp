@@ -37,6 +37,13 @@ public:
   void tell(caf::actor_system& sys, std::uint64_t target, const caf::message& message,
             std::chrono::steady_clock::time_point deadline, const std::string& peer);
 
+  /// After tell(): returns once the manager has passed every message sent
+  /// on this channel on to its object, so that a message the client sends
+  /// later on another socket (its session's end, over BASP) cannot
+  /// overtake them. A no-op when nothing was told since the last call.
+  void sync(caf::actor_system& sys, std::chrono::steady_clock::time_point deadline,
+            const std::string& peer);
+
 private:
   void send_all(const std::vector<char>& bytes, std::chrono::steady_clock::time_point deadline,
                 const std::string& peer);
@@ -45,6 +52,7 @@ private:
 
   net::unique_fd fd_;
   std::uint64_t next_request_ = 1;
+  bool told_ = false; // a one-way message went out since the last reply
   std::vector<char> out_;
   std::vector<char> in_;
 };

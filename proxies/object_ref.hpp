@@ -56,7 +56,7 @@ struct proxy_access {
   template <class R, class... Ts>
   static R call(const object_proxy& p, Ts&&... xs) {
     return p.ref_->conn().template call<R>(p.ref_->handle(),
-                                           std::chrono::steady_clock::now() + p.timeout_,
+                                           deadline_in(p.timeout_),
                                            std::forward<Ts>(xs)...);
   }
 

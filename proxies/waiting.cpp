@@ -1,5 +1,6 @@
 #include "proxies/waiting.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 
@@ -29,11 +30,23 @@ caf::timespan wait_of(bool block, wait_timeout timeout) {
   return std::chrono::duration_cast<caf::timespan>(*timeout);
 }
 
+std::chrono::steady_clock::time_point deadline_in(std::chrono::nanoseconds span) {
+  using clock = std::chrono::steady_clock;
+  auto now = clock::now();
+  if (span >= clock::time_point::max() - now)
+    return clock::time_point::max();
+  return now + span;
+}
+
 std::chrono::steady_clock::time_point reply_deadline(caf::timespan wait,
                                                      std::chrono::milliseconds margin) {
   if (wait == forever)
     return std::chrono::steady_clock::time_point::max();
-  return std::chrono::steady_clock::now() + wait + margin;
+  auto slack = std::max<std::chrono::nanoseconds>(std::max(margin, min_wait_margin),
+                                                  std::chrono::nanoseconds{0});
+  if (slack >= forever - wait)
+    return std::chrono::steady_clock::time_point::max();
+  return deadline_in(wait + slack);
 }
 
 } // namespace cafman::detail

@@ -28,7 +28,18 @@ std::uint64_t this_thread_number();
 /// forever without a timeout. A negative timeout is a value_error.
 caf::timespan wait_of(bool block, wait_timeout timeout);
 
-/// When the client gives up on a call that may wait `wait` on the manager.
+/// `now + span`, or the end of time when that does not fit (a proxy's
+/// timeout of milliseconds::max()).
+std::chrono::steady_clock::time_point deadline_in(std::chrono::nanoseconds span);
+
+/// A blocking call's client-side margin is never shorter than this: the
+/// manager may already have granted what the call asked for when the
+/// client gives up, so giving up early must not be what a short proxy
+/// timeout (meant for quick calls) causes.
+constexpr std::chrono::milliseconds min_wait_margin{5000};
+
+/// When the client gives up on a call that may wait `wait` on the manager:
+/// the wait plus the proxy's timeout (at least min_wait_margin).
 std::chrono::steady_clock::time_point reply_deadline(caf::timespan wait,
                                                      std::chrono::milliseconds margin);
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -259,6 +260,29 @@ TEST_CASE("semaphore: permits of a killed client come back, in FIFO order to wai
     sem.release();
     CHECK(sem.value() == 3);
     CHECK_THROWS_AS(sem.release(), cafman::value_error); // never more than the bound
+  });
+}
+
+TEST_CASE("semaphore: a release by another client is not returned again at a crash",
+          "[locks][crash]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto sem = m.semaphore(1);
+    cafman::process taker{[](cafman::semaphore_proxy s) {
+                            s.acquire();
+                            hang_until_killed();
+                          },
+                          sem};
+    REQUIRE(eventually([&] { return sem.locked(); }));
+    sem.release(); // signalling: this process gives back the permit the taker holds
+    CHECK(sem.value() == 1);
+    kill_now(taker);
+    REQUIRE(sem.acquire(false)); // the manager has seen the crash once this returns...
+    CHECK(sem.value() == 0);     // ...and returned no second permit
+    constexpr auto most = std::numeric_limits<std::int64_t>::max();
+    sem.release(most);
+    CHECK_THROWS_AS(sem.release(), cafman::value_error); // would overflow the count
+    CHECK(sem.value() == most);
   });
 }
 

@@ -182,6 +182,33 @@ TEST_CASE("queue: a getter killed while waiting never receives an item", "[queue
   });
 }
 
+TEST_CASE("queue: a getter that exits right after its item never sees it handed out again",
+          "[queue]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto q = m.queue();
+    auto clients_of_queue = [&] {
+      auto info = m.debug_info();
+      for (auto& entry : info.as_list())
+        if (entry.as_dict().at("id") == value{static_cast<std::int64_t>(q.id())})
+          return entry.as_dict().at("clients").as_list().size();
+      return std::size_t{0};
+    };
+    for (int round = 0; round < 5; ++round) {
+      cafman::process getter{[](cafman::queue_proxy mine) { mine.get(); }, q};
+      REQUIRE(eventually([&] { return q.n_waiting() == 1; }));
+      q.put(round);
+      REQUIRE(getter.join(10s));
+      CHECK(getter.exitcode() == 0);
+      // Once the registry has seen the getter's session end, the queue has
+      // that session's DOWN in its mailbox ahead of the next call: had the
+      // receipt arrived after it, the item would be back in the queue.
+      REQUIRE(eventually([&] { return clients_of_queue() == 1; }));
+      CHECK(q.qsize() == 0);
+    }
+  });
+}
+
 TEST_CASE("queue: a putter killed while waiting leaves no waiter and no item", "[queue][crash]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {

@@ -96,6 +96,13 @@ caf::expected<caf::actor> spawn_array(caf::actor_system& sys, const value& args)
     if (contents.as_int() < 0)
       throw value_error("Array() size must be zero or positive, got " +
                         std::to_string(contents.as_int()));
+    // Every element is a cafman::value in the manager's memory: a size
+    // this large is a mistake, not a request to exhaust it.
+    constexpr std::int64_t max_size = std::int64_t{1} << 26;
+    if (contents.as_int() > max_size)
+      throw value_error("Array() size " + std::to_string(contents.as_int()) +
+                        " is more than the " + std::to_string(max_size) +
+                        " elements an array may hold");
     list_value zeros(static_cast<std::size_t>(contents.as_int()), type.checked(0));
     return detail::spawn_object(sys, make_array, type, std::move(zeros));
   });

@@ -1209,3 +1209,48 @@ TEST_CASE("unexpected messages are answered with unsupported_message", "[actors]
   CHECK(show(t.call<value>(val, fetch_add_atom_v, value{1})) == "1");
   CHECK(show(t.call<std::uint64_t>(reg, objects_atom_v)) == "0");
 }
+
+TEST_CASE("blocking objects destroyed with calls waiting answer each call at once",
+          "[actors]") {
+  cafman::testing::watchdog dog{std::chrono::seconds(20)};
+  env t;
+  auto reg = cafman::spawn_registry(t.sys, cafman::builtin_types());
+  auto a = t.session();
+  auto number = t.call<std::uint64_t>(reg, hello_atom_v, a);
+  REQUIRE(number);
+  cafman::caller who{*number, 1};
+  auto forever = cafman::detail::forever;
+  struct waiting_call {
+    std::string type;
+    value args;
+    caf::message setup; // makes the call below wait (none: it waits as is)
+    caf::message call;
+  };
+  std::vector<waiting_call> cases{
+    {"queue", lst(), {}, caf::make_message(get_atom_v, who, forever)},
+    {"event", lst(), {}, caf::make_message(cafman::wait_atom_v, who, forever)},
+    {"barrier", lst(2), {}, caf::make_message(cafman::wait_atom_v, who, forever)},
+    {"semaphore", lst(0), {}, caf::make_message(cafman::acquire_atom_v, who, forever)},
+    {"lock", lst(), caf::make_message(cafman::acquire_atom_v, cafman::caller{*number, 2}, forever),
+     caf::make_message(cafman::acquire_atom_v, who, forever)},
+  };
+  for (auto& c : cases) {
+    INFO(c.type);
+    auto created = t.call<std::uint64_t, caf::actor>(reg, create_atom_v, a, c.type, c.args);
+    REQUIRE(created);
+    auto [id, object] = *created;
+    if (!c.setup.empty())
+      REQUIRE(t.call<bool>(object, c.setup));
+    auto pending = t.self->request(object, caf::infinite, c.call);
+    // The call waits (and, from the same sender, arrived first) ...
+    REQUIRE(show(t.call<i64>(object, cafman::n_waiting_atom_v)) == "1");
+    // ... when the last reference goes and the registry exits the object.
+    caf::anon_send(reg, decref_atom_v, a, id);
+    std::string outcome = "no reply";
+    pending.receive([&](caf::message& m) { outcome = "reply " + caf::to_string(m); },
+                    [&](caf::error& e) { outcome = describe(e); });
+    CHECK(outcome.rfind("shutting_down: the " + c.type + " was destroyed while this call waited", 0)
+          == 0);
+  }
+  CHECK(show(t.call<std::uint64_t>(reg, objects_atom_v)) == "0");
+}

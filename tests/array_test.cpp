@@ -180,6 +180,7 @@ TEST_CASE("array: bad constructor arguments", "[array]") {
           "bad typecode 'z' (must be b, B, h, H, i, I, l, L, q, Q, f or d)");
     CHECK_THROWS_AS(m.array('z', list_value{}), cafman::value_error);
     CHECK(message_of([&] { m.array('i', -1); }) == "Array() size must be zero or positive, got -1");
+    CHECK_THROWS_AS(m.array('i', std::int64_t{1} << 40), cafman::value_error);
     CHECK_THROWS_AS(m.array('b', list_value{1, 300}), cafman::value_error);
     CHECK_THROWS_AS(m.array('i', list_value{1, "x"}), cafman::type_error);
     CHECK_THROWS_AS(m.array('d', list_value{value{}}), cafman::type_error);

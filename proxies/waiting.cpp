@@ -4,7 +4,6 @@
 #include <atomic>
 #include <string>
 
-#include "actors/waiting.hpp"
 #include "cafman/errors.hpp"
 
 namespace cafman::detail {

@@ -412,6 +412,9 @@ struct repr_writer {
 // The binder of this thread's current (de)serialization, if any.
 thread_local reference_binder* current_binder = nullptr;
 
+// See take_save_failure().
+thread_local caf::error save_failure;
+
 // Containers may nest this deep. The limit protects the loader's stack from
 // hostile input; the saver enforces it too, so that what one side writes the
 // other side accepts.
@@ -1003,7 +1006,14 @@ std::string to_string(const value& x) {
 // -- value: serialization -----------------------------------------------------
 
 caf::error inspect(caf::serializer& f, value& x) {
-  return save(f, x, 0);
+  auto err = save(f, x, 0);
+  if (err)
+    save_failure = err;
+  return err;
+}
+
+caf::error take_save_failure() {
+  return std::exchange(save_failure, caf::error{});
 }
 
 caf::error inspect(caf::deserializer& f, value& x) {

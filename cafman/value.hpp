@@ -56,6 +56,12 @@ constexpr bool operator!=(none_t, none_t) noexcept {
 
 class value;
 
+/// How a type that is not one of value's own converts to and from a value:
+/// specialize it with `static value to_value(const T&)` and
+/// `static T from_value(const value&)` (proxies already have one).
+template <class T, class Enable = void>
+struct convert;
+
 /// Whatever keeps a referenced object alive in this process: a client's own
 /// reference (what a proxy holds), or the manager's hold on an object that a
 /// container stores. Shared by every copy of a reference.
@@ -241,9 +247,6 @@ struct is_vector : std::false_type {};
 template <class T, class A>
 struct is_vector<std::vector<T, A>> : std::true_type {};
 
-template <class T>
-inline constexpr bool always_false = false;
-
 } // namespace detail
 
 /// A dynamic value. Converts implicitly from the C++ types that correspond to
@@ -396,7 +399,8 @@ public:
   const object_reference& as_reference() const;
 
   /// Converts to T: bool, any arithmetic type, std::string, bytes_value,
-  /// dict_value, value, or a std::vector of any of these (from a list).
+  /// dict_value, value, a std::vector of any of these (from a list), or a
+  /// type with a `convert` specialization (a proxy: `v.get<dict_proxy>()`).
   /// @throws type_error on a kind mismatch.
   /// @throws value_error if an int does not fit into an integer type T.
   template <class T>
@@ -418,7 +422,7 @@ public:
     else if constexpr (detail::is_vector<T>::value)
       return get_vector<T>();
     else
-      static_assert(detail::always_false<T>, "unsupported target type");
+      return convert<T>::from_value(*this);
   }
 
   /// Calls `f` with the stored alternative: none_t, bool, std::int64_t,
@@ -529,6 +533,12 @@ caf::error inspect(caf::serializer& f, value& x);
 /// Reads what the serializer wrote. Fails (never crashes or over-allocates)
 /// on unknown tags, truncated input and nesting deeper than 512.
 caf::error inspect(caf::deserializer& f, value& x);
+
+/// CAF 0.17.6 ignores the error an element's inspect returns while it
+/// serializes a whole caf::message, so the value saver also keeps its last
+/// failure on this thread: whoever serializes a message with values checks
+/// it afterwards. Returns it and clears it.
+caf::error take_save_failure();
 
 /// What a process does with the references in the values it sends and
 /// receives: a reference must keep its object alive on the way, so each end

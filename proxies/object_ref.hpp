@@ -46,6 +46,11 @@ private:
   mutable caf::actor handle_;
 };
 
+/// A value referring to the object, sharing this process's reference.
+inline value reference_value(const std::shared_ptr<object_ref>& ref) {
+  return object_reference{ref->id(), ref->type_id(), ref};
+}
+
 /// Creates an object in the manager; the new reference belongs to this
 /// process's session.
 std::shared_ptr<object_ref> create_object(const std::shared_ptr<connection>& conn,

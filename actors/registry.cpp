@@ -47,6 +47,8 @@ struct registry_state {
   std::map<caf::actor_addr, holder_entry> sessions;
   std::map<std::uint64_t, caf::actor> numbered; // client sessions by number
   std::uint64_t next_session = manager_session + 1;
+  // Published names; each one is a hold of the manager on its object.
+  std::map<std::string, std::uint64_t> names;
 
   ~registry_state() { exit_all(); }
 
@@ -161,6 +163,91 @@ struct registry_state {
     return entry->second.handle;
   }
 
+  // The actor the manager's own holds are counted under.
+  caf::actor manager_holder() const { return caf::actor_cast<caf::actor>(self); }
+
+  caf::error name_taken(const std::string& name) const {
+    auto id = names.at(name);
+    return caf::make_error(errc::bad_argument,
+                           "the name '" + name + "' is already published (object "
+                             + std::to_string(id) + ", a " + objects.at(id).type
+                             + "): unpublish it first or choose another name");
+  }
+
+  caf::error unknown_name(const std::string& name) const {
+    std::string published;
+    for (auto& entry : names)
+      published += (published.empty() ? "" : ", ") + entry.first;
+    return caf::make_error(errc::key_not_found,
+                           "no object is published as '" + name + "' ("
+                             + (published.empty() ? "nothing is published"
+                                                  : "published: " + published)
+                             + ")");
+  }
+
+  caf::expected<std::uint64_t> publish(const std::string& name, const std::string& type,
+                                       const value& args) {
+    if (names.count(name) > 0)
+      return name_taken(name); // checked first: a refused name creates nothing
+    auto id = create(manager_holder(), type, args);
+    if (id)
+      names.emplace(name, *id);
+    return id;
+  }
+
+  caf::expected<void> publish(const std::string& name, std::uint64_t id) {
+    if (names.count(name) > 0)
+      return name_taken(name);
+    if (objects.count(id) == 0)
+      return missing(id);
+    add_reference(manager_holder(), id);
+    names.emplace(name, id);
+    return {};
+  }
+
+  // The named object and its type id, with one more reference of `session`.
+  caf::expected<std::uint64_t> lookup(const caf::actor& session, const std::string& name) {
+    auto found = names.find(name);
+    if (found == names.end())
+      return unknown_name(name);
+    add_reference(session, found->second);
+    return found->second;
+  }
+
+  caf::expected<std::uint64_t> lookup_or_create(const caf::actor& session,
+                                                const std::string& name,
+                                                const std::string& type, const value& args) {
+    if (auto found = names.find(name); found != names.end()) {
+      auto& kind = objects.at(found->second).type;
+      if (kind != type)
+        return caf::make_error(errc::type_mismatch, "the object published as '" + name
+                                                      + "' is a '" + kind + "', not a '"
+                                                      + type + "'");
+    } else if (auto id = publish(name, type, args); !id) {
+      return std::move(id.error());
+    }
+    return lookup(session, name);
+  }
+
+  caf::expected<void> unpublish(const std::string& name) {
+    auto found = names.find(name);
+    if (found == names.end())
+      return unknown_name(name);
+    auto id = found->second;
+    names.erase(found);
+    decref(self->address(), id, false); // clients' references keep it alive
+    return {};
+  }
+
+  // The reply to a lookup for session `number`: the object's id and type id.
+  template <class F>
+  caf::result<std::uint64_t, std::string> lookup_reply(std::uint64_t number, F f) {
+    auto id = by_number(number, f);
+    if (!id)
+      return std::move(id.error());
+    return {*id, objects.at(*id).type};
+  }
+
   void decref(const caf::actor_addr& session, std::uint64_t id, bool all) {
     auto entry = objects.find(id);
     if (entry == objects.end())
@@ -193,6 +280,9 @@ struct registry_state {
   }
 
   value debug_info() const {
+    std::map<std::uint64_t, list_value> names_of;
+    for (auto& [name, id] : names)
+      names_of[id].emplace_back(name);
     list_value result;
     for (auto& [id, entry] : objects) {
       std::int64_t refcount = 0;
@@ -201,10 +291,13 @@ struct registry_state {
         refcount += count;
         clients.emplace_back(caf::to_string(session));
       }
-      result.emplace_back(dict_value{{"id", static_cast<std::int64_t>(id)},
-                                     {"type", entry.type},
-                                     {"refcount", refcount},
-                                     {"clients", std::move(clients)}});
+      dict_value info{{"id", static_cast<std::int64_t>(id)},
+                      {"type", entry.type},
+                      {"refcount", refcount},
+                      {"clients", std::move(clients)}};
+      if (auto named = names_of.find(id); named != names_of.end())
+        info["names"] = std::move(named->second);
+      result.emplace_back(std::move(info));
     }
     return value{std::move(result)};
   }
@@ -213,6 +306,7 @@ struct registry_state {
     for (auto& [id, entry] : objects)
       caf::anon_send_exit(entry.handle, caf::exit_reason::user_shutdown);
     objects.clear();
+    names.clear();
     sessions.clear();
     numbered.clear();
   }
@@ -261,6 +355,30 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
       });
     },
     [&st](get_atom, std::uint64_t id) { return caf::result<caf::actor>{st.handle_of(id)}; },
+    [&st](publish_atom, const std::string& name, const std::string& type, const value& args) {
+      return caf::result<std::uint64_t>{st.publish(name, type, args)};
+    },
+    [&st](publish_atom, const std::string& name, std::uint64_t id) {
+      return caf::result<void>{st.publish(name, id)};
+    },
+    [&st](lookup_atom, std::uint64_t session, const std::string& name) {
+      return st.lookup_reply(session, [&](caf::actor& holder) { return st.lookup(holder, name); });
+    },
+    [&st](lookup_atom, std::uint64_t session, const std::string& name, const std::string& type,
+          const value& args) {
+      return st.lookup_reply(session, [&](caf::actor& holder) {
+        return st.lookup_or_create(holder, name, type, args);
+      });
+    },
+    [&st](unpublish_atom, const std::string& name) {
+      return caf::result<void>{st.unpublish(name)};
+    },
+    [&st](names_atom) {
+      list_value result;
+      for (auto& entry : st.names)
+        result.emplace_back(entry.first);
+      return value{std::move(result)};
+    },
     [&st](objects_atom) { return static_cast<std::uint64_t>(st.objects.size()); },
     [&st](debug_atom) { return st.debug_info(); },
     [self](shutdown_atom) {

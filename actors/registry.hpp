@@ -37,6 +37,23 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<decref_atom, std::uint64_t, std::uint64_t>,
   // An object's handle, for clients that talk to it from their own actors.
   caf::replies_to<get_atom, std::uint64_t>::with<caf::actor>,
+  // Named objects. A name is a hold of the manager (manager_session): the
+  // object outlives every client until it is unpublished. Publishing a
+  // name already taken is an error.
+  // (name, type id, constructor args) -> object id
+  caf::replies_to<publish_atom, std::string, std::string, value>::with<std::uint64_t>,
+  // (name, id of an existing object)
+  caf::replies_to<publish_atom, std::string, std::uint64_t>::with<void>,
+  // (session, name) -> (object id, type id); the session takes a reference.
+  caf::replies_to<lookup_atom, std::uint64_t, std::string>::with<std::uint64_t, std::string>,
+  // The same, but creates and publishes the object first if the name is
+  // free: (session, name, type id, constructor args). Atomic, as every
+  // message of the registry: racing clients get one object.
+  caf::replies_to<lookup_atom, std::uint64_t, std::string, std::string, value>::with<
+    std::uint64_t, std::string>,
+  caf::replies_to<unpublish_atom, std::string>::with<void>,
+  // The published names, sorted (a list of strings).
+  caf::replies_to<names_atom>::with<value>,
   caf::replies_to<objects_atom>::with<std::uint64_t>,
   caf::replies_to<debug_atom>::with<value>,
   caf::replies_to<shutdown_atom>::with<void>>;

@@ -144,6 +144,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, task_done_atom, "task_done")
   CAF_ADD_ATOM(cafman, cafman, confirm_atom, "confirm")
 
+  // named objects (publish and unpublish are CAF's own, below)
+  CAF_ADD_ATOM(cafman, cafman, lookup_atom, "lookup")
+  CAF_ADD_ATOM(cafman, cafman, names_atom, "names")
+
 CAF_END_TYPE_ID_BLOCK(cafman)
 
 namespace cafman {
@@ -163,5 +167,9 @@ using caf::put_atom;
 using caf::put_atom_v;
 using caf::update_atom;
 using caf::update_atom_v;
+using caf::publish_atom;
+using caf::publish_atom_v;
+using caf::unpublish_atom;
+using caf::unpublish_atom_v;
 
 } // namespace cafman

@@ -24,6 +24,7 @@
 #include <caf/send.hpp>
 
 #include "cafman/errors.hpp"
+#include "proxies/failures.hpp"
 #include "net/handshake.hpp"
 #include "net/lean_broker.hpp"
 #include "net/lean_protocol.hpp"
@@ -123,6 +124,19 @@ struct server::impl {
   void wake() noexcept {
     char byte = 1;
     [[maybe_unused]] auto ignored = ::write(wake_pipe[1], &byte, 1);
+  }
+
+  // A request to the registry from any thread but its own; throws what a
+  // client would get for the same failure.
+  template <class OnReply, class... Ts>
+  void ask(OnReply on_reply, Ts&&... xs) {
+    caf::scoped_actor self{*sys};
+    caf::error failure;
+    self->request(registry, std::chrono::seconds(30), std::forward<Ts>(xs)...)
+      .receive(on_reply, [&](caf::error& e) { failure = std::move(e); });
+    if (failure)
+      detail::throw_error(failure, "the server at " + options.host + ":"
+                                     + std::to_string(listener.port));
   }
 
   void request_shutdown() {
@@ -263,6 +277,18 @@ void server::stop_on_signals() {
   ::sigemptyset(&action.sa_mask);
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
+}
+
+std::uint64_t server::publish(const std::string& name, const std::string& type_id,
+                             list_value args) {
+  std::uint64_t id = 0;
+  impl_->ask([&](std::uint64_t created) { id = created; }, publish_atom_v, name, type_id,
+             value{std::move(args)});
+  return id;
+}
+
+void server::unpublish(const std::string& name) {
+  impl_->ask([] {}, unpublish_atom_v, name);
 }
 
 } // namespace cafman

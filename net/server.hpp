@@ -53,6 +53,21 @@ public:
   /// Makes SIGINT and SIGTERM call stop() on this server.
   void stop_on_signals();
 
+  /// Creates an object of kind `type_id` (a key of server_options::types)
+  /// from constructor `args` and publishes it as `name`, for clients to get
+  /// with `manager::get<Proxy>(name)`:
+  ///   server.publish("jobs", "queue", {100}); // Python: register('get_jobs', ...)
+  /// The server holds it until unpublish() or shutdown, whoever else comes
+  /// and goes. Returns its id. Throws value_error when the name is taken,
+  /// remote_error for an unknown type id, what the object's constructor
+  /// throws for bad `args`. Thread-safe, before or during serve_forever().
+  std::uint64_t publish(const std::string& name, const std::string& type_id,
+                        list_value args = {});
+
+  /// Drops the name and the server's hold; the object lives on while
+  /// clients hold it. Throws key_error when nothing is published as `name`.
+  void unpublish(const std::string& name);
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

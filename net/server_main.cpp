@@ -1,9 +1,13 @@
 // cafman-server: a standalone manager server. Prints exactly one line when
 // ready (`cafman-server listening on HOST:PORT`) and serves until SIGINT,
-// SIGTERM or a client's shutdown request.
+// SIGTERM or a client's shutdown request. `--publish jobs=queue` serves a
+// named object (see docs/remote-manager.md).
 
 #include <iostream>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
@@ -22,6 +26,35 @@ cafman::authkey authkey_from(const po::variables_map& vm) {
   throw cafman::error("no authkey: pass --authkey-file FILE or set CAFMAN_AUTHKEY");
 }
 
+using publication = std::pair<std::string, std::string>; // name, type id
+
+// Checks every NAME=TYPE before the server starts, so that a typo is a
+// usage error (exit 2), not a half-published server.
+std::vector<publication> publications_from(const po::variables_map& vm,
+                                           const cafman::type_table& types) {
+  std::vector<publication> result;
+  if (!vm.count("publish"))
+    return result;
+  std::set<std::string> seen;
+  for (auto& spec : vm["publish"].as<std::vector<std::string>>()) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw po::error("--publish " + spec + ": expected NAME=TYPE, e.g. --publish jobs=queue");
+    auto name = spec.substr(0, eq);
+    auto type = spec.substr(eq + 1);
+    if (types.count(type) == 0) {
+      std::string known;
+      for (auto& entry : types)
+        known += (known.empty() ? "" : ", ") + entry.first;
+      throw po::error("--publish " + spec + ": no type '" + type + "' (known: " + known + ")");
+    }
+    if (!seen.insert(name).second)
+      throw po::error("--publish " + spec + ": the name '" + name + "' is published twice");
+    result.emplace_back(std::move(name), std::move(type));
+  }
+  return result;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -33,7 +66,10 @@ int main(int argc, char** argv) {
     ("port", po::value<std::uint16_t>()->default_value(0), "TCP port (0 = any free port)")
     ("authkey-file", po::value<std::string>(),
      "file holding the key clients must prove (default: $CAFMAN_AUTHKEY)")
-    ("threads", po::value<std::size_t>()->default_value(2), "scheduler threads");
+    ("threads", po::value<std::size_t>()->default_value(2), "scheduler threads")
+    ("publish", po::value<std::vector<std::string>>()->composing(),
+     "NAME=TYPE: serve a new object of TYPE (queue, dict, ...) as NAME, for clients' "
+     "get<Proxy>(NAME); repeatable");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -43,6 +79,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     cafman::server_options opts;
+    auto publications = publications_from(vm, opts.types);
     opts.host = vm["host"].as<std::string>();
     opts.port = vm["port"].as<std::uint16_t>();
     opts.authkey = authkey_from(vm);
@@ -51,6 +88,8 @@ int main(int argc, char** argv) {
       throw cafman::error("--threads must be at least 1");
     cafman::server srv{opts};
     srv.stop_on_signals();
+    for (auto& [name, type] : publications)
+      srv.publish(name, type);
     std::cout << "cafman-server listening on " << srv.host() << ":" << srv.port() << std::endl;
     srv.serve_forever();
     return 0;

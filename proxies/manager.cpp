@@ -125,6 +125,41 @@ joinable_queue_proxy manager::joinable_queue(std::int64_t maxsize) const {
     detail::create_object(conn_, "joinable_queue", list_value{maxsize}));
 }
 
+detail::proxy_parts manager::named(const std::string& name, const char* type_id,
+                                   std::optional<list_value> create_args) const {
+  using reply = std::pair<std::uint64_t, std::string>;
+  auto session = conn_->session_number();
+  auto [id, actual] =
+    create_args ? conn_->call_registry<reply>(lookup_atom_v, session, name, std::string{type_id},
+                                              cafman::value{std::move(*create_args)})
+                : conn_->call_registry<reply>(lookup_atom_v, session, name);
+  // Ours from here: a mismatch throws, and the reference goes with `ref`.
+  auto ref = std::make_shared<detail::object_ref>(conn_, id, actual);
+  if (actual != type_id)
+    throw type_error("the object published as '" + name + "' is a '" + actual + "', not a '"
+                     + type_id + "': get it with the proxy of its type");
+  return {std::move(ref), conn_->options().timeout};
+}
+
+void manager::publish(const std::string& name, const object_proxy& p) const {
+  if (&proxy_access::ref(p)->conn() != conn_.get())
+    throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name
+                      + "' on " + address() + ": it is not a proxy of this manager");
+  conn_->call_registry<void>(publish_atom_v, name, p.id());
+}
+
+void manager::unpublish(const std::string& name) const {
+  conn_->call_registry<void>(unpublish_atom_v, name);
+}
+
+std::vector<std::string> manager::names() const {
+  auto published = conn_->call_registry<cafman::value>(names_atom_v);
+  std::vector<std::string> result;
+  for (auto& name : published.as_list())
+    result.push_back(name.as_string());
+  return result;
+}
+
 std::uint64_t manager::number_of_objects() const {
   return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
                                        objects_atom_v);

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
@@ -70,6 +72,39 @@ public:
   /// manager.JoinableQueue(maxsize): a queue with task_done() and join().
   joinable_queue_proxy joinable_queue(std::int64_t maxsize = 0) const;
 
+  /// The object published as `name` (by the server, cafman-server
+  /// --publish, or a client), as a `Proxy`: Python's `manager.get_jobs()`
+  /// for a typeid the server registered.
+  ///   auto jobs = m.get<cafman::queue_proxy>("jobs");
+  /// Throws key_error, listing the published names, when there is none;
+  /// type_error when the object is not a `Proxy::type_id` (then nothing is
+  /// held). The proxy keeps the object alive even once it is unpublished.
+  template <class Proxy>
+  Proxy get(const std::string& name) const {
+    auto parts = named(name, Proxy::type_id, std::nullopt);
+    return Proxy{std::move(parts.ref), parts.timeout};
+  }
+
+  /// get(name), but when nothing is published as `name` it first creates
+  /// a `Proxy::type_id` from constructor `args` (as `m.queue(10)` would:
+  /// `{10}`) and publishes it. Atomic: processes racing on one name all get
+  /// the same object. type_error when `name` is another type's.
+  template <class Proxy>
+  Proxy get_or_create(const std::string& name, list_value args = {}) const {
+    auto parts = named(name, Proxy::type_id, std::move(args));
+    return Proxy{std::move(parts.ref), parts.timeout};
+  }
+
+  /// Publishes the object of `p` (a proxy of this manager) as `name`; the
+  /// manager holds it from now on, until unpublish(name), so it outlives
+  /// this process. Throws value_error when the name is taken.
+  void publish(const std::string& name, const object_proxy& p) const;
+  /// Drops the name and the manager's hold: the object goes once no
+  /// process holds a proxy to it. Throws key_error for an unknown name.
+  void unpublish(const std::string& name) const;
+  /// The published names, sorted.
+  std::vector<std::string> names() const;
+
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;
   /// One dict per object: id, type, refcount, clients holding it.
@@ -95,6 +130,11 @@ protected:
 
 private:
   condition_proxy condition_on(const object_proxy& lock) const;
+  /// A reference of this process to the object published as `name`, or
+  /// (with `create_args`) created and published first; checked to be a
+  /// `type_id`.
+  detail::proxy_parts named(const std::string& name, const char* type_id,
+                            std::optional<list_value> create_args) const;
 };
 
 /// Connects to a running manager ("host:port", e.g. the line

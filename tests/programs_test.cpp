@@ -252,14 +252,7 @@ TEST_CASE("the manager process exits when its owner is killed", "[programs]") {
 TEST_CASE("cafman-server explains bad command lines", "[programs]") {
   watchdog dog{30s};
   auto run = [](const std::string& args) {
-    auto cmd = std::string{CAFMAN_SERVER_BIN} + " " + args + " 2>&1";
-    std::string out;
-    auto pipe = ::popen(cmd.c_str(), "r");
-    char buf[512];
-    while (auto n = std::fread(buf, 1, sizeof(buf), pipe))
-      out.append(buf, n);
-    auto status = ::pclose(pipe);
-    return std::make_pair(WEXITSTATUS(status), out);
+    return cafman::testing::run_command(std::string{CAFMAN_SERVER_BIN} + " " + args);
   };
   auto [help_rc, help] = run("--help");
   CHECK(help_rc == 0);

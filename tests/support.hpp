@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -76,6 +78,18 @@ std::chrono::milliseconds time_of(F&& f) {
     ::pause();
 }
 
+/// Runs a shell command line to its end: its exit code, and what it wrote
+/// to stdout and stderr.
+inline std::pair<int, std::string> run_command(const std::string& command) {
+  std::string out;
+  auto pipe = ::popen((command + " 2>&1").c_str(), "r");
+  char buf[512];
+  while (auto n = std::fread(buf, 1, sizeof(buf), pipe))
+    out.append(buf, n);
+  auto status = ::pclose(pipe);
+  return {WEXITSTATUS(status), out};
+}
+
 /// How far past a timed wait's deadline the manager may answer.
 constexpr auto deadline_slack = std::chrono::milliseconds(100);
 
@@ -101,19 +115,25 @@ void with_manager(F&& body) {
 /// A cafman-server process on 127.0.0.1, port 0, with a key file of its own.
 class server_process {
 public:
-  /// The server reads `secret` from a key file, as an operator would give it.
-  explicit server_process(const std::string& secret) {
+  /// The server reads `secret` from a key file, as an operator would give it;
+  /// `extra_args` follow the port and key options.
+  explicit server_process(const std::string& secret, std::vector<std::string> extra_args = {}) {
     key_file_ = "/tmp/cafman-test-key-" + std::to_string(::getpid()) + "-"
                 + std::to_string(counter()++);
     std::ofstream{key_file_} << secret << "\n";
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
       std::abort();
+    std::vector<std::string> args{CAFMAN_SERVER_BIN, "--port", "0", "--authkey-file", key_file_};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (auto& arg : args)
+      argv.push_back(arg.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
-      ::execl(CAFMAN_SERVER_BIN, CAFMAN_SERVER_BIN, "--port", "0", "--authkey-file",
-              key_file_.c_str(), static_cast<char*>(nullptr));
+      ::execv(CAFMAN_SERVER_BIN, argv.data());
       ::_exit(127);
     }
     ::close(out[1]);

@@ -22,6 +22,7 @@ using cafman::queue_proxy;
 using cafman::value;
 using cafman::testing::eventually;
 using cafman::testing::no_children_left;
+using cafman::testing::run_server;
 using cafman::testing::watchdog;
 using cafman::testing::with_manager;
 using names = std::vector<std::string>;
@@ -282,16 +283,13 @@ TEST_CASE("names: cafman-server --publish serves a queue to two client processes
 
 TEST_CASE("names: cafman-server refuses bad --publish specs with exit 2", "[names][programs]") {
   watchdog dog{30s};
-  auto server = [](const std::string& args) {
-    return cafman::testing::run_command(std::string{CAFMAN_SERVER_BIN} + " " + args);
-  };
-  auto [no_type_rc, no_type] = server("--publish jobs");
+  auto [no_type_rc, no_type] = run_server("--publish jobs");
   CHECK(no_type_rc == 2);
   CHECK_THAT(no_type, Contains("--publish jobs: expected NAME=TYPE"));
-  auto [unknown_rc, unknown] = server("--publish jobs=quack");
+  auto [unknown_rc, unknown] = run_server("--publish jobs=quack");
   CHECK(unknown_rc == 2);
   CHECK_THAT(unknown, Contains("--publish jobs=quack: no type 'quack' (known: "));
-  auto [twice_rc, twice] = server("--publish jobs=queue --publish jobs=dict");
+  auto [twice_rc, twice] = run_server("--publish jobs=queue --publish jobs=dict");
   CHECK(twice_rc == 2);
   CHECK_THAT(twice, Contains("the name 'jobs' is published twice"));
   CHECK(no_children_left());

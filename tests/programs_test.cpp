@@ -251,15 +251,13 @@ TEST_CASE("the manager process exits when its owner is killed", "[programs]") {
 
 TEST_CASE("cafman-server explains bad command lines", "[programs]") {
   watchdog dog{30s};
-  auto run = [](const std::string& args) {
-    return cafman::testing::run_command(std::string{CAFMAN_SERVER_BIN} + " " + args);
-  };
-  auto [help_rc, help] = run("--help");
+  using cafman::testing::run_server;
+  auto [help_rc, help] = run_server("--help");
   CHECK(help_rc == 0);
   CHECK_THAT(help, Catch::Contains("--authkey-file"));
-  auto [bad_rc, bad] = run("--port notanumber");
+  auto [bad_rc, bad] = run_server("--port notanumber");
   CHECK(bad_rc == 2);
-  auto [nokey_rc, nokey] = run("--authkey-file /nonexistent/key");
+  auto [nokey_rc, nokey] = run_server("--authkey-file /nonexistent/key");
   CHECK(nokey_rc == 1);
   CHECK_THAT(nokey, Catch::Contains("/nonexistent/key"));
   CHECK(no_children_left());

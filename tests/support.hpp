@@ -78,11 +78,11 @@ std::chrono::milliseconds time_of(F&& f) {
     ::pause();
 }
 
-/// Runs a shell command line to its end: its exit code, and what it wrote
-/// to stdout and stderr.
-inline std::pair<int, std::string> run_command(const std::string& command) {
+/// Runs cafman-server with `args` (a shell command line's tail) to its end:
+/// its exit code, and what it wrote to stdout and stderr.
+inline std::pair<int, std::string> run_server(const std::string& args) {
   std::string out;
-  auto pipe = ::popen((command + " 2>&1").c_str(), "r");
+  auto pipe = ::popen((std::string{CAFMAN_SERVER_BIN} + " " + args + " 2>&1").c_str(), "r");
   char buf[512];
   while (auto n = std::fread(buf, 1, sizeof(buf), pipe))
     out.append(buf, n);

@@ -15,11 +15,9 @@
 #include <map>
 #include <string>
 
-#include <boost/program_options.hpp>
-
 #include <cafman/cafman.hpp>
 
-namespace po = boost::program_options;
+#include "command_line.hpp"
 
 namespace {
 
@@ -51,20 +49,13 @@ void report(const cafman::manager& m) {
 int main(int argc, char** argv) {
   po::options_description desc{"remote manager client.\nOptions"};
   desc.add_options()
-    ("help,h", "print this help and exit")
     ("address", po::value<std::string>()->required(), "HOST:PORT the server printed")
     ("authkey-file", po::value<std::string>()->required(), "file holding the server's key")
     ("role", po::value<std::string>()->required(), "producer, worker or report")
     ("jobs", po::value<int>()->default_value(10), "producer: jobs to put (1..N)")
     ("workers", po::value<int>()->default_value(2), "producer: workers to stop at the end");
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return 0;
-    }
-    po::notify(vm);
+  return run_command_line("remote manager client", desc, argc, argv,
+                          [](const po::variables_map& vm) {
     auto role = vm["role"].as<std::string>();
     if (role != "producer" && role != "worker" && role != "report")
       throw po::error("--role must be producer, worker or report, not '" + role + "'");
@@ -76,12 +67,5 @@ int main(int argc, char** argv) {
       work(m);
     else
       report(m);
-    return 0;
-  } catch (const po::error& e) {
-    std::cerr << "remote manager client: " << e.what() << "\n" << desc << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "remote manager client: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

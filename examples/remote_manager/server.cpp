@@ -14,29 +14,19 @@
 #include <iostream>
 #include <string>
 
-#include <boost/program_options.hpp>
-
 #include <cafman/cafman.hpp>
 #include <net/server.hpp>
 
-namespace po = boost::program_options;
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
   po::options_description desc{"remote manager: serves a 'jobs' queue and a 'results' dict.\n"
                                "Options"};
   desc.add_options()
-    ("help,h", "print this help and exit")
     ("host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
     ("port", po::value<std::uint16_t>()->default_value(0), "TCP port (0 = any free port)")
     ("authkey-file", po::value<std::string>()->required(), "file holding the clients' key");
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    if (vm.count("help")) {
-      std::cout << desc << "\n";
-      return 0;
-    }
-    po::notify(vm);
+  return run_command_line("remote manager", desc, argc, argv, [](const po::variables_map& vm) {
     cafman::server_options opts;
     opts.host = vm["host"].as<std::string>();
     opts.port = vm["port"].as<std::uint16_t>();
@@ -48,12 +38,5 @@ int main(int argc, char** argv) {
     std::cout << "remote manager listening on " << server.host() << ":" << server.port()
               << std::endl;
     server.serve_forever(); // every object is exited when it returns
-    return 0;
-  } catch (const po::error& e) {
-    std::cerr << "remote manager: " << e.what() << "\n" << desc << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "remote manager: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

@@ -8,16 +8,16 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/condition.hpp"
 #include "actors/array.hpp"
 #include "actors/barrier.hpp"
+#include "actors/condition.hpp"
 #include "actors/dict.hpp"
 #include "actors/event.hpp"
 #include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
-#include "actors/semaphore.hpp"
 #include "actors/queue.hpp"
+#include "actors/semaphore.hpp"
 #include "actors/shared_value.hpp"
 
 namespace cafman {
@@ -87,8 +87,8 @@ struct registry_state {
   template <class F>
   auto by_number(std::uint64_t number, F f) -> decltype(f(std::declval<caf::actor&>())) {
     auto session = number == manager_session
-                     ? caf::expected<caf::actor>{caf::actor_cast<caf::actor>(self)}
-                     : session_actor(number);
+                       ? caf::expected<caf::actor>{caf::actor_cast<caf::actor>(self)}
+                       : session_actor(number);
     if (!session)
       return std::move(session.error());
     return f(*session);
@@ -103,23 +103,23 @@ struct registry_state {
                                       const value& args) {
     auto factory = types.find(type);
     if (factory == types.end())
-      return caf::make_error(errc::no_such_type, "the manager has no type id '" + type
-                                                   + "' (known: " + known_types() + ")");
+      return caf::make_error(errc::no_such_type, "the manager has no type id '" + type +
+                                                     "' (known: " + known_types() + ")");
     std::vector<std::uint64_t> held;
-    object_context ctx{self->system(), caf::actor_cast<caf::actor>(self),
-                       [&](std::uint64_t id, const std::vector<std::string>& kinds)
-                         -> caf::expected<caf::actor> {
-                         auto entry = objects.find(id);
-                         if (entry == objects.end())
-                           return missing(id);
-                         auto& kind = entry->second.type;
-                         if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
-                           return caf::make_error(errc::type_mismatch,
-                                                  type + " cannot use object " + std::to_string(id)
-                                                    + ": it is a " + kind);
-                         held.push_back(id);
-                         return entry->second.handle;
-                       }};
+    object_context ctx{
+        self->system(), caf::actor_cast<caf::actor>(self),
+        [&](std::uint64_t id, const std::vector<std::string>& kinds) -> caf::expected<caf::actor> {
+          auto entry = objects.find(id);
+          if (entry == objects.end())
+            return missing(id);
+          auto& kind = entry->second.type;
+          if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+            return caf::make_error(errc::type_mismatch, type + " cannot use object " +
+                                                            std::to_string(id) + ": it is a " +
+                                                            kind);
+          held.push_back(id);
+          return entry->second.handle;
+        }};
     auto handle = factory->second(ctx, args);
     if (!handle)
       return std::move(handle.error());
@@ -152,6 +152,12 @@ struct registry_state {
       return missing(id);
     add_reference(session, id);
     return entry->second.handle;
+  }
+
+  void manage(const caf::actor& object, const std::string& type) {
+    auto id = object->id();
+    objects.emplace(id, object_entry{type, object, {}});
+    add_reference(caf::actor_cast<caf::actor>(self), id);
   }
 
   caf::expected<caf::actor> handle_of(std::uint64_t id) const {
@@ -224,57 +230,60 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
   detail::reject_unexpected(self);
   self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
   return {
-    [&st](hello_atom, const caf::actor& session) { return st.hello(session); },
-    [&st](watch_atom, std::uint64_t session) {
-      return caf::result<caf::actor>{st.session_actor(session)};
-    },
-    [&st](create_atom, const caf::actor& session, const std::string& type,
-          const value& args) -> caf::result<std::uint64_t, caf::actor> {
-      auto id = st.create(session, type, args);
-      if (!id)
-        return std::move(id.error());
-      return {*id, st.objects.at(*id).handle};
-    },
-    [&st](incref_atom, const caf::actor& session, std::uint64_t id) {
-      return caf::result<caf::actor>{st.incref(session, id)};
-    },
-    [&st](decref_atom, const caf::actor& session, std::uint64_t id) {
-      st.decref(session.address(), id, false);
-    },
-    [&st](create_atom, std::uint64_t session, const std::string& type, const value& args) {
-      return caf::result<std::uint64_t>{st.by_number(
-        session, [&](caf::actor& holder) { return st.create(holder, type, args); })};
-    },
-    [&st](incref_atom, std::uint64_t session, std::uint64_t id) {
-      return caf::result<std::string>{
-        st.by_number(session, [&](caf::actor& holder) -> caf::expected<std::string> {
-          auto handle = st.incref(holder, id);
-          if (!handle)
-            return std::move(handle.error());
-          return st.objects.at(id).type;
-        })};
-    },
-    [&st](decref_atom, std::uint64_t session, std::uint64_t id) {
-      st.by_number(session, [&](caf::actor& holder) -> caf::expected<void> {
-        st.decref(holder.address(), id, false);
-        return {};
-      });
-    },
-    [&st](get_atom, std::uint64_t id) { return caf::result<caf::actor>{st.handle_of(id)}; },
-    [&st](objects_atom) { return static_cast<std::uint64_t>(st.objects.size()); },
-    [&st](debug_atom) { return st.debug_info(); },
-    [self](shutdown_atom) {
-      self->state.exit_all();
-      self->quit();
-    },
+      [&st](hello_atom, const caf::actor& session) { return st.hello(session); },
+      [&st](watch_atom, std::uint64_t session) {
+        return caf::result<caf::actor>{st.session_actor(session)};
+      },
+      [&st](create_atom, const caf::actor& session, const std::string& type,
+            const value& args) -> caf::result<std::uint64_t, caf::actor> {
+        auto id = st.create(session, type, args);
+        if (!id)
+          return std::move(id.error());
+        return {*id, st.objects.at(*id).handle};
+      },
+      [&st](incref_atom, const caf::actor& session, std::uint64_t id) {
+        return caf::result<caf::actor>{st.incref(session, id)};
+      },
+      [&st](decref_atom, const caf::actor& session, std::uint64_t id) {
+        st.decref(session.address(), id, false);
+      },
+      [&st](create_atom, std::uint64_t session, const std::string& type, const value& args) {
+        return caf::result<std::uint64_t>{st.by_number(
+            session, [&](caf::actor& holder) { return st.create(holder, type, args); })};
+      },
+      [&st](incref_atom, std::uint64_t session, std::uint64_t id) {
+        return caf::result<std::string>{
+            st.by_number(session, [&](caf::actor& holder) -> caf::expected<std::string> {
+              auto handle = st.incref(holder, id);
+              if (!handle)
+                return std::move(handle.error());
+              return st.objects.at(id).type;
+            })};
+      },
+      [&st](decref_atom, std::uint64_t session, std::uint64_t id) {
+        st.by_number(session, [&](caf::actor& holder) -> caf::expected<void> {
+          st.decref(holder.address(), id, false);
+          return {};
+        });
+      },
+      [&st](manage_atom, const caf::actor& object, const std::string& type) {
+        st.manage(object, type);
+      },
+      [&st](get_atom, std::uint64_t id) { return caf::result<caf::actor>{st.handle_of(id)}; },
+      [&st](objects_atom) { return static_cast<std::uint64_t>(st.objects.size()); },
+      [&st](debug_atom) { return st.debug_info(); },
+      [self](shutdown_atom) {
+        self->state.exit_all();
+        self->quit();
+      },
   };
 }
 
 } // namespace
 
 type_table builtin_types() {
-  return {{"dict", plain_factory(spawn_dict)},
-          {"list", plain_factory(spawn_list)},
+  return {{"dict", spawn_dict},
+          {"list", spawn_list},
           {"namespace", plain_factory(spawn_namespace)},
           {"value", plain_factory(spawn_shared_value)},
           {"lock", spawn_lock},

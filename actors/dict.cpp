@@ -1,4 +1,5 @@
 #include "actors/dict.hpp"
+#include "actors/iterator.hpp"
 #include "actors/placement.hpp"
 
 #include <string>
@@ -47,16 +48,15 @@ struct dict_state {
       return;
     }
     if (!other.is_list())
-      throw type_error(std::string{"update() expects a dict or a list of pairs, got "}
-                       + other.type_name());
+      throw type_error(std::string{"update() expects a dict or a list of pairs, got "} +
+                       other.type_name());
     for (auto& pair : other.as_list()) {
       if (!pair.is_list())
-        throw type_error("cannot convert dictionary update sequence element " + pair.repr()
-                         + " to a [key, value] pair");
+        throw type_error("cannot convert dictionary update sequence element " + pair.repr() +
+                         " to a [key, value] pair");
       if (pair.as_list().size() != 2)
-        throw value_error("dictionary update sequence element " + pair.repr()
-                          + " has length " + std::to_string(pair.as_list().size())
-                          + "; 2 is required");
+        throw value_error("dictionary update sequence element " + pair.repr() + " has length " +
+                          std::to_string(pair.as_list().size()) + "; 2 is required");
       items.insert_or_assign(pair.as_list()[0], pair.as_list()[1]);
     }
   }
@@ -70,64 +70,77 @@ struct dict_state {
   }
 
   template <class Project>
-  value project(Project f) const {
+  list_value project(Project f) const {
     list_value result;
     result.reserve(items.size());
     for (auto& entry : items)
       result.emplace_back(f(entry));
-    return value{std::move(result)};
+    return result;
   }
+
+  static value key_of(const dict_value::entry& e) { return e.first; }
+  static value value_of(const dict_value::entry& e) { return e.second; }
+  static value item_of(const dict_value::entry& e) { return list_value{e.first, e.second}; }
 };
 
 using dict_ptr = detail::object_self_t<dict_actor, dict_state>;
 
-dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial) {
+dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, caf::actor_addr registry) {
   self->state.items = std::move(initial);
+  auto iterate = [self, registry](list_value snapshot) {
+    return make_iterator(self->system(), registry, std::move(snapshot));
+  };
   detail::reject_unexpected(self);
   auto& st = self->state;
   using detail::guard;
   return {
-    [&st](get_atom, const value& k) { return guard([&] { return st.at(k); }); },
-    [&st](get_atom, const value& k, const value& fallback) -> value {
-      auto found = st.items.find(k);
-      return found ? *found : fallback;
-    },
-    [&st](put_atom, value& k, value& v) { st.items.insert_or_assign(std::move(k), std::move(v)); },
-    [&st](delete_atom, const value& k) { return guard([&] { st.pop(k); }); },
-    [&st](contains_atom, const value& k) { return st.items.contains(k); },
-    [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
-    [&st](pop_atom, const value& k) { return guard([&] { return st.pop(k); }); },
-    [&st](pop_atom, const value& k, const value& fallback) { return st.pop_or(k, fallback); },
-    [&st](popitem_atom) {
-      return guard([&] {
-        auto [k, v] = st.items.pop_last();
-        return value{list_value{std::move(k), std::move(v)}};
-      });
-    },
-    [&st](setdef_atom, const value& k, const value& fallback) { return st.setdefault(k, fallback); },
-    [&st](update_atom, const value& other) { return guard([&] { st.update(other); }); },
-    [&st](clear_atom) { st.items.clear(); },
-    [&st](copy_atom) { return value{st.items}; },
-    [&st](keys_atom) { return st.project([](auto& e) { return e.first; }); },
-    [&st](values_atom) { return st.project([](auto& e) { return e.second; }); },
-    [&st](items_atom) {
-      return st.project([](auto& e) { return value{list_value{e.first, e.second}}; });
-    },
-    [&st](fetch_add_atom, const value& k, const value& delta) {
-      return guard([&] { return st.fetch_add(k, delta); });
-    },
+      [&st](get_atom, const value& k) { return guard([&] { return st.at(k); }); },
+      [&st](get_atom, const value& k, const value& fallback) -> value {
+        auto found = st.items.find(k);
+        return found ? *found : fallback;
+      },
+      [&st](put_atom, value& k, value& v) {
+        st.items.insert_or_assign(std::move(k), std::move(v));
+      },
+      [&st](delete_atom, const value& k) { return guard([&] { st.pop(k); }); },
+      [&st](contains_atom, const value& k) { return st.items.contains(k); },
+      [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
+      [&st](pop_atom, const value& k) { return guard([&] { return st.pop(k); }); },
+      [&st](pop_atom, const value& k, const value& fallback) { return st.pop_or(k, fallback); },
+      [&st](popitem_atom) {
+        return guard([&] {
+          auto [k, v] = st.items.pop_last();
+          return value{list_value{std::move(k), std::move(v)}};
+        });
+      },
+      [&st](setdef_atom, const value& k, const value& fallback) {
+        return st.setdefault(k, fallback);
+      },
+      [&st](update_atom, const value& other) { return guard([&] { st.update(other); }); },
+      [&st](clear_atom) { st.items.clear(); },
+      [&st](copy_atom) { return value{st.items}; },
+      [&st](keys_atom) { return value{st.project(dict_state::key_of)}; },
+      [&st](values_atom) { return value{st.project(dict_state::value_of)}; },
+      [&st](items_atom) { return value{st.project(dict_state::item_of)}; },
+      [&st, iterate](iter_atom, keys_atom) { return iterate(st.project(dict_state::key_of)); },
+      [&st, iterate](iter_atom, values_atom) { return iterate(st.project(dict_state::value_of)); },
+      [&st, iterate](iter_atom, items_atom) { return iterate(st.project(dict_state::item_of)); },
+      [&st](fetch_add_atom, const value& k, const value& delta) {
+        return guard([&] { return st.fetch_add(k, delta); });
+      },
   };
 }
 
 } // namespace
 
-caf::expected<caf::actor> spawn_dict(caf::actor_system& sys, const value& args) {
+caf::expected<caf::actor> spawn_dict(object_context& ctx, const value& args) {
   return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "dict");
     dict_state initial;
     if (!positional.empty())
       initial.update(positional[0]);
-    return detail::spawn_object(sys, make_dict, std::move(initial.items));
+    return detail::spawn_object(ctx.system(), make_dict, std::move(initial.items),
+                                ctx.registry().address());
   });
 }
 

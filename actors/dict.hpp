@@ -29,9 +29,13 @@ using dict_actor = caf::typed_actor<
   caf::replies_to<keys_atom>::with<value>,
   caf::replies_to<values_atom>::with<value>,
   caf::replies_to<items_atom>::with<value>,              // [[k, v], ...]
-  caf::replies_to<fetch_add_atom, value, value>::with<value>>;
+  caf::replies_to<fetch_add_atom, value, value>::with<value>,
+  // An iterator over a snapshot of the keys, values or [key, value] items.
+  caf::replies_to<iter_atom, keys_atom>::with<value>,
+  caf::replies_to<iter_atom, values_atom>::with<value>,
+  caf::replies_to<iter_atom, items_atom>::with<value>>;
 
 /// `manager.dict(mapping)`: args is [] or [dict or list of pairs].
-caf::expected<caf::actor> spawn_dict(caf::actor_system& sys, const value& args);
+caf::expected<caf::actor> spawn_dict(object_context& ctx, const value& args);
 
 } // namespace cafman

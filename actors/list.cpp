@@ -1,4 +1,5 @@
 #include "actors/list.hpp"
+#include "actors/iterator.hpp"
 #include "actors/placement.hpp"
 #include "actors/slice.hpp"
 
@@ -44,8 +45,8 @@ struct list_state {
       return;
     }
     if (static_cast<std::int64_t>(source.size()) != range.count)
-      throw value_error("attempt to assign sequence of size " + std::to_string(source.size())
-                        + " to extended slice of size " + std::to_string(range.count));
+      throw value_error("attempt to assign sequence of size " + std::to_string(source.size()) +
+                        " to extended slice of size " + std::to_string(range.count));
     range.assign(items, source);
   }
 
@@ -55,9 +56,9 @@ struct list_state {
     for (std::int64_t i = 0; i < range.count; ++i)
       doomed[static_cast<std::size_t>(range.at(i))] = true;
     std::size_t index = 0;
-    items.erase(std::remove_if(items.begin(), items.end(),
-                               [&](const value&) { return doomed[index++]; }),
-                items.end());
+    items.erase(
+        std::remove_if(items.begin(), items.end(), [&](const value&) { return doomed[index++]; }),
+        items.end());
   }
 
   static const list_value& sequence(const value& v, const char* what) {
@@ -81,9 +82,7 @@ struct list_state {
     return result;
   }
 
-  list_value::iterator find(const value& v) {
-    return std::find(items.begin(), items.end(), v);
-  }
+  list_value::iterator find(const value& v) { return std::find(items.begin(), items.end(), v); }
 
   void remove(const value& v) {
     auto found = find(v);
@@ -121,8 +120,8 @@ struct list_state {
     for (auto& v : items) {
       auto cls = order_class(v);
       if (cls == kind::none || cls == kind::dict || cls != order_class(items.front()))
-        throw type_error(std::string{"'<' not supported between instances of '"}
-                         + v.type_name() + "' and '" + items.front().type_name() + "'");
+        throw type_error(std::string{"'<' not supported between instances of '"} + v.type_name() +
+                         "' and '" + items.front().type_name() + "'");
     }
   }
 
@@ -138,61 +137,65 @@ struct list_state {
 
 using list_ptr = detail::object_self_t<list_actor, list_state>;
 
-list_actor::behavior_type make_list(list_ptr self, list_value initial) {
+list_actor::behavior_type make_list(list_ptr self, list_value initial, caf::actor_addr registry) {
   self->state.items = std::move(initial);
   detail::reject_unexpected(self);
   auto& st = self->state;
   using detail::guard;
   return {
-    [&st](get_atom, std::int64_t i) { return guard([&] { return st.items[st.position(i)]; }); },
-    [&st](put_atom, std::int64_t i, value& v) {
-      return guard([&] { st.items[st.position(i)] = std::move(v); });
-    },
-    [&st](delete_atom, std::int64_t i) { return guard([&] { st.pop(i); }); },
-    [&st](get_atom, slice_atom, const value& a, const value& b, const value& c) {
-      return guard([&] { return st.get_slice(a, b, c); });
-    },
-    [&st](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
-      return guard([&] { st.set_slice(a, b, c, v); });
-    },
-    [&st](delete_atom, slice_atom, const value& a, const value& b, const value& c) {
-      return guard([&] { st.delete_slice(a, b, c); });
-    },
-    [&st](append_atom, value& v) { st.items.push_back(std::move(v)); },
-    [&st](extend_atom, const value& v) {
-      return guard([&] {
-        list_value copy = list_state::sequence(v, "extend()");
-        st.items.insert(st.items.end(), copy.begin(), copy.end());
-      });
-    },
-    [&st](insert_atom, std::int64_t i, value& v) { st.insert(i, std::move(v)); },
-    [&st](pop_atom, std::int64_t i) { return guard([&] { return st.pop(i); }); },
-    [&st](remove_atom, const value& v) { return guard([&] { st.remove(v); }); },
-    [&st](index_atom, const value& v, const value& start, const value& stop) {
-      return guard([&] { return st.index(v, start, stop); });
-    },
-    [&st](count_atom, const value& v) {
-      return static_cast<std::int64_t>(std::count(st.items.begin(), st.items.end(), v));
-    },
-    [&st](reverse_atom) { std::reverse(st.items.begin(), st.items.end()); },
-    [&st](sort_atom, bool descending) { return guard([&] { st.sort(descending); }); },
-    [&st](repeat_atom, std::int64_t times) { return guard([&] { st.repeat(times); }); },
-    [&st](contains_atom, const value& v) { return st.find(v) != st.items.end(); },
-    [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
-    [&st](clear_atom) { st.items.clear(); },
-    [&st](copy_atom) { return value{st.items}; },
+      [&st](get_atom, std::int64_t i) { return guard([&] { return st.items[st.position(i)]; }); },
+      [&st](put_atom, std::int64_t i, value& v) {
+        return guard([&] { st.items[st.position(i)] = std::move(v); });
+      },
+      [&st](delete_atom, std::int64_t i) { return guard([&] { st.pop(i); }); },
+      [&st](get_atom, slice_atom, const value& a, const value& b, const value& c) {
+        return guard([&] { return st.get_slice(a, b, c); });
+      },
+      [&st](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
+        return guard([&] { st.set_slice(a, b, c, v); });
+      },
+      [&st](delete_atom, slice_atom, const value& a, const value& b, const value& c) {
+        return guard([&] { st.delete_slice(a, b, c); });
+      },
+      [&st](append_atom, value& v) { st.items.push_back(std::move(v)); },
+      [&st](extend_atom, const value& v) {
+        return guard([&] {
+          list_value copy = list_state::sequence(v, "extend()");
+          st.items.insert(st.items.end(), copy.begin(), copy.end());
+        });
+      },
+      [&st](insert_atom, std::int64_t i, value& v) { st.insert(i, std::move(v)); },
+      [&st](pop_atom, std::int64_t i) { return guard([&] { return st.pop(i); }); },
+      [&st](remove_atom, const value& v) { return guard([&] { st.remove(v); }); },
+      [&st](index_atom, const value& v, const value& start, const value& stop) {
+        return guard([&] { return st.index(v, start, stop); });
+      },
+      [&st](count_atom, const value& v) {
+        return static_cast<std::int64_t>(std::count(st.items.begin(), st.items.end(), v));
+      },
+      [&st](reverse_atom) { std::reverse(st.items.begin(), st.items.end()); },
+      [&st](sort_atom, bool descending) { return guard([&] { st.sort(descending); }); },
+      [&st](repeat_atom, std::int64_t times) { return guard([&] { st.repeat(times); }); },
+      [&st](contains_atom, const value& v) { return st.find(v) != st.items.end(); },
+      [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
+      [&st](clear_atom) { st.items.clear(); },
+      [&st](copy_atom) { return value{st.items}; },
+      [self, registry](iter_atom) {
+        return make_iterator(self->system(), registry, self->state.items);
+      },
   };
 }
 
 } // namespace
 
-caf::expected<caf::actor> spawn_list(caf::actor_system& sys, const value& args) {
+caf::expected<caf::actor> spawn_list(object_context& ctx, const value& args) {
   return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "list");
     list_value initial;
     if (!positional.empty())
       initial = list_state::sequence(positional[0], "list()");
-    return detail::spawn_object(sys, make_list, std::move(initial));
+    return detail::spawn_object(ctx.system(), make_list, std::move(initial),
+                                ctx.registry().address());
   });
 }
 

@@ -34,9 +34,10 @@ using list_actor = caf::typed_actor<
   caf::replies_to<contains_atom, value>::with<bool>,
   caf::replies_to<len_atom>::with<std::int64_t>,
   caf::replies_to<clear_atom>::with<void>,
-  caf::replies_to<copy_atom>::with<value>>;
+  caf::replies_to<copy_atom>::with<value>,
+  caf::replies_to<iter_atom>::with<value>>; // an iterator over a snapshot
 
 /// `manager.list(sequence)`: args is [] or [list].
-caf::expected<caf::actor> spawn_list(caf::actor_system& sys, const value& args);
+caf::expected<caf::actor> spawn_list(object_context& ctx, const value& args);
 
 } // namespace cafman

@@ -1,5 +1,7 @@
 #include "actors/reference.hpp"
 
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
 namespace cafman {
@@ -11,8 +13,7 @@ namespace {
 class manager_hold : public reference_keeper {
 public:
   manager_hold(const registry_actor& registry, std::uint64_t id)
-    : registry_(registry.address()), id_(id) {
-  }
+      : registry_(registry.address()), id_(id) {}
 
   ~manager_hold() override {
     // Weak: a value outliving its registry (at shutdown) has nothing to drop.
@@ -45,6 +46,17 @@ std::shared_ptr<const reference_keeper> manager_binder::on_read(std::uint64_t id
 
 value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string type_id) {
   return object_reference{id, std::move(type_id), std::make_shared<manager_hold>(registry, id)};
+}
+
+value manage(const registry_actor& registry, const caf::actor& object, std::string type_id) {
+  // Findable by the lean path at once: the client may call it as soon as the
+  // reply that carries the reference reaches it, before the registry has
+  // read the message below.
+  object->home_system().registry().put(object->id(),
+                                       caf::actor_cast<caf::strong_actor_ptr>(object));
+  // In the registry's mailbox before anything the reference causes there.
+  caf::anon_send(registry, manage_atom_v, object, type_id);
+  return adopt_hold(registry, object->id(), std::move(type_id));
 }
 
 } // namespace cafman

@@ -22,8 +22,7 @@ namespace cafman {
 class manager_binder : public reference_binder {
 public:
   manager_binder(registry_actor registry, std::uint64_t reader)
-    : registry_(std::move(registry)), reader_(reader) {
-  }
+      : registry_(std::move(registry)), reader_(reader) {}
 
   caf::error on_write(const object_reference& ref) override;
 
@@ -39,5 +38,10 @@ private:
 /// object an object created with `(create_atom, manager_session, ...)`);
 /// the value releases that hold when its last copy goes.
 value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string type_id);
+
+/// Makes `object`, which an object spawned (an iterator, a method's result),
+/// a managed object of type `type_id`, and returns the only reference to it:
+/// the object exits when no value, container or client refers to it any more.
+value manage(const registry_actor& registry, const caf::actor& object, std::string type_id);
 
 } // namespace cafman

@@ -8,16 +8,16 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/condition.hpp"
 #include "actors/array.hpp"
 #include "actors/barrier.hpp"
+#include "actors/condition.hpp"
 #include "actors/dict.hpp"
 #include "actors/event.hpp"
 #include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
-#include "actors/semaphore.hpp"
 #include "actors/queue.hpp"
+#include "actors/semaphore.hpp"
 #include "actors/shared_value.hpp"
 
 namespace cafman {
@@ -89,8 +89,8 @@ struct registry_state {
   template <class F>
   auto by_number(std::uint64_t number, F f) -> decltype(f(std::declval<caf::actor&>())) {
     auto session = number == manager_session
-                     ? caf::expected<caf::actor>{caf::actor_cast<caf::actor>(self)}
-                     : session_actor(number);
+                       ? caf::expected<caf::actor>{caf::actor_cast<caf::actor>(self)}
+                       : session_actor(number);
     if (!session)
       return std::move(session.error());
     return f(*session);
@@ -105,23 +105,23 @@ struct registry_state {
                                       const value& args) {
     auto factory = types.find(type);
     if (factory == types.end())
-      return caf::make_error(errc::no_such_type, "the manager has no type id '" + type
-                                                   + "' (known: " + known_types() + ")");
+      return caf::make_error(errc::no_such_type, "the manager has no type id '" + type +
+                                                     "' (known: " + known_types() + ")");
     std::vector<std::uint64_t> held;
-    object_context ctx{self->system(), caf::actor_cast<caf::actor>(self),
-                       [&](std::uint64_t id, const std::vector<std::string>& kinds)
-                         -> caf::expected<caf::actor> {
-                         auto entry = objects.find(id);
-                         if (entry == objects.end())
-                           return missing(id);
-                         auto& kind = entry->second.type;
-                         if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
-                           return caf::make_error(errc::type_mismatch,
-                                                  type + " cannot use object " + std::to_string(id)
-                                                    + ": it is a " + kind);
-                         held.push_back(id);
-                         return entry->second.handle;
-                       }};
+    object_context ctx{
+        self->system(), caf::actor_cast<caf::actor>(self),
+        [&](std::uint64_t id, const std::vector<std::string>& kinds) -> caf::expected<caf::actor> {
+          auto entry = objects.find(id);
+          if (entry == objects.end())
+            return missing(id);
+          auto& kind = entry->second.type;
+          if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+            return caf::make_error(errc::type_mismatch, type + " cannot use object " +
+                                                            std::to_string(id) + ": it is a " +
+                                                            kind);
+          held.push_back(id);
+          return entry->second.handle;
+        }};
     auto handle = factory->second(ctx, args);
     if (!handle)
       return std::move(handle.error());
@@ -156,6 +156,12 @@ struct registry_state {
     return entry->second.handle;
   }
 
+  void manage(const caf::actor& object, const std::string& type) {
+    auto id = object->id();
+    objects.emplace(id, object_entry{type, object, {}});
+    add_reference(caf::actor_cast<caf::actor>(self), id);
+  }
+
   caf::expected<caf::actor> handle_of(std::uint64_t id) const {
     auto entry = objects.find(id);
     if (entry == objects.end())
@@ -169,20 +175,19 @@ struct registry_state {
   caf::error name_taken(const std::string& name) const {
     auto id = names.at(name);
     return caf::make_error(errc::bad_argument,
-                           "the name '" + name + "' is already published (object "
-                             + std::to_string(id) + ", a " + objects.at(id).type
-                             + "): unpublish it first or choose another name");
+                           "the name '" + name + "' is already published (object " +
+                               std::to_string(id) + ", a " + objects.at(id).type +
+                               "): unpublish it first or choose another name");
   }
 
   caf::error unknown_name(const std::string& name) const {
     std::string published;
     for (auto& entry : names)
       published += (published.empty() ? "" : ", ") + entry.first;
-    return caf::make_error(errc::key_not_found,
-                           "no object is published as '" + name + "' ("
-                             + (published.empty() ? "nothing is published"
-                                                  : "published: " + published)
-                             + ")");
+    return caf::make_error(
+        errc::key_not_found,
+        "no object is published as '" + name + "' (" +
+            (published.empty() ? "nothing is published" : "published: " + published) + ")");
   }
 
   caf::expected<std::uint64_t> publish(const std::string& name, const std::string& type,
@@ -214,15 +219,14 @@ struct registry_state {
     return found->second;
   }
 
-  caf::expected<std::uint64_t> lookup_or_create(const caf::actor& session,
-                                                const std::string& name,
+  caf::expected<std::uint64_t> lookup_or_create(const caf::actor& session, const std::string& name,
                                                 const std::string& type, const value& args) {
     if (auto found = names.find(name); found != names.end()) {
       auto& kind = objects.at(found->second).type;
       if (kind != type)
-        return caf::make_error(errc::type_mismatch, "the object published as '" + name
-                                                      + "' is a '" + kind + "', not a '"
-                                                      + type + "'");
+        return caf::make_error(errc::type_mismatch, "the object published as '" + name +
+                                                        "' is a '" + kind + "', not a '" + type +
+                                                        "'");
     } else if (auto id = publish(name, type, args); !id) {
       return std::move(id.error());
     }
@@ -318,81 +322,85 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
   detail::reject_unexpected(self);
   self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
   return {
-    [&st](hello_atom, const caf::actor& session) { return st.hello(session); },
-    [&st](watch_atom, std::uint64_t session) {
-      return caf::result<caf::actor>{st.session_actor(session)};
-    },
-    [&st](create_atom, const caf::actor& session, const std::string& type,
-          const value& args) -> caf::result<std::uint64_t, caf::actor> {
-      auto id = st.create(session, type, args);
-      if (!id)
-        return std::move(id.error());
-      return {*id, st.objects.at(*id).handle};
-    },
-    [&st](incref_atom, const caf::actor& session, std::uint64_t id) {
-      return caf::result<caf::actor>{st.incref(session, id)};
-    },
-    [&st](decref_atom, const caf::actor& session, std::uint64_t id) {
-      st.decref(session.address(), id, false);
-    },
-    [&st](create_atom, std::uint64_t session, const std::string& type, const value& args) {
-      return caf::result<std::uint64_t>{st.by_number(
-        session, [&](caf::actor& holder) { return st.create(holder, type, args); })};
-    },
-    [&st](incref_atom, std::uint64_t session, std::uint64_t id) {
-      return caf::result<std::string>{
-        st.by_number(session, [&](caf::actor& holder) -> caf::expected<std::string> {
-          auto handle = st.incref(holder, id);
-          if (!handle)
-            return std::move(handle.error());
-          return st.objects.at(id).type;
-        })};
-    },
-    [&st](decref_atom, std::uint64_t session, std::uint64_t id) {
-      st.by_number(session, [&](caf::actor& holder) -> caf::expected<void> {
-        st.decref(holder.address(), id, false);
-        return {};
-      });
-    },
-    [&st](get_atom, std::uint64_t id) { return caf::result<caf::actor>{st.handle_of(id)}; },
-    [&st](publish_atom, const std::string& name, const std::string& type, const value& args) {
-      return caf::result<std::uint64_t>{st.publish(name, type, args)};
-    },
-    [&st](publish_atom, const std::string& name, std::uint64_t id) {
-      return caf::result<void>{st.publish(name, id)};
-    },
-    [&st](lookup_atom, std::uint64_t session, const std::string& name) {
-      return st.lookup_reply(session, [&](caf::actor& holder) { return st.lookup(holder, name); });
-    },
-    [&st](lookup_atom, std::uint64_t session, const std::string& name, const std::string& type,
-          const value& args) {
-      return st.lookup_reply(session, [&](caf::actor& holder) {
-        return st.lookup_or_create(holder, name, type, args);
-      });
-    },
-    [&st](unpublish_atom, const std::string& name) {
-      return caf::result<void>{st.unpublish(name)};
-    },
-    [&st](names_atom) {
-      list_value result;
-      for (auto& entry : st.names)
-        result.emplace_back(entry.first);
-      return value{std::move(result)};
-    },
-    [&st](objects_atom) { return static_cast<std::uint64_t>(st.objects.size()); },
-    [&st](debug_atom) { return st.debug_info(); },
-    [self](shutdown_atom) {
-      self->state.exit_all();
-      self->quit();
-    },
+      [&st](hello_atom, const caf::actor& session) { return st.hello(session); },
+      [&st](watch_atom, std::uint64_t session) {
+        return caf::result<caf::actor>{st.session_actor(session)};
+      },
+      [&st](create_atom, const caf::actor& session, const std::string& type,
+            const value& args) -> caf::result<std::uint64_t, caf::actor> {
+        auto id = st.create(session, type, args);
+        if (!id)
+          return std::move(id.error());
+        return {*id, st.objects.at(*id).handle};
+      },
+      [&st](incref_atom, const caf::actor& session, std::uint64_t id) {
+        return caf::result<caf::actor>{st.incref(session, id)};
+      },
+      [&st](decref_atom, const caf::actor& session, std::uint64_t id) {
+        st.decref(session.address(), id, false);
+      },
+      [&st](create_atom, std::uint64_t session, const std::string& type, const value& args) {
+        return caf::result<std::uint64_t>{st.by_number(
+            session, [&](caf::actor& holder) { return st.create(holder, type, args); })};
+      },
+      [&st](incref_atom, std::uint64_t session, std::uint64_t id) {
+        return caf::result<std::string>{
+            st.by_number(session, [&](caf::actor& holder) -> caf::expected<std::string> {
+              auto handle = st.incref(holder, id);
+              if (!handle)
+                return std::move(handle.error());
+              return st.objects.at(id).type;
+            })};
+      },
+      [&st](decref_atom, std::uint64_t session, std::uint64_t id) {
+        st.by_number(session, [&](caf::actor& holder) -> caf::expected<void> {
+          st.decref(holder.address(), id, false);
+          return {};
+        });
+      },
+      [&st](manage_atom, const caf::actor& object, const std::string& type) {
+        st.manage(object, type);
+      },
+      [&st](get_atom, std::uint64_t id) { return caf::result<caf::actor>{st.handle_of(id)}; },
+      [&st](publish_atom, const std::string& name, const std::string& type, const value& args) {
+        return caf::result<std::uint64_t>{st.publish(name, type, args)};
+      },
+      [&st](publish_atom, const std::string& name, std::uint64_t id) {
+        return caf::result<void>{st.publish(name, id)};
+      },
+      [&st](lookup_atom, std::uint64_t session, const std::string& name) {
+        return st.lookup_reply(session,
+                               [&](caf::actor& holder) { return st.lookup(holder, name); });
+      },
+      [&st](lookup_atom, std::uint64_t session, const std::string& name, const std::string& type,
+            const value& args) {
+        return st.lookup_reply(session, [&](caf::actor& holder) {
+          return st.lookup_or_create(holder, name, type, args);
+        });
+      },
+      [&st](unpublish_atom, const std::string& name) {
+        return caf::result<void>{st.unpublish(name)};
+      },
+      [&st](names_atom) {
+        list_value result;
+        for (auto& entry : st.names)
+          result.emplace_back(entry.first);
+        return value{std::move(result)};
+      },
+      [&st](objects_atom) { return static_cast<std::uint64_t>(st.objects.size()); },
+      [&st](debug_atom) { return st.debug_info(); },
+      [self](shutdown_atom) {
+        self->state.exit_all();
+        self->quit();
+      },
   };
 }
 
 } // namespace
 
 type_table builtin_types() {
-  return {{"dict", plain_factory(spawn_dict)},
-          {"list", plain_factory(spawn_list)},
+  return {{"dict", spawn_dict},
+          {"list", spawn_list},
           {"namespace", plain_factory(spawn_namespace)},
           {"value", plain_factory(spawn_shared_value)},
           {"lock", spawn_lock},

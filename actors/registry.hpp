@@ -35,6 +35,9 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::uint64_t, std::string, value>::with<std::uint64_t>,
   caf::replies_to<incref_atom, std::uint64_t, std::uint64_t>::with<std::string>, // type id
   caf::reacts_to<decref_atom, std::uint64_t, std::uint64_t>,
+  // An object that another object spawned becomes a managed object of the
+  // given type id, held once by the manager (see actors/reference.hpp).
+  caf::reacts_to<manage_atom, caf::actor, std::string>,
   // An object's handle, for clients that talk to it from their own actors.
   caf::replies_to<get_atom, std::uint64_t>::with<caf::actor>,
   // Named objects. A name is a hold of the manager (manager_session): the

@@ -144,6 +144,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, task_done_atom, "task_done")
   CAF_ADD_ATOM(cafman, cafman, confirm_atom, "confirm")
 
+  // objects made by objects: iterators over containers
+  CAF_ADD_ATOM(cafman, cafman, manage_atom, "manage")
+  CAF_ADD_ATOM(cafman, cafman, iter_atom, "iter")
+  CAF_ADD_ATOM(cafman, cafman, next_atom, "next")
+
   // named objects (publish and unpublish are CAF's own, below)
   CAF_ADD_ATOM(cafman, cafman, lookup_atom, "lookup")
   CAF_ADD_ATOM(cafman, cafman, names_atom, "names")

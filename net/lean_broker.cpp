@@ -39,9 +39,8 @@ void read_length(caf::io::broker* self, connection_handle hdl) {
   self->configure_read(hdl, caf::io::receive_policy::exactly(lean::length_size));
 }
 
-void send_reply(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
-                connection_handle hdl, std::uint64_t generation, std::uint64_t request,
-                const caf::message& reply) {
+void send_reply(caf::io::broker* self, const std::shared_ptr<lean_state>& st, connection_handle hdl,
+                std::uint64_t generation, std::uint64_t request, const caf::message& reply) {
   auto conn = st->connections.find(hdl);
   if (conn == st->connections.end() || conn->second.generation != generation)
     return; // the client is gone
@@ -58,8 +57,8 @@ void send_reply(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
 // the error handler: CAF 0.17.6 reports a reply the handler does not match
 // as sec::unexpected_response carrying the reply itself, so only `value`
 // replies (the most common) need a handler of their own.
-void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
-              connection_handle hdl, const std::vector<char>& body) {
+void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st, connection_handle hdl,
+              const std::vector<char>& body) {
   auto& conn = st->connections.at(hdl);
   auto generation = conn.generation;
   binder_scope scope{conn.binder};
@@ -73,8 +72,8 @@ void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
   }
   auto target = self->system().registry().get(target_id);
   caf::message msg;
-  auto err = lean::read_message(self->system(), body.data(), body.size(),
-                                lean::request_header_size, msg);
+  auto err =
+      lean::read_message(self->system(), body.data(), body.size(), lean::request_header_size, msg);
   if (!err && !target)
     err = caf::make_error(errc::no_such_object, "the object no longer exists");
   if (request == lean::no_reply) {
@@ -87,47 +86,47 @@ void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
     return;
   }
   self->request(caf::actor_cast<caf::actor>(target), caf::infinite, std::move(msg))
-    .then(
-      [=](value& v) {
-        send_reply(self, st, hdl, generation, request, caf::make_message(std::move(v)));
-      },
-      [=](caf::error& e) {
-        auto reply = e == caf::sec::unexpected_response ? e.context()
-                                                        : caf::make_message(std::move(e));
-        send_reply(self, st, hdl, generation, request, reply);
-      });
+      .then(
+          [=](value& v) {
+            send_reply(self, st, hdl, generation, request, caf::make_message(std::move(v)));
+          },
+          [=](caf::error& e) {
+            auto reply =
+                e == caf::sec::unexpected_response ? e.context() : caf::make_message(std::move(e));
+            send_reply(self, st, hdl, generation, request, reply);
+          });
 }
 
 caf::behavior lean_broker(caf::io::broker* self, registry_actor registry) {
   auto st = std::make_shared<lean_state>();
   st->registry = std::move(registry);
   return {
-    [=](adopt_atom, int fd, std::uint64_t session) {
-      auto hdl = self->add_scribe(fd);
-      st->connections.insert_or_assign(
-        hdl, lean_connection{st->next_generation++, manager_binder{st->registry, session}});
-      read_length(self, hdl);
-    },
-    [=](caf::io::new_data_msg& msg) {
-      auto conn = st->connections.find(msg.handle);
-      if (conn == st->connections.end())
-        return;
-      if (conn->second.awaiting_body) {
-        conn->second.awaiting_body = false;
-        read_length(self, msg.handle);
-        dispatch(self, st, msg.handle, msg.buf);
-        return;
-      }
-      auto length = lean::get_u32(msg.buf.data());
-      if (length < lean::request_header_size || length > lean::max_body) {
-        self->close(msg.handle); // not our protocol: no reply is possible
-        st->connections.erase(conn);
-        return;
-      }
-      conn->second.awaiting_body = true;
-      self->configure_read(msg.handle, caf::io::receive_policy::exactly(length));
-    },
-    [=](const caf::io::connection_closed_msg& msg) { st->connections.erase(msg.handle); },
+      [=](adopt_atom, int fd, std::uint64_t session) {
+        auto hdl = self->add_scribe(fd);
+        st->connections.insert_or_assign(
+            hdl, lean_connection{st->next_generation++, manager_binder{st->registry, session}});
+        read_length(self, hdl);
+      },
+      [=](caf::io::new_data_msg& msg) {
+        auto conn = st->connections.find(msg.handle);
+        if (conn == st->connections.end())
+          return;
+        if (conn->second.awaiting_body) {
+          conn->second.awaiting_body = false;
+          read_length(self, msg.handle);
+          dispatch(self, st, msg.handle, msg.buf);
+          return;
+        }
+        auto length = lean::get_u32(msg.buf.data());
+        if (length < lean::request_header_size || length > lean::max_body) {
+          self->close(msg.handle); // not our protocol: no reply is possible
+          st->connections.erase(conn);
+          return;
+        }
+        conn->second.awaiting_body = true;
+        self->configure_read(msg.handle, caf::io::receive_policy::exactly(length));
+      },
+      [=](const caf::io::connection_closed_msg& msg) { st->connections.erase(msg.handle); },
   };
 }
 

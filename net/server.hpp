@@ -61,8 +61,7 @@ public:
   /// and goes. Returns its id. Throws value_error when the name is taken,
   /// remote_error for an unknown type id, what the object's constructor
   /// throws for bad `args`. Thread-safe, before or during serve_forever().
-  std::uint64_t publish(const std::string& name, const std::string& type_id,
-                        list_value args = {});
+  std::uint64_t publish(const std::string& name, const std::string& type_id, list_value args = {});
 
   /// Drops the name and the server's hold; the object lives on while
   /// clients hold it. Throws key_error when nothing is published as `name`.

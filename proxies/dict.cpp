@@ -7,8 +7,7 @@ namespace cafman {
 using detail::proxy_access;
 
 dict_proxy::dict_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout)
-  : basic_proxy(std::move(ref), timeout) {
-}
+    : basic_proxy(std::move(ref), timeout) {}
 
 value dict_proxy::get(const value& key) const {
   return proxy_access::call<value>(*this, get_atom_v, key);
@@ -82,6 +81,29 @@ std::vector<std::pair<value, value>> dict_proxy::items() const {
 
 value dict_proxy::fetch_add(const value& key, const value& delta) const {
   return proxy_access::call<value>(*this, fetch_add_atom_v, key, delta);
+}
+
+namespace {
+
+// The dict answers (iter, what) with a reference to a new iterator object.
+template <class T, class What>
+batched_range<T> walk(const dict_proxy& d, What what, std::int64_t batch) {
+  auto source = proxy_access::call<value>(d, iter_atom_v, what);
+  return {source.template get<iterator_proxy>(), batch};
+}
+
+} // namespace
+
+batched_range<value> dict_proxy::iter(std::int64_t batch) const {
+  return walk<value>(*this, keys_atom_v, batch);
+}
+
+batched_range<value> dict_proxy::iter_values(std::int64_t batch) const {
+  return walk<value>(*this, values_atom_v, batch);
+}
+
+batched_range<std::pair<value, value>> dict_proxy::iter_items(std::int64_t batch) const {
+  return walk<std::pair<value, value>>(*this, items_atom_v, batch);
 }
 
 dict_actor dict_proxy::actor() const {

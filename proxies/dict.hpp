@@ -8,6 +8,7 @@
 
 #include "actors/dict.hpp"
 #include "cafman/value.hpp"
+#include "proxies/iterator.hpp"
 #include "proxies/object_proxy.hpp"
 
 namespace cafman {
@@ -52,6 +53,12 @@ public:
   /// Atomically adds delta to d[key] (a missing key counts as 0) and
   /// returns the previous value; Python's `d[k] += 1` loses updates.
   value fetch_add(const value& key, const value& delta) const;
+
+  /// Walks the keys, values or items of a snapshot taken now, fetching
+  /// `batch` per call: for dicts too large for copy() in one message.
+  batched_range<value> iter(std::int64_t batch = 1024) const;
+  batched_range<value> iter_values(std::int64_t batch = 1024) const;
+  batched_range<std::pair<value, value>> iter_items(std::int64_t batch = 1024) const;
 
   /// The object's typed actor handle, for use from actors.
   dict_actor actor() const;

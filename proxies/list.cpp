@@ -8,8 +8,7 @@ using detail::bound;
 using detail::proxy_access;
 
 list_proxy::list_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout)
-  : basic_proxy(std::move(ref), timeout) {
-}
+    : basic_proxy(std::move(ref), timeout) {}
 
 value list_proxy::get(std::int64_t index) const {
   return proxy_access::call<value>(*this, get_atom_v, index);
@@ -24,9 +23,9 @@ void list_proxy::erase(std::int64_t index) const {
 }
 
 list_value list_proxy::get(const slice& s) const {
-  return proxy_access::call<value>(*this, get_atom_v, slice_atom_v, bound(s.start),
-                                   bound(s.stop), bound(s.step))
-    .as_list();
+  return proxy_access::call<value>(*this, get_atom_v, slice_atom_v, bound(s.start), bound(s.stop),
+                                   bound(s.step))
+      .as_list();
 }
 
 void list_proxy::set(const slice& s, const list_value& items) const {
@@ -100,6 +99,10 @@ void list_proxy::clear() const {
 
 list_value list_proxy::copy() const {
   return proxy_access::call<value>(*this, copy_atom_v).as_list();
+}
+
+batched_range<value> list_proxy::iter(std::int64_t batch) const {
+  return {proxy_access::call<value>(*this, iter_atom_v).get<iterator_proxy>(), batch};
 }
 
 list_actor list_proxy::actor() const {

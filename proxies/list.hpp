@@ -9,6 +9,7 @@
 
 #include "actors/list.hpp"
 #include "cafman/value.hpp"
+#include "proxies/iterator.hpp"
 #include "proxies/object_proxy.hpp"
 #include "proxies/slice.hpp"
 
@@ -63,6 +64,10 @@ public:
   void clear() const;
   /// A snapshot of the whole list.
   list_value copy() const;
+
+  /// Walks a snapshot taken now, fetching `batch` items per call: for
+  /// lists too large for copy() in one message.
+  batched_range<value> iter(std::int64_t batch = 1024) const;
 
   /// The object's typed actor handle, for use from actors.
   list_actor actor() const;

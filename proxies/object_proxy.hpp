@@ -57,9 +57,7 @@ private:
 template <class Derived>
 class basic_proxy : public object_proxy {
 public:
-  Derived with_timeout(std::chrono::milliseconds timeout) const {
-    return Derived{ref_, timeout};
-  }
+  Derived with_timeout(std::chrono::milliseconds timeout) const { return Derived{ref_, timeout}; }
 
 protected:
   using object_proxy::object_proxy;
@@ -81,8 +79,7 @@ struct convert<Proxy, std::enable_if_t<std::is_base_of_v<object_proxy, Proxy>>> 
 template <class Proxy, class Key, class Value>
 class element_ref {
 public:
-  element_ref(const Proxy& owner, Key key) : owner_(owner), key_(std::move(key)) {
-  }
+  element_ref(const Proxy& owner, Key key) : owner_(owner), key_(std::move(key)) {}
 
   element_ref& operator=(Value v) {
     owner_.set(key_, std::move(v));

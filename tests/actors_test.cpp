@@ -165,8 +165,11 @@ struct env {
   caf::actor_system_config cfg;
   caf::actor_system sys;
   caf::scoped_actor self;
+  /// What a factory gets from a registry; here without one (objects that
+  /// make objects, such as iterators, are tested through a manager).
+  cafman::object_context ctx;
 
-  env() : sys{configured(cfg)}, self{sys} {
+  env() : sys{configured(cfg)}, self{sys}, ctx{sys, caf::actor{}, nullptr} {
     // nop
   }
 
@@ -228,11 +231,11 @@ Handle typed(const caf::expected<caf::actor>& spawned) {
 }
 
 cafman::dict_actor new_dict(env& t, const value& args = value{list_value{}}) {
-  return typed<cafman::dict_actor>(cafman::spawn_dict(t.sys, args));
+  return typed<cafman::dict_actor>(cafman::spawn_dict(t.ctx, args));
 }
 
 cafman::list_actor new_list(env& t, const value& contents) {
-  return typed<cafman::list_actor>(cafman::spawn_list(t.sys, lst(contents)));
+  return typed<cafman::list_actor>(cafman::spawn_list(t.ctx, lst(contents)));
 }
 
 value zero_to_five() {
@@ -444,13 +447,13 @@ TEST_CASE("dict: spawn_dict with initial contents and bad arguments", "[actors]"
   auto empty2 = new_dict(t, lst());
   CHECK(show(t.call<i64>(empty2, len_atom_v)) == "0");
   // bad arguments: dict(42), dict([['x', 1, 2]]), dict({}, {})
-  CHECK(error_of(cafman::spawn_dict(t.sys, lst(42)))
+  CHECK(error_of(cafman::spawn_dict(t.ctx, lst(42)))
         == "type_mismatch: update() expects a dict or a list of pairs, got int");
-  CHECK(error_of(cafman::spawn_dict(t.sys, lst(lst(lst("x", 1, 2)))))
+  CHECK(error_of(cafman::spawn_dict(t.ctx, lst(lst(lst("x", 1, 2)))))
         == "bad_argument: dictionary update sequence element ['x', 1, 2] has length 3; 2 is required");
-  CHECK(error_of(cafman::spawn_dict(t.sys, value{"ab"}))
+  CHECK(error_of(cafman::spawn_dict(t.ctx, value{"ab"}))
         == "type_mismatch: dict() arguments must be a list, got str");
-  CHECK(error_of(cafman::spawn_dict(t.sys, lst(dict_value{}, dict_value{})))
+  CHECK(error_of(cafman::spawn_dict(t.ctx, lst(dict_value{}, dict_value{})))
         == "type_mismatch: dict() takes at most 1 argument(s), got 2");
 }
 
@@ -733,13 +736,13 @@ TEST_CASE("list: contains, len, clear, copy, spawn_list", "[actors]") {
   CHECK(show(t.call<bool>(l, contains_atom_v, value{"a"})) == "False");
   CHECK(show(snapshot) == "[1, 'a', [2, 3], None]");
   // list() with no argument list at all, and with an empty one
-  auto none_args = typed<cafman::list_actor>(cafman::spawn_list(t.sys, None));
+  auto none_args = typed<cafman::list_actor>(cafman::spawn_list(t.ctx, None));
   CHECK(show(t.call<i64>(none_args, len_atom_v)) == "0");
-  auto no_args = typed<cafman::list_actor>(cafman::spawn_list(t.sys, lst()));
+  auto no_args = typed<cafman::list_actor>(cafman::spawn_list(t.ctx, lst()));
   CHECK(show(t.call<value>(no_args, copy_atom_v)) == "[]");
-  CHECK(error_of(cafman::spawn_list(t.sys, lst(42)))
+  CHECK(error_of(cafman::spawn_list(t.ctx, lst(42)))
         == "type_mismatch: list() needs a list, got int");
-  CHECK(error_of(cafman::spawn_list(t.sys, lst(lst(), lst())))
+  CHECK(error_of(cafman::spawn_list(t.ctx, lst(lst(), lst())))
         == "type_mismatch: list() takes at most 1 argument(s), got 2");
 }
 

@@ -16,7 +16,6 @@
 #include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
-using Catch::Contains;
 using cafman::dict_proxy;
 using cafman::queue_proxy;
 using cafman::value;
@@ -25,6 +24,7 @@ using cafman::testing::no_children_left;
 using cafman::testing::run_server;
 using cafman::testing::watchdog;
 using cafman::testing::with_manager;
+using Catch::Contains;
 using names = std::vector<std::string>;
 
 namespace {
@@ -200,15 +200,15 @@ TEST_CASE("names: 4 processes racing get_or_create on one name all get one objec
     std::vector<cafman::process> racers;
     for (int i = 0; i < 4; ++i)
       racers.emplace_back(
-        [gate](cafman::manager mgr, queue_proxy out) {
-          ::close(gate[1]);
-          char byte;
-          [[maybe_unused]] auto ignored = ::read(gate[0], &byte, 1); // EOF: all go at once
-          auto counter = mgr.get_or_create<dict_proxy>("counter");
-          counter.fetch_add("n", 1);
-          out.put(static_cast<std::int64_t>(counter.id()));
-        },
-        m, ids);
+          [gate](cafman::manager mgr, queue_proxy out) {
+            ::close(gate[1]);
+            char byte;
+            [[maybe_unused]] auto ignored = ::read(gate[0], &byte, 1); // EOF: all go at once
+            auto counter = mgr.get_or_create<dict_proxy>("counter");
+            counter.fetch_add("n", 1);
+            out.put(static_cast<std::int64_t>(counter.id()));
+          },
+          m, ids);
     ::close(gate[1]);
     for (auto& racer : racers) {
       REQUIRE(racer.join(10s));
@@ -231,8 +231,8 @@ TEST_CASE("names: publishing a taken name is a value_error naming it", "[names]"
     auto d = m.dict();
     m.publish("shared", d);
     CHECK_THROWS_WITH(m.publish("shared", m.list()),
-                      Contains("the name 'shared' is already published (object "
-                               + std::to_string(d.id()) + ", a dict)"));
+                      Contains("the name 'shared' is already published (object " +
+                               std::to_string(d.id()) + ", a dict)"));
     CHECK_THROWS_AS(m.publish("shared", d), cafman::value_error);
     m.publish("alias", d); // one object may have several names
     CHECK(info_of(m, "shared").at("names") == value{cafman::list_value{"alias", "shared"}});
@@ -248,8 +248,8 @@ TEST_CASE("names: publishing a taken name is a value_error naming it", "[names]"
 TEST_CASE("names: cafman-server --publish serves a queue to two client processes",
           "[names][programs]") {
   watchdog dog{30s};
-  cafman::testing::server_process srv{
-    secret, {"--publish", "jobs=queue", "--publish", "results=dict"}};
+  cafman::testing::server_process srv{secret,
+                                      {"--publish", "jobs=queue", "--publish", "results=dict"}};
   auto m = cafman::connect(srv.address(), key());
   CHECK(m.names() == names{"jobs", "results"});
   cafman::process producer{[](const std::string& address) {
@@ -271,8 +271,8 @@ TEST_CASE("names: cafman-server --publish serves a queue to two client processes
   REQUIRE(worker.join(10s));
   CHECK(producer.exitcode() == 0);
   CHECK(worker.exitcode() == 0);
-  CHECK(m.get<dict_proxy>("results").copy()
-        == cafman::dict_value{{1, 1}, {2, 4}, {3, 9}, {4, 16}, {5, 25}});
+  CHECK(m.get<dict_proxy>("results").copy() ==
+        cafman::dict_value{{1, 1}, {2, 4}, {3, 9}, {4, 16}, {5, 25}});
   CHECK(eventually([&] { return m.number_of_objects() == 2; })); // held by their names
   auto status = srv.stop(SIGTERM);
   REQUIRE(status);

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "cafman/cafman.hpp"
+#include "proxies/object_ref.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 
@@ -94,8 +95,7 @@ TEST_CASE("a proxy sent through a queue outlives its sender", "[references]") {
   });
 }
 
-TEST_CASE("a proxy passed to a child works after the parent dropped every copy",
-          "[references]") {
+TEST_CASE("a proxy passed to a child works after the parent dropped every copy", "[references]") {
   watchdog dog{30s};
   with_manager([](cafman::manager& m) {
     auto go = m.event();
@@ -132,5 +132,53 @@ TEST_CASE("references are checked where they are read and refused where they do 
     CHECK_THROWS_WITH(l.append(foreign), Catch::Contains("not a proxy of this manager"));
     CHECK(l.size() == 1);
     l.clear();
+  });
+}
+
+TEST_CASE("large dicts and lists are walked in batches through iterator objects", "[references]") {
+  watchdog dog{30s};
+  with_manager([](cafman::manager& m) {
+    cafman::dict_value contents;
+    for (int i = 0; i < 5000; ++i)
+      contents.insert_or_assign(i, i * i);
+    auto d = m.dict(contents);
+    std::int64_t expected = 0;
+    for (auto& [k, v] : d.iter_items(100)) {
+      REQUIRE(k == value{expected});
+      REQUIRE(v == value{expected * expected});
+      ++expected;
+    }
+    CHECK(expected == 5000);
+    std::size_t keys = 0;
+    for (auto& k : d.iter(4096)) {
+      CHECK(k.is_int());
+      ++keys;
+    }
+    CHECK(keys == 5000);
+    { // A snapshot: later writes do not change a walk under way.
+      auto values = d.iter_values(3000);
+      auto it = values.begin();
+      d.clear();
+      std::size_t seen = 0;
+      for (; it != values.end(); ++it)
+        ++seen;
+      CHECK(seen == 5000);
+    }
+    auto l = m.list({"a", "b", "c"});
+    list_value walked;
+    for (auto& x : l.iter(2))
+      walked.push_back(x);
+    CHECK(walked == list_value{"a", "b", "c"});
+    // Clients cannot create an iterator by its type id.
+    CHECK_THROWS_WITH(cafman::detail::create_object(cafman::detail::manager_access::conn(m),
+                                                    "iterator", list_value{}),
+                      Catch::Contains("no type id 'iterator'"));
+    CHECK(eventually([&] { return m.number_of_objects() == 2; })); // walks done
+    {
+      auto abandoned = l.iter(1);
+      CHECK(*abandoned.begin() == value{"a"});
+      CHECK(m.number_of_objects() == 3);
+    }
+    CHECK(eventually([&] { return m.number_of_objects() == 2; }));
   });
 }

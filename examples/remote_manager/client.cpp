@@ -48,24 +48,26 @@ void report(const cafman::manager& m) {
 
 int main(int argc, char** argv) {
   po::options_description desc{"remote manager client.\nOptions"};
+  // clang-format off
   desc.add_options()
     ("address", po::value<std::string>()->required(), "HOST:PORT the server printed")
     ("authkey-file", po::value<std::string>()->required(), "file holding the server's key")
     ("role", po::value<std::string>()->required(), "producer, worker or report")
     ("jobs", po::value<int>()->default_value(10), "producer: jobs to put (1..N)")
     ("workers", po::value<int>()->default_value(2), "producer: workers to stop at the end");
-  return run_command_line("remote manager client", desc, argc, argv,
-                          [](const po::variables_map& vm) {
-    auto role = vm["role"].as<std::string>();
-    if (role != "producer" && role != "worker" && role != "report")
-      throw po::error("--role must be producer, worker or report, not '" + role + "'");
-    auto m = cafman::connect(vm["address"].as<std::string>(),
-                             cafman::authkey::from_file(vm["authkey-file"].as<std::string>()));
-    if (role == "producer")
-      produce(m, vm["jobs"].as<int>(), vm["workers"].as<int>());
-    else if (role == "worker")
-      work(m);
-    else
-      report(m);
-  });
+  // clang-format on
+  return run_command_line(
+      "remote manager client", desc, argc, argv, [](const po::variables_map& vm) {
+        auto role = vm["role"].as<std::string>();
+        if (role != "producer" && role != "worker" && role != "report")
+          throw po::error("--role must be producer, worker or report, not '" + role + "'");
+        auto m = cafman::connect(vm["address"].as<std::string>(),
+                                 cafman::authkey::from_file(vm["authkey-file"].as<std::string>()));
+        if (role == "producer")
+          produce(m, vm["jobs"].as<int>(), vm["workers"].as<int>());
+        else if (role == "worker")
+          work(m);
+        else
+          report(m);
+      });
 }

@@ -22,10 +22,12 @@
 int main(int argc, char** argv) {
   po::options_description desc{"remote manager: serves a 'jobs' queue and a 'results' dict.\n"
                                "Options"};
+  // clang-format off
   desc.add_options()
     ("host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
     ("port", po::value<std::uint16_t>()->default_value(0), "TCP port (0 = any free port)")
     ("authkey-file", po::value<std::string>()->required(), "file holding the clients' key");
+  // clang-format on
   return run_command_line("remote manager", desc, argc, argv, [](const po::variables_map& vm) {
     cafman::server_options opts;
     opts.host = vm["host"].as<std::string>();

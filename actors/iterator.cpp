@@ -1,0 +1,53 @@
+#include "actors/iterator.hpp"
+#include "actors/placement.hpp"
+#include "actors/reference.hpp"
+
+#include <algorithm>
+
+#include "cafman/errors.hpp"
+
+namespace cafman {
+
+namespace {
+
+struct iterator_state {
+  static inline const char* name = "cafman.iterator";
+
+  list_value items;
+  std::size_t next = 0;
+
+  value take(std::int64_t n) {
+    if (n <= 0)
+      throw value_error("an iterator's batch size must be positive, got " + std::to_string(n));
+    auto end = next + std::min(static_cast<std::size_t>(n), items.size() - next);
+    list_value batch{std::make_move_iterator(items.begin() + next),
+                     std::make_move_iterator(items.begin() + end)};
+    next = end;
+    if (next == items.size()) { // exhausted: free the snapshot now
+      items = list_value{};
+      next = 0;
+    }
+    return batch;
+  }
+};
+
+using iterator_ptr = detail::object_self_t<iterator_actor, iterator_state>;
+
+iterator_actor::behavior_type make_iterator_behavior(iterator_ptr self, list_value items) {
+  self->state.items = std::move(items);
+  detail::reject_unexpected(self);
+  auto& st = self->state;
+  return {
+      [&st](next_atom, std::int64_t n) { return detail::guard([&] { return st.take(n); }); },
+      [&st](len_atom) { return static_cast<std::int64_t>(st.items.size() - st.next); },
+  };
+}
+
+} // namespace
+
+value make_iterator(caf::actor_system& sys, const caf::actor_addr& registry, list_value items) {
+  auto object = detail::spawn_object(sys, make_iterator_behavior, std::move(items));
+  return manage(caf::actor_cast<registry_actor>(registry), object, "iterator");
+}
+
+} // namespace cafman

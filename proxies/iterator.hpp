@@ -1,0 +1,101 @@
+#pragma once
+
+// Client side of an iterator over a container's snapshot (actors/iterator.hpp):
+// `for (auto& [k, v] : d.iter_items())` walks a dict of any size, one batch
+// per call, without copying it into one message.
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <utility>
+
+#include "actors/iterator.hpp"
+#include "cafman/value.hpp"
+#include "proxies/object_proxy.hpp"
+
+namespace cafman {
+
+/// Thread-safe; copies share the position.
+class iterator_proxy : public basic_proxy<iterator_proxy> {
+public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "iterator";
+
+  /// Made by a container (`d.iter()`), not by users.
+  iterator_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
+
+  /// The next at most `n` items; empty once exhausted.
+  list_value next(std::int64_t n) const;
+
+  /// How many items are left.
+  std::size_t remaining() const;
+
+  iterator_actor actor() const;
+};
+
+/// An input range over an iterator object, fetching `batch` items per call.
+/// T is value, or std::pair<value, value> for a dict's items.
+template <class T>
+class batched_range {
+public:
+  batched_range(iterator_proxy source, std::int64_t batch)
+      : source_(std::move(source)), batch_(batch) {}
+
+  class iterator {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const T*;
+    using reference = const T&;
+
+    iterator() = default;
+
+    explicit iterator(batched_range* owner) : owner_(owner) { fetch(); }
+
+    reference operator*() const { return current_; }
+    pointer operator->() const { return &current_; }
+
+    iterator& operator++() {
+      fetch();
+      return *this;
+    }
+
+    friend bool operator==(const iterator& x, const iterator& y) { return x.owner_ == y.owner_; }
+    friend bool operator!=(const iterator& x, const iterator& y) { return !(x == y); }
+
+  private:
+    void fetch() {
+      if (owner_->pos_ == owner_->buffer_.size()) {
+        owner_->buffer_ = owner_->source_.next(owner_->batch_);
+        owner_->pos_ = 0;
+        if (owner_->buffer_.empty()) {
+          owner_ = nullptr; // the end
+          return;
+        }
+      }
+      auto& item = owner_->buffer_[owner_->pos_++];
+      if constexpr (std::is_same_v<T, value>) {
+        current_ = std::move(item);
+      } else {
+        auto& pair = item.as_list();
+        current_ = T{std::move(pair.at(0)), std::move(pair.at(1))};
+      }
+    }
+
+    batched_range* owner_ = nullptr;
+    T current_;
+  };
+
+  /// Starts the walk; a range is walked once.
+  iterator begin() { return iterator{this}; }
+  iterator end() { return {}; }
+
+private:
+  iterator_proxy source_;
+  std::int64_t batch_;
+  list_value buffer_;
+  std::size_t pos_ = 0;
+};
+
+} // namespace cafman

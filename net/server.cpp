@@ -24,12 +24,13 @@
 #include <caf/send.hpp>
 
 #include "cafman/errors.hpp"
-#include "proxies/failures.hpp"
 #include "net/handshake.hpp"
 #include "net/lean_broker.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/socket.hpp"
 #include "net/system_config.hpp"
+#include "proxies/failures.hpp"
+#include "proxies/options.hpp"
 
 namespace cafman {
 
@@ -127,12 +128,13 @@ struct server::impl {
   }
 
   // A request to the registry from any thread but its own; throws what a
-  // client would get for the same failure.
+  // client would get for the same failure. The registry never blocks, so
+  // the deadline only bounds a server that is shutting down or overloaded.
   template <class OnReply, class... Ts>
   void ask(OnReply on_reply, Ts&&... xs) {
     caf::scoped_actor self{*sys};
     caf::error failure;
-    self->request(registry, std::chrono::seconds(30), std::forward<Ts>(xs)...)
+    self->request(registry, connection_options{}.timeout, std::forward<Ts>(xs)...)
       .receive(on_reply, [&](caf::error& e) { failure = std::move(e); });
     if (failure)
       detail::throw_error(failure, "the server at " + options.host + ":"

@@ -35,6 +35,8 @@ enum class errc : std::uint8_t {
   broken_barrier,
   not_owner,
   cancelled,
+  not_exposed,   // a custom type has no exposed method of that name
+  method_failed, // a custom type's method threw something not a cafman::error
 };
 
 /// Who calls a blocking object: the client session (the number the registry
@@ -143,6 +145,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, maxsize_atom, "maxsize")
   CAF_ADD_ATOM(cafman, cafman, task_done_atom, "task_done")
   CAF_ADD_ATOM(cafman, cafman, confirm_atom, "confirm")
+
+  // custom types
+  CAF_ADD_ATOM(cafman, cafman, call_atom, "call")
+  CAF_ADD_ATOM(cafman, cafman, methods_atom, "methods")
 
 CAF_END_TYPE_ID_BLOCK(cafman)
 

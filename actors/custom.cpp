@@ -23,9 +23,9 @@ struct custom_state {
     std::string exposed;
     for (auto& entry : info->methods)
       exposed += (exposed.empty() ? "" : ", ") + entry.first;
-    return caf::make_error(errc::not_exposed, "'" + info->type_id + "' has no exposed method '"
-                                                + method + "' (exposed: "
-                                                + (exposed.empty() ? "none" : exposed) + ")");
+    return caf::make_error(errc::not_exposed,
+                           "'" + info->type_id + "' has no exposed method '" + method +
+                               "' (exposed: " + (exposed.empty() ? "none" : exposed) + ")");
   }
 
   caf::result<value> call(const std::string& method, const value& args) {
@@ -57,10 +57,10 @@ custom_actor::behavior_type make_custom(custom_ptr self,
   st.instance = std::move(instance);
   detail::reject_unexpected(self);
   return {
-    [&st](call_atom, const std::string& method, const value& args) {
-      return st.call(method, args);
-    },
-    [&st](methods_atom) { return st.methods(); },
+      [&st](call_atom, const std::string& method, const value& args) {
+        return st.call(method, args);
+      },
+      [&st](methods_atom) { return st.methods(); },
   };
 }
 
@@ -77,8 +77,8 @@ caf::error detail::custom_failure(const std::string& where, std::exception_ptr f
     // to_caf_error knows cafman's exceptions; whatever it does not know it
     // calls bad_argument, which only a value_error deserves.
     auto known = to_caf_error(e);
-    if (known.code() != static_cast<std::uint8_t>(errc::bad_argument)
-        || dynamic_cast<const value_error*>(&e))
+    if (known.code() != static_cast<std::uint8_t>(errc::bad_argument) ||
+        dynamic_cast<const value_error*>(&e))
       return known;
     return caf::make_error(errc::method_failed, where + "() failed: " + e.what());
   } catch (...) {

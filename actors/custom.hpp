@@ -19,10 +19,10 @@
 namespace cafman {
 
 using custom_actor = caf::typed_actor<
-  // (method name, [arguments...]) -> result (None for a void method)
-  caf::replies_to<call_atom, std::string, value>::with<value>,
-  // -> [names of the exposed methods, sorted]
-  caf::replies_to<methods_atom>::with<value>>;
+    // (method name, [arguments...]) -> result (None for a void method)
+    caf::replies_to<call_atom, std::string, value>::with<value>,
+    // -> [names of the exposed methods, sorted]
+    caf::replies_to<methods_atom>::with<value>>;
 
 namespace detail {
 

@@ -8,9 +8,9 @@ namespace detail {
 
 void check_arity(const std::string& where, std::size_t expected, std::size_t given) {
   if (expected != given)
-    throw type_error(where + "() takes " + std::to_string(expected)
-                     + (expected == 1 ? " argument, " : " arguments, ") + std::to_string(given)
-                     + " given");
+    throw type_error(where + "() takes " + std::to_string(expected) +
+                     (expected == 1 ? " argument, " : " arguments, ") + std::to_string(given) +
+                     " given");
 }
 
 void expose(class_info& info, const std::string& name, method_invoker invoker) {
@@ -34,8 +34,8 @@ namespace {
 object_factory refuse_create(const std::string& type_id) {
   return [type_id](object_context&, const value&) -> caf::expected<caf::actor> {
     return caf::make_error(errc::no_such_type,
-                           "type id '" + type_id
-                             + "' cannot be created with manager.create: it was registered with "
+                           "type id '" + type_id +
+                               "' cannot be created with manager.create: it was registered with "
                                "create_method(false), so its objects come only from methods "
                                "that return them");
   };
@@ -77,8 +77,8 @@ type_registry::insert(const std::string& type_id, std::shared_ptr<detail::class_
   if (type_id.empty())
     throw value_error("a type id must not be empty");
   if (builtin_types().count(type_id) > 0)
-    throw value_error("type id '" + type_id
-                      + "' is a builtin type's; register the custom type under another name");
+    throw value_error("type id '" + type_id +
+                      "' is a builtin type's; register the custom type under another name");
   auto entry = std::make_shared<detail::registered_type>();
   entry->type_id = type_id;
   entry->info = std::move(info);

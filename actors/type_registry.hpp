@@ -78,8 +78,7 @@ template <class C, class R, class... Args>
 struct member_signature<R (C::*)(Args...) noexcept> : member_signature<R (C::*)(Args...)> {};
 
 template <class C, class R, class... Args>
-struct member_signature<R (C::*)(Args...) const noexcept>
-  : member_signature<R (C::*)(Args...)> {};
+struct member_signature<R (C::*)(Args...) const noexcept> : member_signature<R (C::*)(Args...)> {};
 
 /// The signature of a function pointer or of a (non-generic) lambda.
 template <class F>
@@ -186,9 +185,8 @@ caf::expected<caf::actor> spawned(const std::string& type_id, caf::actor handle)
 
 template <class Spawn>
 object_factory actor_factory(std::string type_id, Spawn spawn) {
-  return plain_factory([type_id = std::move(type_id), spawn](caf::actor_system& sys,
-                                                             const value& args)
-                         -> caf::expected<caf::actor> {
+  return plain_factory([type_id = std::move(type_id), spawn](
+                           caf::actor_system& sys, const value& args) -> caf::expected<caf::actor> {
     try {
       return spawned(type_id, caf::actor_cast<caf::actor>(spawn(sys, args)));
     } catch (...) {
@@ -221,7 +219,7 @@ template <class T>
 class class_type : public detail::type_options<class_type<T>> {
 public:
   explicit class_type(std::shared_ptr<detail::registered_type> entry)
-    : detail::type_options<class_type<T>>(std::move(entry)) {}
+      : detail::type_options<class_type<T>>(std::move(entry)) {}
 
   /// Exposes member function `fn` of T (or of a base of T; const or not,
   /// any arity, void or not) under `name`. Each argument converts with
@@ -239,7 +237,7 @@ public:
 class actor_type : public detail::type_options<actor_type> {
 public:
   explicit actor_type(std::shared_ptr<detail::registered_type> entry)
-    : type_options(std::move(entry)) {}
+      : type_options(std::move(entry)) {}
 };
 
 /// The custom types a manager offers besides the builtin ones. Copies share

@@ -55,9 +55,9 @@ namespace detail {
 
 /// The types a value stores as they are (numbers as int64 or double).
 template <class T>
-inline constexpr bool is_value_scalar_v
-  = std::is_arithmetic_v<T> || std::is_same_v<T, std::string> || std::is_same_v<T, bytes_value>
-    || std::is_same_v<T, dict_value> || std::is_same_v<T, value>;
+inline constexpr bool is_value_scalar_v =
+    std::is_arithmetic_v<T> || std::is_same_v<T, std::string> || std::is_same_v<T, bytes_value> ||
+    std::is_same_v<T, dict_value> || std::is_same_v<T, value>;
 
 /// Rethrows `e`, raised while converting, with `context` (what was being
 /// converted: "Counter.add() argument 1") in front of its message: a
@@ -112,7 +112,8 @@ struct convert<std::string_view> {
 /// A vector is a list of its converted elements (but std::vector<std::uint8_t>
 /// is bytes_value, a scalar).
 template <class T, class A>
-struct convert<std::vector<T, A>, std::enable_if_t<!std::is_same_v<std::vector<T, A>, bytes_value>>> {
+struct convert<std::vector<T, A>,
+               std::enable_if_t<!std::is_same_v<std::vector<T, A>, bytes_value>>> {
   static value to_value(const std::vector<T, A>& xs) {
     list_value result;
     result.reserve(xs.size());
@@ -137,6 +138,6 @@ struct convert<std::map<K, V, C, A>> : detail::map_convert<std::map<K, V, C, A>>
 
 template <class K, class V, class H, class E, class A>
 struct convert<std::unordered_map<K, V, H, E, A>>
-  : detail::map_convert<std::unordered_map<K, V, H, E, A>> {};
+    : detail::map_convert<std::unordered_map<K, V, H, E, A>> {};
 
 } // namespace cafman

@@ -121,9 +121,8 @@ private:
 using greet_atom = caf::atom_constant<caf::atom("greet")>;
 using greeted_atom = caf::atom_constant<caf::atom("greeted")>;
 
-using greeter_actor
-  = caf::typed_actor<caf::replies_to<greet_atom, std::string>::with<std::string>,
-                     caf::replies_to<greeted_atom>::with<std::int64_t>>;
+using greeter_actor = caf::typed_actor<caf::replies_to<greet_atom, std::string>::with<std::string>,
+                                       caf::replies_to<greeted_atom>::with<std::int64_t>>;
 
 struct greeter_state {
   std::string greeting;
@@ -134,42 +133,42 @@ greeter_actor::behavior_type greeter(greeter_actor::stateful_pointer<greeter_sta
                                      std::string greeting) {
   self->state.greeting = std::move(greeting);
   return {
-    [self](greet_atom, const std::string& name) {
-      ++self->state.greeted;
-      return self->state.greeting + ", " + name + "!";
-    },
-    [self](greeted_atom) { return self->state.greeted; },
+      [self](greet_atom, const std::string& name) {
+        ++self->state.greeted;
+        return self->state.greeting + ", " + name + "!";
+      },
+      [self](greeted_atom) { return self->state.greeted; },
   };
 }
 
 cafman::type_registry test_types() {
   cafman::type_registry types;
   types.add<counter>("Counter")
-    .method("increment", &counter::increment)
-    .method("decrement", &counter::decrement)
-    .method("get_value", &counter::get_value);
+      .method("increment", &counter::increment)
+      .method("decrement", &counter::decrement)
+      .method("get_value", &counter::get_value);
   types.add<counter, std::int64_t>("CounterFrom").method("get_value", &counter::get_value);
   types
-    .add<account>("Account",
-                  [](std::string owner, std::int64_t balance) {
-                    return account{std::move(owner), balance};
-                  })
-    .method("deposit", &account::deposit)
-    .method("withdraw", &account::withdraw)
-    .method("balance", &account::balance)
-    .method("owner", &account::owner)
-    .method("statement", &account::statement);
-  types.add<shape>("Shape")
-    .method("add", &shape::add)
-    .method("moved", &shape::moved)
-    .method("points", &shape::points);
-  types
-    .add<phonebook>("Phonebook",
-                    [](std::map<std::string, std::string> entries) {
-                      return std::make_unique<phonebook>(std::move(entries));
+      .add<account>("Account",
+                    [](std::string owner, std::int64_t balance) {
+                      return account{std::move(owner), balance};
                     })
-    .method("lookup", &phonebook::lookup)
-    .method("explode", &phonebook::explode);
+      .method("deposit", &account::deposit)
+      .method("withdraw", &account::withdraw)
+      .method("balance", &account::balance)
+      .method("owner", &account::owner)
+      .method("statement", &account::statement);
+  types.add<shape>("Shape")
+      .method("add", &shape::add)
+      .method("moved", &shape::moved)
+      .method("points", &shape::points);
+  types
+      .add<phonebook>("Phonebook",
+                      [](std::map<std::string, std::string> entries) {
+                        return std::make_unique<phonebook>(std::move(entries));
+                      })
+      .method("lookup", &phonebook::lookup)
+      .method("explode", &phonebook::explode);
   types.add<counter>("Hidden").create_method(false).method("get_value", &counter::get_value);
   types.add_actor("Greeter", [](caf::actor_system& sys, const value& args) {
     auto& xs = args.as_list();
@@ -229,8 +228,9 @@ TEST_CASE("types: convert uses a user's specialization alone and inside vectors 
   CHECK_THROWS_AS(from_value<point>(value{dict_value{{"x", 1}}}), cafman::key_error);
 }
 
-TEST_CASE("types: convert throws type_error for a mismatch and value_error for a number out of range",
-          "[types][convert]") {
+TEST_CASE(
+    "types: convert throws type_error for a mismatch and value_error for a number out of range",
+    "[types][convert]") {
   CHECK_THROWS_AS(from_value<std::string>(value{1}), cafman::type_error);
   CHECK_THROWS_AS(from_value<cafman::none_t>(value{1}), cafman::type_error);
   CHECK_THROWS_AS(from_value<std::int8_t>(value{300}), cafman::value_error);
@@ -241,19 +241,19 @@ TEST_CASE("types: convert throws type_error for a mismatch and value_error for a
 
 // -- the registry ----------------------------------------------------------------
 
-TEST_CASE("types: the registry refuses a taken type id or method name with value_error", "[types]") {
+TEST_CASE("types: the registry refuses a taken type id or method name with value_error",
+          "[types]") {
   cafman::type_registry types;
   types.add<counter>("Counter").method("get_value", &counter::get_value);
   CHECK_THROWS_WITH(types.add<counter>("Counter"), Contains("'Counter' is registered already"));
-  CHECK_THROWS_AS(types.add_actor("Counter", [](caf::actor_system&, const value&) {
-    return caf::actor{};
-  }),
-                  cafman::value_error);
+  CHECK_THROWS_AS(
+      types.add_actor("Counter", [](caf::actor_system&, const value&) { return caf::actor{}; }),
+      cafman::value_error);
   CHECK_THROWS_WITH(types.add<counter>("dict"), Contains("'dict' is a builtin type's"));
   CHECK_THROWS_AS(types.add<counter>(""), cafman::value_error);
   CHECK_THROWS_WITH(types.add<counter>("Other")
-                      .method("get_value", &counter::get_value)
-                      .method("get_value", &counter::get_value),
+                        .method("get_value", &counter::get_value)
+                        .method("get_value", &counter::get_value),
                     Contains("'Other' exposes a method 'get_value' already"));
 }
 
@@ -262,11 +262,10 @@ TEST_CASE("types: the registry says which type ids and methods exist", "[types]"
   CHECK(types.contains("Counter"));
   CHECK(types.contains("queue"));
   CHECK_FALSE(types.contains("Nope"));
-  CHECK(types.type_ids()
-        == std::vector<std::string>{"Account", "Counter", "CounterFrom", "Greeter", "Hidden",
-                                    "Phonebook", "Shape"});
-  CHECK(types.methods("Counter")
-        == std::vector<std::string>{"decrement", "get_value", "increment"});
+  CHECK(types.type_ids() == std::vector<std::string>{"Account", "Counter", "CounterFrom", "Greeter",
+                                                     "Hidden", "Phonebook", "Shape"});
+  CHECK(types.methods("Counter") ==
+        std::vector<std::string>{"decrement", "get_value", "increment"});
   CHECK(types.methods("Greeter").empty());
   CHECK_THROWS_AS(types.methods("dict"), cafman::key_error);
   auto table = types.table();
@@ -288,8 +287,7 @@ TEST_CASE("types: default factories with and without constructor arguments", "[t
     CHECK(c.methods() == std::vector<std::string>{"decrement", "get_value", "increment"});
     CHECK(c.type_id() == "Counter");
     CHECK(m.create("CounterFrom", 40).call<int>("get_value") == 40);
-    CHECK_THROWS_WITH(m.create("Counter", 1),
-                      Equals("Counter() takes 0 arguments, 1 given"));
+    CHECK_THROWS_WITH(m.create("Counter", 1), Equals("Counter() takes 0 arguments, 1 given"));
     CHECK_THROWS_AS(m.create("CounterFrom"), cafman::type_error);
   });
 }
@@ -333,11 +331,11 @@ TEST_CASE("types: calls from three processes run one at a time", "[types]") {
     std::vector<cafman::process> workers;
     for (int i = 0; i < 3; ++i)
       workers.emplace_back(
-        [](cafman::custom_proxy mine) {
-          for (int n = 0; n < 1000; ++n)
-            mine.call("increment");
-        },
-        c);
+          [](cafman::custom_proxy mine) {
+            for (int n = 0; n < 1000; ++n)
+              mine.call("increment");
+          },
+          c);
     for (auto& w : workers) {
       REQUIRE(w.join(45s));
       CHECK(w.exitcode() == 0);
@@ -352,10 +350,12 @@ TEST_CASE("types: bad calls fail with errors naming the type id and the method",
     auto c = m.create("Counter");
     CHECK_THROWS_AS(c.call("reset"), cafman::remote_error);
     CHECK_THROWS_WITH(
-      c.call("reset"),
-      Equals("'Counter' has no exposed method 'reset' (exposed: decrement, get_value, increment)"));
+        c.call("reset"),
+        Equals(
+            "'Counter' has no exposed method 'reset' (exposed: decrement, get_value, increment)"));
     CHECK_THROWS_AS(c.call("increment", 1), cafman::type_error);
-    CHECK_THROWS_WITH(c.call("increment", 1), Equals("Counter.increment() takes 0 arguments, 1 given"));
+    CHECK_THROWS_WITH(c.call("increment", 1),
+                      Equals("Counter.increment() takes 0 arguments, 1 given"));
     auto a = m.create("Account", "ann", 1);
     CHECK_THROWS_AS(a.call("deposit", "ten"), cafman::type_error);
     CHECK_THROWS_WITH(a.call("deposit", "ten"),
@@ -398,21 +398,21 @@ TEST_CASE("types: an actor type through its proxy and from the client's actors i
     auto handle = g->actor<greeter_actor>();
     caf::scoped_actor self{handle.home_system()};
     self->request(handle, 5s, greet_atom::value, "bob")
-      .receive([](const std::string& s) { CHECK(s == "Hi, bob!"); },
-               [](caf::error& e) { FAIL(caf::to_string(e)); });
+        .receive([](const std::string& s) { CHECK(s == "Hi, bob!"); },
+                 [](caf::error& e) { FAIL(caf::to_string(e)); });
     // An event-based actor of the client, which must not block.
     auto asker = self->spawn([handle](caf::event_based_actor* a) -> caf::behavior {
       return {[=](const std::string& name) -> caf::result<std::string> {
         auto rp = a->make_response_promise<std::string>();
         a->request(handle, 5s, greet_atom::value, name)
-          .then([rp](std::string& s) mutable { rp.deliver(std::move(s)); },
-                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+            .then([rp](std::string& s) mutable { rp.deliver(std::move(s)); },
+                  [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         return rp;
       }};
     });
     self->request(asker, 5s, std::string{"cy"})
-      .receive([](const std::string& s) { CHECK(s == "Hi, cy!"); },
-               [](caf::error& e) { FAIL(caf::to_string(e)); });
+        .receive([](const std::string& s) { CHECK(s == "Hi, cy!"); },
+                 [](caf::error& e) { FAIL(caf::to_string(e)); });
     self->send_exit(asker, caf::exit_reason::user_shutdown);
     CHECK(g->request<std::int64_t>(greeted_atom::value) == 3);
     CHECK(m.number_of_objects() == 1);

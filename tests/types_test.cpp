@@ -174,6 +174,7 @@ cafman::type_registry test_types() {
     auto& xs = args.as_list();
     return sys.spawn(greeter, xs.empty() ? std::string{"Hello"} : xs.at(0).as_string());
   });
+  types.add_actor("Nobody", [](caf::actor_system&, const value&) { return caf::actor{}; });
   return types;
 }
 
@@ -263,13 +264,13 @@ TEST_CASE("types: the registry says which type ids and methods exist", "[types]"
   CHECK(types.contains("queue"));
   CHECK_FALSE(types.contains("Nope"));
   CHECK(types.type_ids() == std::vector<std::string>{"Account", "Counter", "CounterFrom", "Greeter",
-                                                     "Hidden", "Phonebook", "Shape"});
+                                                     "Hidden", "Nobody", "Phonebook", "Shape"});
   CHECK(types.methods("Counter") ==
         std::vector<std::string>{"decrement", "get_value", "increment"});
   CHECK(types.methods("Greeter").empty());
   CHECK_THROWS_AS(types.methods("dict"), cafman::key_error);
   auto table = types.table();
-  CHECK(table.size() == cafman::builtin_types().size() + 7);
+  CHECK(table.size() == cafman::builtin_types().size() + 8);
   CHECK(table.count("Hidden") == 1);
 }
 
@@ -366,6 +367,9 @@ TEST_CASE("types: bad calls fail with errors naming the type id and the method",
     CHECK_THROWS_WITH(m.create("Nope"), Contains("no type id 'Nope'"));
     CHECK_THROWS_AS(m.create("Hidden"), cafman::remote_error);
     CHECK_THROWS_WITH(m.create("Hidden"), Contains("'Hidden' cannot be created"));
+    CHECK_THROWS_WITH(m.create("Nobody"),
+                      Equals("the spawn function of 'Nobody' returned no actor"));
+    CHECK_THROWS_WITH(m.create("Greeter", 5), Equals("expected str, got int (value: 5)"));
     CHECK(c.call<std::int64_t>("get_value") == 0);
   });
 }

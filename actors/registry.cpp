@@ -37,7 +37,6 @@ struct registry_state {
 
   registry_ptr self = nullptr;
   type_table types;
-  std::uint64_t next_id = 1;
   std::map<std::uint64_t, object_entry> objects;
   // A holder is a client session or an object holding another (a condition
   // its lock); only client sessions get a number.
@@ -47,9 +46,17 @@ struct registry_state {
   };
   std::map<caf::actor_addr, holder_entry> sessions;
   std::map<std::uint64_t, caf::actor> numbered; // client sessions by number
-  std::uint64_t next_session = 1;
+  std::uint64_t next_session = manager_session + 1;
 
   ~registry_state() { exit_all(); }
+
+  // The manager's own holds are counted like a session's, under the
+  // registry's address, which never goes down while objects exist.
+  void init(registry_ptr ptr, type_table table) {
+    self = ptr;
+    types = std::move(table);
+    sessions.emplace(self->address(), holder_entry{manager_session, {}});
+  }
 
   holder_entry& watch(const caf::actor& session) {
     auto [entry, added] = sessions.emplace(session.address(), holder_entry{});
@@ -73,6 +80,18 @@ struct registry_state {
       return caf::make_error(errc::cancelled,
                              "client session " + std::to_string(number) + " has ended");
     return found->second;
+  }
+
+  // Runs `f` with the actor of session `number`; a session that has ended
+  // holds nothing, and its calls fail.
+  template <class F>
+  auto by_number(std::uint64_t number, F f) -> decltype(f(std::declval<caf::actor&>())) {
+    auto session = number == manager_session
+                     ? caf::expected<caf::actor>{caf::actor_cast<caf::actor>(self)}
+                     : session_actor(number);
+    if (!session)
+      return std::move(session.error());
+    return f(*session);
   }
 
   void add_reference(const caf::actor& session, std::uint64_t id) {
@@ -104,7 +123,10 @@ struct registry_state {
     auto handle = factory->second(ctx, args);
     if (!handle)
       return std::move(handle.error());
-    auto id = next_id++;
+    // The object's id is its actor id: the lean path addresses it by that,
+    // finding it in the actor system's registry.
+    auto id = (*handle)->id();
+    self->system().registry().put(id, caf::actor_cast<caf::strong_actor_ptr>(*handle));
     objects.emplace(id, object_entry{type, *handle, {}});
     add_reference(session, id);
     for (auto held_id : held)
@@ -129,6 +151,13 @@ struct registry_state {
     if (entry == objects.end())
       return missing(id);
     add_reference(session, id);
+    return entry->second.handle;
+  }
+
+  caf::expected<caf::actor> handle_of(std::uint64_t id) const {
+    auto entry = objects.find(id);
+    if (entry == objects.end())
+      return missing(id);
     return entry->second.handle;
   }
 
@@ -191,8 +220,7 @@ struct registry_state {
 
 registry_actor::behavior_type make_registry(registry_ptr self, type_table types) {
   auto& st = self->state;
-  st.self = self;
-  st.types = std::move(types);
+  st.init(self, std::move(types));
   detail::reject_unexpected(self);
   self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
   return {
@@ -213,6 +241,26 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
     [&st](decref_atom, const caf::actor& session, std::uint64_t id) {
       st.decref(session.address(), id, false);
     },
+    [&st](create_atom, std::uint64_t session, const std::string& type, const value& args) {
+      return caf::result<std::uint64_t>{st.by_number(
+        session, [&](caf::actor& holder) { return st.create(holder, type, args); })};
+    },
+    [&st](incref_atom, std::uint64_t session, std::uint64_t id) {
+      return caf::result<std::string>{
+        st.by_number(session, [&](caf::actor& holder) -> caf::expected<std::string> {
+          auto handle = st.incref(holder, id);
+          if (!handle)
+            return std::move(handle.error());
+          return st.objects.at(id).type;
+        })};
+    },
+    [&st](decref_atom, std::uint64_t session, std::uint64_t id) {
+      st.by_number(session, [&](caf::actor& holder) -> caf::expected<void> {
+        st.decref(holder.address(), id, false);
+        return {};
+      });
+    },
+    [&st](get_atom, std::uint64_t id) { return caf::result<caf::actor>{st.handle_of(id)}; },
     [&st](objects_atom) { return static_cast<std::uint64_t>(st.objects.size()); },
     [&st](debug_atom) { return st.debug_info(); },
     [self](shutdown_atom) {

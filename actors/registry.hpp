@@ -29,9 +29,20 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<create_atom, caf::actor, std::string, value>::with<std::uint64_t, caf::actor>,
   caf::replies_to<incref_atom, caf::actor, std::uint64_t>::with<caf::actor>,
   caf::replies_to<decref_atom, caf::actor, std::uint64_t>::with<void>,
+  // The same by session number, as clients send them on the lean path.
+  // Number 0 is the manager itself: the holds that keep objects stored in
+  // containers (and objects made by objects) alive.
+  caf::replies_to<create_atom, std::uint64_t, std::string, value>::with<std::uint64_t>,
+  caf::replies_to<incref_atom, std::uint64_t, std::uint64_t>::with<std::string>, // type id
+  caf::reacts_to<decref_atom, std::uint64_t, std::uint64_t>,
+  // An object's handle, for clients that talk to it from their own actors.
+  caf::replies_to<get_atom, std::uint64_t>::with<caf::actor>,
   caf::replies_to<objects_atom>::with<std::uint64_t>,
   caf::replies_to<debug_atom>::with<value>,
   caf::replies_to<shutdown_atom>::with<void>>;
+
+/// The session number of the manager's own holds (see above).
+constexpr std::uint64_t manager_session = 0;
 
 /// The object kinds a registry can create, by type id.
 using type_table = std::map<std::string, object_factory>;

@@ -29,14 +29,13 @@
 
 namespace cafman {
 
-/// Converts T to and from value: `static value to_value(const T&)` and
-/// `static T from_value(const value&)`, which throws type_error when the
-/// value holds no T (value_error when it holds one out of T's range). The
-/// second parameter is for partial specializations that select a family of
-/// types with std::enable_if_t. Not defined for types nobody specialized it
-/// for, so a missing conversion is a compile error.
-template <class T, class Enable = void>
-struct convert;
+// `convert<T, Enable = void>` itself is declared in value.hpp (value::get
+// uses it): `static value to_value(const T&)` and `static T from_value(const
+// value&)`, which throws type_error when the value holds no T (value_error
+// when it holds one out of T's range). Enable is for partial specializations
+// that select a family of types with std::enable_if_t (proxies have one).
+// It is not defined for types nobody specialized it for, so a missing
+// conversion is a compile error.
 
 /// The value for `x`. A string literal becomes a str (arrays decay here, as
 /// they would in a call).

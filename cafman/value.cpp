@@ -147,6 +147,10 @@ int compare_same(const dict_value& x, const dict_value& y) {
   return 0;
 }
 
+int compare_same(const object_reference& x, const object_reference& y) noexcept {
+  return three_way(x.id(), y.id());
+}
+
 // Kinds that do not compare by content order by this rank.
 int rank(kind k) noexcept {
   switch (k) {
@@ -225,6 +229,10 @@ struct hasher {
     for (const auto& [key, val] : xs)
       sum += combine(key.hash(), val.hash());
     return combine(seed_of(kind::dict), sum);
+  }
+
+  std::size_t operator()(const object_reference& x) const noexcept {
+    return combine(seed_of(kind::reference), mix(x.id()));
   }
 };
 
@@ -393,9 +401,19 @@ struct repr_writer {
     }
     out += '}';
   }
+
+  void operator()(const object_reference& x) const {
+    out += '<' + x.type_id() + " object " + std::to_string(x.id()) + '>';
+  }
 };
 
 // -- wire format --------------------------------------------------------------
+
+// The binder of this thread's current (de)serialization, if any.
+thread_local reference_binder* current_binder = nullptr;
+
+// See take_save_failure().
+thread_local caf::error save_failure;
 
 // Containers may nest this deep. The limit protects the loader's stack from
 // hostile input; the saver enforces it too, so that what one side writes the
@@ -499,6 +517,16 @@ struct saver {
     }
     return f.end_sequence();
   }
+
+  caf::error operator()(const object_reference& x) const {
+    if (current_binder)
+      if (auto err = current_binder->on_write(x))
+        return err;
+    auto id = x.id();
+    if (auto err = f(id))
+      return err;
+    return save_blob(f, x.type_id());
+  }
 };
 
 // `depth` counts the containers around x.
@@ -584,6 +612,18 @@ caf::error load_dict(caf::deserializer& f, value& x, std::size_t depth) {
   return f.end_sequence();
 }
 
+caf::error load_reference(caf::deserializer& f, value& x) {
+  std::uint64_t id = 0;
+  if (auto err = f(id))
+    return err;
+  value type_id;
+  if (auto err = load_blob<std::string>(f, type_id))
+    return err;
+  auto keeper = current_binder ? current_binder->on_read(id, type_id.as_string()) : nullptr;
+  x = object_reference{id, type_id.as_string(), std::move(keeper)};
+  return caf::none;
+}
+
 caf::error load(caf::deserializer& f, value& x, std::size_t depth) {
   std::uint8_t tag = 0;
   if (auto err = f(tag))
@@ -606,6 +646,8 @@ caf::error load(caf::deserializer& f, value& x, std::size_t depth) {
       return load_list(f, x, depth + 1);
     case kind::dict:
       return load_dict(f, x, depth + 1);
+    case kind::reference:
+      return load_reference(f, x);
     default:
       return caf::make_error(caf::sec::invalid_argument,
                              "unknown cafman::value tag",
@@ -837,11 +879,16 @@ value::value(dict_value x) noexcept
   // nop
 }
 
+value::value(object_reference x) noexcept
+  : data_(std::in_place_type<object_reference>, std::move(x)) {
+  // nop
+}
+
 // -- value: queries and typed access ------------------------------------------
 
 const char* value::type_name() const noexcept {
-  static constexpr const char* names[] = {"NoneType", "bool",  "int",  "float",
-                                          "str",      "bytes", "list", "dict"};
+  static constexpr const char* names[] = {"NoneType", "bool", "int",  "float", "str",
+                                          "bytes",    "list", "dict", "proxy"};
   return names[data_.index()];
 }
 
@@ -899,6 +946,12 @@ const dict_value& value::as_dict() const {
   return const_cast<value*>(this)->as_dict();
 }
 
+const object_reference& value::as_reference() const {
+  if (!is_reference())
+    throw_type_error("proxy", *this);
+  return std::get<object_reference>(data_);
+}
+
 // -- value: comparison, hashing, printing -------------------------------------
 
 int value::compare(const value& other) const {
@@ -953,11 +1006,26 @@ std::string to_string(const value& x) {
 // -- value: serialization -----------------------------------------------------
 
 caf::error inspect(caf::serializer& f, value& x) {
-  return save(f, x, 0);
+  auto err = save(f, x, 0);
+  if (err)
+    save_failure = err;
+  return err;
+}
+
+caf::error take_save_failure() {
+  return std::exchange(save_failure, caf::error{});
 }
 
 caf::error inspect(caf::deserializer& f, value& x) {
   return load(f, x, 0);
+}
+
+binder_scope::binder_scope(reference_binder& binder) noexcept
+  : previous_(std::exchange(current_binder, &binder)) {
+}
+
+binder_scope::~binder_scope() {
+  current_binder = previous_;
 }
 
 } // namespace cafman

@@ -1,7 +1,8 @@
 #pragma once
 
 // cafman::value: a dynamic value shaped like Python's picklable builtins
-// (None, bool, int, float, str, bytes, list, dict). It is the payload of every
+// (None, bool, int, float, str, bytes, list, dict), plus references to managed
+// objects (a proxy stored in a dict). It is the payload of every
 // message between cafman processes, so it is regular (deep copy, cheap move),
 // comparable and hashable with Python's rules, printable as Python's repr(),
 // and serializable by CAF 0.17.6 through the two `inspect` overloads below.
@@ -37,6 +38,7 @@ enum class kind : std::uint8_t {
   bytes,
   list,
   dict,
+  reference,
 };
 
 /// Python's None.
@@ -53,6 +55,56 @@ constexpr bool operator!=(none_t, none_t) noexcept {
 }
 
 class value;
+
+/// How a type that is not one of value's own converts to and from a value:
+/// specialize it with `static value to_value(const T&)` and
+/// `static T from_value(const value&)` (proxies already have one).
+template <class T, class Enable = void>
+struct convert;
+
+/// Whatever keeps a referenced object alive in this process: a client's own
+/// reference (what a proxy holds), or the manager's hold on an object that a
+/// container stores. Shared by every copy of a reference.
+class reference_keeper {
+public:
+  virtual ~reference_keeper() = default;
+};
+
+/// A managed object inside a value: what a proxy becomes when it is stored in
+/// a container, sent to an object or returned by one. Made by proxies and by
+/// the wire (see reference_binder), not by users: turn a proxy into a value
+/// with `value{proxy}` and back with `v.get<dict_proxy>()`.
+class object_reference {
+public:
+  object_reference(std::uint64_t id, std::string type_id,
+                   std::shared_ptr<const reference_keeper> keeper = nullptr) noexcept
+    : id_(id), type_id_(std::move(type_id)), keeper_(std::move(keeper)) {
+  }
+
+  /// The object's id in its manager.
+  std::uint64_t id() const noexcept { return id_; }
+
+  /// The object's type id ("dict", "queue", "Counter", ...).
+  const std::string& type_id() const noexcept { return type_id_; }
+
+  /// What keeps the object alive while this reference exists here; null for
+  /// a reference that holds nothing (it was made without a manager).
+  const std::shared_ptr<const reference_keeper>& keeper() const noexcept { return keeper_; }
+
+  /// Two references are equal when they name the same object.
+  friend bool operator==(const object_reference& x, const object_reference& y) noexcept {
+    return x.id_ == y.id_;
+  }
+
+  friend bool operator!=(const object_reference& x, const object_reference& y) noexcept {
+    return !(x == y);
+  }
+
+private:
+  std::uint64_t id_;
+  std::string type_id_;
+  std::shared_ptr<const reference_keeper> keeper_;
+};
 
 /// Python's bytes.
 using bytes_value = std::vector<std::uint8_t>;
@@ -195,9 +247,6 @@ struct is_vector : std::false_type {};
 template <class T, class A>
 struct is_vector<std::vector<T, A>> : std::true_type {};
 
-template <class T>
-inline constexpr bool always_false = false;
-
 } // namespace detail
 
 /// A dynamic value. Converts implicitly from the C++ types that correspond to
@@ -251,6 +300,8 @@ public:
 
   value(dict_value x) noexcept;
 
+  value(object_reference x) noexcept;
+
   /// Any vector of convertible elements becomes a list (but a vector of
   /// std::uint8_t is bytes_value and becomes bytes).
   template <class T, class A,
@@ -284,7 +335,7 @@ public:
   }
 
   /// Python's name of the type: "NoneType", "bool", "int", "float", "str",
-  /// "bytes", "list" or "dict".
+  /// "bytes", "list", "dict" or "proxy".
   const char* type_name() const noexcept;
 
   bool is_none() const noexcept {
@@ -319,6 +370,10 @@ public:
     return type() == kind::dict;
   }
 
+  bool is_reference() const noexcept {
+    return type() == kind::reference;
+  }
+
   // -- typed access: each throws type_error on a kind mismatch ---------------
 
   bool as_bool() const;
@@ -341,8 +396,11 @@ public:
 
   const dict_value& as_dict() const;
 
+  const object_reference& as_reference() const;
+
   /// Converts to T: bool, any arithmetic type, std::string, bytes_value,
-  /// dict_value, value, or a std::vector of any of these (from a list).
+  /// dict_value, value, a std::vector of any of these (from a list), or a
+  /// type with a `convert` specialization (a proxy: `v.get<dict_proxy>()`).
   /// @throws type_error on a kind mismatch.
   /// @throws value_error if an int does not fit into an integer type T.
   template <class T>
@@ -364,11 +422,12 @@ public:
     else if constexpr (detail::is_vector<T>::value)
       return get_vector<T>();
     else
-      static_assert(detail::always_false<T>, "unsupported target type");
+      return convert<T>::from_value(*this);
   }
 
   /// Calls `f` with the stored alternative: none_t, bool, std::int64_t,
-  /// double, std::string, bytes_value, list_value or dict_value.
+  /// double, std::string, bytes_value, list_value, dict_value or
+  /// object_reference.
   template <class Visitor>
   decltype(auto) visit(Visitor&& f) const {
     return std::visit(std::forward<Visitor>(f), data_);
@@ -382,24 +441,25 @@ public:
   // -- comparison, hashing, printing ------------------------------------------
 
   /// Three-way comparison (negative, zero, positive) in a strict weak total
-  /// order: None < numbers < str < bytes < list < dict. Numbers (bool, int,
+  /// order: None < numbers < str < bytes < list < dict < reference. Numbers (bool, int,
   /// float) compare by exact numeric value, NaN above every other number and
   /// equivalent to itself; str and bytes compare bytewise, lists
   /// lexicographically; dicts compare by size first, then by their items
   /// sorted by key, compared as (key, value) pairs, so insertion order does
-  /// not matter.
+  /// not matter; references compare by object id.
   int compare(const value& other) const;
 
   /// Consistent with ==: equal values hash equally, so hash(1), hash(1.0) and
   /// hash(true) agree.
   std::size_t hash() const noexcept;
 
-  /// Python's repr(): None, True, 42, 2.0, 'a\n', b'\x00', [1, 'a'], {'k': 1}.
+  /// Python's repr(): None, True, 42, 2.0, 'a\n', b'\x00', [1, 'a'], {'k': 1};
+  /// a reference prints as <dict object 7>.
   std::string repr() const;
 
 private:
   using storage = std::variant<none_t, bool, std::int64_t, double, std::string,
-                               bytes_value, list_value, dict_value>;
+                               bytes_value, list_value, dict_value, object_reference>;
 
   template <class Vector>
   static list_value make_list(const Vector& xs) {
@@ -473,6 +533,42 @@ caf::error inspect(caf::serializer& f, value& x);
 /// Reads what the serializer wrote. Fails (never crashes or over-allocates)
 /// on unknown tags, truncated input and nesting deeper than 512.
 caf::error inspect(caf::deserializer& f, value& x);
+
+/// CAF 0.17.6 ignores the error an element's inspect returns while it
+/// serializes a whole caf::message, so the value saver also keeps its last
+/// failure on this thread: whoever serializes a message with values checks
+/// it afterwards. Returns it and clears it.
+caf::error take_save_failure();
+
+/// What a process does with the references in the values it sends and
+/// receives: a reference must keep its object alive on the way, so each end
+/// of a connection installs a binder (binder_scope) around its (de)serializing.
+/// Without one, references travel as bare ids that hold nothing.
+class reference_binder {
+public:
+  virtual ~reference_binder() = default;
+
+  /// `ref` is about to be written; an error refuses to send it.
+  virtual caf::error on_write(const object_reference& ref) = 0;
+
+  /// A reference to `id` arrived; returns what keeps it alive here.
+  virtual std::shared_ptr<const reference_keeper> on_read(std::uint64_t id,
+                                                          const std::string& type_id)
+    = 0;
+};
+
+/// Installs a binder for this thread while it lives (scopes nest).
+class binder_scope {
+public:
+  explicit binder_scope(reference_binder& binder) noexcept;
+  ~binder_scope();
+
+  binder_scope(const binder_scope&) = delete;
+  binder_scope& operator=(const binder_scope&) = delete;
+
+private:
+  reference_binder* previous_;
+};
 
 } // namespace cafman
 

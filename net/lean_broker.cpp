@@ -11,6 +11,7 @@
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
 
+#include "actors/reference.hpp"
 #include "net/lean_protocol.hpp"
 
 namespace cafman::net {
@@ -21,6 +22,7 @@ using caf::io::connection_handle;
 
 struct lean_connection {
   std::uint64_t generation;
+  manager_binder binder; // of the client session the stream belongs to
   bool awaiting_body = false;
 };
 
@@ -28,6 +30,7 @@ struct lean_connection {
 /// reuses: a reply carries the generation it was asked on, and is dropped
 /// if its connection has been closed (and the handle reused) meanwhile.
 struct lean_state {
+  registry_actor registry;
   std::map<connection_handle, lean_connection> connections;
   std::uint64_t next_generation = 0;
 };
@@ -43,6 +46,7 @@ void send_reply(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
   if (conn == st->connections.end() || conn->second.generation != generation)
     return; // the client is gone
   auto& out = self->wr_buf(hdl);
+  binder_scope scope{conn->second.binder};
   if (auto err = lean::append_frame(self->system(), out, {request}, reply)) {
     out.clear();
     lean::append_frame(self->system(), out, {request}, caf::make_message(err));
@@ -56,7 +60,9 @@ void send_reply(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
 // replies (the most common) need a handler of their own.
 void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
               connection_handle hdl, const std::vector<char>& body) {
-  auto generation = st->connections.at(hdl).generation;
+  auto& conn = st->connections.at(hdl);
+  auto generation = conn.generation;
+  binder_scope scope{conn.binder};
   auto request = lean::get_u64(body.data());
   auto target_id = lean::get_u64(body.data() + 8);
   if (target_id == lean::sync_target && request != lean::no_reply) {
@@ -92,12 +98,14 @@ void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st,
       });
 }
 
-caf::behavior lean_broker(caf::io::broker* self) {
+caf::behavior lean_broker(caf::io::broker* self, registry_actor registry) {
   auto st = std::make_shared<lean_state>();
+  st->registry = std::move(registry);
   return {
-    [=](adopt_atom, int fd) {
+    [=](adopt_atom, int fd, std::uint64_t session) {
       auto hdl = self->add_scribe(fd);
-      st->connections[hdl] = lean_connection{st->next_generation++};
+      st->connections.insert_or_assign(
+        hdl, lean_connection{st->next_generation++, manager_binder{st->registry, session}});
       read_length(self, hdl);
     },
     [=](caf::io::new_data_msg& msg) {
@@ -125,8 +133,8 @@ caf::behavior lean_broker(caf::io::broker* self) {
 
 } // namespace
 
-caf::actor spawn_lean_broker(caf::actor_system& sys) {
-  return sys.middleman().spawn_broker(lean_broker);
+caf::actor spawn_lean_broker(caf::actor_system& sys, registry_actor registry) {
+  return sys.middleman().spawn_broker(lean_broker, std::move(registry));
 }
 
 } // namespace cafman::net

@@ -6,6 +6,8 @@
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
 
+#include "cafman/value.hpp"
+
 namespace cafman::net::lean {
 
 void put_u32(std::vector<char>& out, std::uint32_t x) {
@@ -36,7 +38,10 @@ caf::error append_frame(caf::actor_system& sys, std::vector<char>& out,
   for (auto word : header)
     put_u64(out, word);
   caf::binary_serializer sink{sys, out};
+  take_save_failure(); // stale: from a serialization that did not ask
   if (auto err = sink(const_cast<caf::message&>(msg)))
+    return err;
+  if (auto err = take_save_failure())
     return err;
   auto body = out.size() - start - length_size;
   if (body > max_body)

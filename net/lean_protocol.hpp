@@ -23,7 +23,8 @@
 
 namespace cafman::net::lean {
 
-/// The byte a client sends right after the handshake to choose a stream.
+/// The byte a client sends right after the handshake to choose a stream; a
+/// lean stream's byte is followed by the client's session number (u64).
 enum class stream_kind : std::uint8_t { basp = 'B', lean = 'L' };
 
 constexpr std::size_t length_size = 4;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/basp_broker.hpp>
@@ -91,10 +92,12 @@ struct server::impl {
     net::configure(cfg, options.threads);
     sys = std::make_unique<caf::actor_system>(cfg);
     registry = spawn_registry(*sys, options.types);
+    // Clients call it on the lean path too, which finds actors by id here.
+    sys->registry().put(registry->id(), caf::actor_cast<caf::strong_actor_ptr>(registry));
     // Created once, before any other thread can ask for it: the middleman's
     // table of named brokers is not thread-safe.
     basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-    lean_broker = net::spawn_lean_broker(*sys);
+    lean_broker = net::spawn_lean_broker(*sys, registry);
     listener = net::listen_tcp(options.host, options.port);
     if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
       throw error("cannot create the server's wake-up pipe");
@@ -182,6 +185,22 @@ struct server::impl {
     return static_cast<net::lean::stream_kind>(byte);
   }
 
+  // A lean stream names the client session it belongs to (8 bytes).
+  std::optional<std::uint64_t> read_session(int fd) {
+    auto deadline = std::chrono::steady_clock::now() + options.handshake_timeout;
+    char bytes[8];
+    std::size_t have = 0;
+    while (have < sizeof(bytes)) {
+      if (net::poll_until(fd, POLLIN, deadline) != 0)
+        return std::nullopt;
+      auto n = ::recv(fd, bytes + have, sizeof(bytes) - have, 0);
+      if (n <= 0)
+        return std::nullopt;
+      have += static_cast<std::size_t>(n);
+    }
+    return net::lean::get_u64(bytes);
+  }
+
   void authenticate(int fd) {
     net::set_nodelay(fd);
     auto result = net::server_handshake(fd, options.authkey, options.handshake_timeout);
@@ -192,7 +211,13 @@ struct server::impl {
     }
     auto kind = read_stream_kind(fd);
     if (kind == net::lean::stream_kind::lean) {
-      caf::anon_send(lean_broker, adopt_atom_v, fd);
+      auto session = read_session(fd);
+      if (!session) {
+        std::cerr << "cafman-server: closed " << peer_name(fd) << ": no session announced\n";
+        ::close(fd);
+        return;
+      }
+      caf::anon_send(lean_broker, adopt_atom_v, fd, *session);
       return;
     }
     if (kind != net::lean::stream_kind::basp) {

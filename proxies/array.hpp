@@ -22,6 +22,9 @@ namespace cafman {
 /// Thread-safe: calls from several threads may share one proxy.
 class array_proxy : public basic_proxy<array_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "array";
+
   /// Made by a manager (`manager.array('i', 10)`), not by users.
   array_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

@@ -18,6 +18,9 @@ namespace cafman {
 /// Thread-safe; a copy refers to the same barrier.
 class barrier_proxy : public basic_proxy<barrier_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "barrier";
+
   /// Made by a manager (`manager.barrier(parties)`), not by users.
   barrier_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

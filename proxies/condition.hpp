@@ -21,6 +21,9 @@ namespace cafman {
 /// Thread-safe; a copy refers to the same condition.
 class condition_proxy : public basic_proxy<condition_proxy>, public lockable<condition_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "condition";
+
   /// Made by a manager (`manager.condition()`), not by users.
   condition_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

@@ -15,6 +15,7 @@
 #include "net/handshake.hpp"
 #include "net/system_config.hpp"
 #include "proxies/child.hpp"
+#include "proxies/object_ref.hpp"
 #include "proxies/failures.hpp"
 #include "proxies/waiting.hpp"
 
@@ -95,8 +96,11 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind,
     throw timeout_error("cannot connect to " + describe() + " in time: " + shook.detail);
   if (!shook)
     throw connection_error("cannot connect to " + describe() + ": " + shook.detail);
-  auto byte = static_cast<std::uint8_t>(kind);
-  if (::send(fd.get(), &byte, 1, MSG_NOSIGNAL) != 1)
+  std::vector<char> choice{static_cast<char>(kind)};
+  if (kind == net::lean::stream_kind::lean)
+    net::lean::put_u64(choice, session_number_);
+  auto sent = ::send(fd.get(), choice.data(), choice.size(), MSG_NOSIGNAL);
+  if (sent != static_cast<ssize_t>(choice.size()))
     throw connection_error("cannot connect to " + describe() + ": the connection was closed");
   return fd;
 }
@@ -105,6 +109,7 @@ caf::message connection::lean_call(std::uint64_t target,
                                    std::chrono::steady_clock::time_point deadline,
                                    const caf::message& request) {
   auto channel = borrow_channel(deadline);
+  binder_scope scope{*this};
   // A channel that failed (timeout, lost connection) is dropped, not reused.
   auto reply = channel->call(*sys_, target, request, deadline, describe());
   give_back(std::move(channel));
@@ -114,6 +119,7 @@ caf::message connection::lean_call(std::uint64_t target,
 void connection::lean_tell(std::uint64_t target, const caf::message& message) {
   auto deadline = std::chrono::steady_clock::now() + options_.timeout;
   auto channel = borrow_channel(deadline);
+  binder_scope scope{*this};
   channel->tell(*sys_, target, message, deadline, describe());
   give_back(std::move(channel));
 }
@@ -139,6 +145,21 @@ std::unique_ptr<lean_channel> connection::borrow_channel(
 void connection::give_back(std::unique_ptr<lean_channel> channel) {
   std::lock_guard<std::mutex> guard{pool_mtx_};
   idle_channels_.push_back(std::move(channel));
+}
+
+caf::error connection::on_write(const object_reference& ref) {
+  auto own = dynamic_cast<const object_ref*>(ref.keeper().get());
+  if (own && &own->conn() == this)
+    return caf::none;
+  return caf::make_error(errc::bad_argument,
+                         "cannot send " + value{ref}.repr() + " to " + describe()
+                           + ": it is not a proxy of this manager (a proxy can only be "
+                             "stored in, or passed to, objects of its own manager)");
+}
+
+std::shared_ptr<const reference_keeper> connection::on_read(std::uint64_t id,
+                                                            const std::string& type_id) {
+  return std::make_shared<object_ref>(shared_from_this(), id, type_id);
 }
 
 void connection::throw_unexpected(const caf::message& reply) const {

@@ -39,7 +39,7 @@ struct is_pair : std::false_type {};
 template <class A, class B>
 struct is_pair<std::pair<A, B>> : std::true_type {};
 
-class connection {
+class connection : public std::enable_shared_from_this<connection>, private reference_binder {
 public:
   connection(net::address where, cafman::authkey key, connection_options options);
   ~connection();
@@ -62,9 +62,8 @@ public:
   /// process); throws a cafman::error on failure, a timeout_error when no
   /// reply came by `deadline`. R is the result type or void.
   template <class R, class... Ts>
-  R call(const caf::actor& object, std::chrono::steady_clock::time_point deadline,
-         Ts&&... xs) {
-    caf::message reply = lean_call(object->id(), deadline,
+  R call(std::uint64_t object, std::chrono::steady_clock::time_point deadline, Ts&&... xs) {
+    caf::message reply = lean_call(object, deadline,
                                    caf::make_message(std::forward<Ts>(xs)...));
     if (reply.match_elements<caf::error>())
       throw_error(reply.get_as<caf::error>(0), describe());
@@ -88,8 +87,16 @@ public:
   /// A one-way message to an object over the lean path: no reply, and no
   /// error from the object ever reaches the caller.
   template <class... Ts>
-  void tell(const caf::actor& object, Ts&&... xs) {
-    lean_tell(object->id(), caf::make_message(std::forward<Ts>(xs)...));
+  void tell(std::uint64_t object, Ts&&... xs) {
+    lean_tell(object, caf::make_message(std::forward<Ts>(xs)...));
+  }
+
+  /// A call on the registry over the lean path, with this connection's
+  /// deadline.
+  template <class R, class... Ts>
+  R call_registry(Ts&&... xs) {
+    return call<R>(registry_->id(), std::chrono::steady_clock::now() + options_.timeout,
+                   std::forward<Ts>(xs)...);
   }
 
   /// The number the registry gave this process's session: blocking objects
@@ -100,6 +107,12 @@ public:
   void decref(std::uint64_t id) noexcept;
 
 private:
+  // References in values: what this process sends must be its own proxies to
+  // this manager; what it receives the manager already counted for its session.
+  caf::error on_write(const object_reference& ref) override;
+  std::shared_ptr<const reference_keeper> on_read(std::uint64_t id,
+                                                  const std::string& type_id) override;
+
   net::unique_fd open_stream(net::lean::stream_kind kind, std::chrono::milliseconds limit);
   caf::message lean_call(std::uint64_t target, std::chrono::steady_clock::time_point deadline,
                          const caf::message& request);

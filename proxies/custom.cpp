@@ -1,7 +1,5 @@
 #include "proxies/custom.hpp"
 
-#include "cafman/errors.hpp"
-
 namespace cafman {
 
 using detail::proxy_access;
@@ -14,18 +12,8 @@ std::vector<std::string> custom_proxy::methods() const {
   return from_value<std::vector<std::string>>(proxy_access::call<value>(*this, methods_atom_v));
 }
 
-std::string custom_proxy::type_id() const {
-  // The registry's object list is the one place that knows the type id of
-  // an object adopted in a child process (process.hpp rebuilds proxies from
-  // their reference alone).
-  auto& conn = proxy_access::ref(*this)->conn();
-  auto objects = conn.request<value>(conn.registry(), timeout(), debug_atom_v);
-  for (auto& object : objects.as_list()) {
-    auto& entry = object.as_dict();
-    if (entry.at("id") == value{id()})
-      return entry.at("type").as_string();
-  }
-  throw remote_error("object " + std::to_string(id()) + " is not in its manager any more");
+const std::string& custom_proxy::type_id() const {
+  return proxy_access::ref(*this)->type_id();
 }
 
 } // namespace cafman

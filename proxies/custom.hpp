@@ -55,8 +55,8 @@ public:
   /// The methods a plain-class object exposes, sorted.
   std::vector<std::string> methods() const;
 
-  /// The object's type id. Asks the manager (one request).
-  std::string type_id() const;
+  /// The object's type id.
+  const std::string& type_id() const;
 
   /// The object's actor handle, for use from actors: a custom_actor for a
   /// plain class, the handle its spawn function returned for an actor
@@ -67,6 +67,17 @@ public:
   template <class Handle = caf::actor>
   Handle actor() const {
     return caf::actor_cast<Handle>(detail::proxy_access::ref(*this)->handle());
+  }
+};
+
+/// A custom_proxy reads a reference to an object of any type id; the typed
+/// proxies read only their own (object_proxy.hpp).
+template <>
+struct convert<custom_proxy> {
+  static value to_value(const custom_proxy& p) { return p; }
+  static custom_proxy from_value(const value& v) {
+    auto parts = detail::parts_of(v, nullptr);
+    return custom_proxy{std::move(parts.ref), parts.timeout};
   }
 };
 

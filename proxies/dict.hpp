@@ -15,6 +15,9 @@ namespace cafman {
 /// Thread-safe: calls from several threads may share one proxy.
 class dict_proxy : public basic_proxy<dict_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "dict";
+
   /// Made by a manager (`manager.dict()`), not by users.
   dict_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

@@ -17,6 +17,9 @@ namespace cafman {
 /// Thread-safe; a copy refers to the same event.
 class event_proxy : public basic_proxy<event_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "event";
+
   /// Made by a manager (`manager.event()`), not by users.
   event_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

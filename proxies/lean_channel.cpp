@@ -27,6 +27,14 @@ void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
     throw_lost(peer, std::strerror(rc));
 }
 
+// A message that cannot be serialized: cafman's own refusals (a proxy of
+// another manager) keep their kind.
+[[noreturn]] void refuse(const caf::error& err, const std::string& peer) {
+  if (err.category() == caf::atom("cafman"))
+    throw_error(err, peer);
+  throw value_error("cannot send the call to " + peer + ": " + caf::to_string(err));
+}
+
 } // namespace
 
 lean_channel::lean_channel(net::unique_fd fd) : fd_(std::move(fd)) {
@@ -44,7 +52,7 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
   auto id = next_request_++;
   out_.clear();
   if (auto err = net::lean::append_frame(sys, out_, {id, target}, request))
-    throw value_error("cannot send the call: " + caf::to_string(err));
+    refuse(err, peer);
   send_all(out_, deadline, peer);
   auto frame = receive_frame(deadline, peer);
   if (net::lean::get_u64(in_.data() + net::lean::length_size) != id)
@@ -63,7 +71,7 @@ void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,
                         std::chrono::steady_clock::time_point deadline, const std::string& peer) {
   out_.clear();
   if (auto err = net::lean::append_frame(sys, out_, {net::lean::no_reply, target}, message))
-    throw value_error("cannot send the message: " + caf::to_string(err));
+    refuse(err, peer);
   send_all(out_, deadline, peer);
   told_ = true;
 }

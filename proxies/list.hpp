@@ -17,6 +17,9 @@ namespace cafman {
 /// Thread-safe: calls from several threads may share one proxy.
 class list_proxy : public basic_proxy<list_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "list";
+
   /// Made by a manager (`manager.list()`), not by users.
   list_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

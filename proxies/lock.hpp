@@ -39,6 +39,9 @@ protected:
 /// Thread-safe; a copy refers to the same lock.
 class lock_proxy : public basic_lock_proxy<lock_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "lock";
+
   /// Made by a manager (`manager.lock()`), not by users.
   lock_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 };
@@ -47,6 +50,9 @@ public:
 /// as often).
 class rlock_proxy : public basic_lock_proxy<rlock_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "rlock";
+
   /// Made by a manager (`manager.rlock()`), not by users.
   rlock_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 };

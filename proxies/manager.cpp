@@ -11,16 +11,23 @@ namespace detail {
 
 std::shared_ptr<object_ref> create_object(const std::shared_ptr<connection>& conn,
                                           const std::string& type, const value& args) {
-  auto [id, handle] = conn->request<std::pair<std::uint64_t, caf::actor>>(
-    conn->registry(), conn->options().timeout, create_atom_v, conn->session(), type, args);
-  return std::make_shared<object_ref>(conn, id, std::move(handle));
+  auto id = conn->call_registry<std::uint64_t>(create_atom_v, conn->session_number(), type,
+                                                args);
+  return std::make_shared<object_ref>(conn, id, type);
 }
 
 std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn,
                                          std::uint64_t id) {
-  auto handle = conn->request<caf::actor>(conn->registry(), conn->options().timeout,
-                                          incref_atom_v, conn->session(), id);
-  return std::make_shared<object_ref>(conn, id, std::move(handle));
+  auto type = conn->call_registry<std::string>(incref_atom_v, conn->session_number(), id);
+  return std::make_shared<object_ref>(conn, id, std::move(type));
+}
+
+caf::actor object_ref::handle() const {
+  std::lock_guard<std::mutex> guard{handle_mtx_};
+  if (!handle_)
+    handle_ = conn_->request<caf::actor>(conn_->registry(), conn_->options().timeout,
+                                         get_atom_v, id_);
+  return handle_;
 }
 
 } // namespace detail

@@ -13,6 +13,9 @@ namespace cafman {
 /// Thread-safe: calls from several threads may share one proxy.
 class namespace_proxy : public basic_proxy<namespace_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "namespace";
+
   /// Made by a manager (`manager.make_namespace()`), not by users.
   namespace_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

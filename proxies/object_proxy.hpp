@@ -7,18 +7,37 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
+
+#include "cafman/value.hpp"
 
 namespace cafman {
 
 namespace detail {
 class object_ref;
 struct proxy_access;
+
+/// What a proxy is made of.
+struct proxy_parts {
+  std::shared_ptr<object_ref> ref;
+  std::chrono::milliseconds timeout;
+};
+
+/// The parts of a proxy to the object `v` refers to, which must have type
+/// id `expected` (any when null); throws type_error otherwise.
+proxy_parts parts_of(const value& v, const char* expected);
 } // namespace detail
 
 class object_proxy {
 public:
   /// The object's id in its manager.
   std::uint64_t id() const;
+
+  /// A proxy stored in a container or passed to an object stays a reference
+  /// to the same object (`l.append(d)`, `d["inner"] = other`): whoever reads
+  /// it back gets a working proxy (`l.get(0).get<dict_proxy>()`), and the
+  /// object lives while any container or process refers to it.
+  operator value() const;
 
   /// The deadline of this proxy's calls.
   std::chrono::milliseconds timeout() const { return timeout_; }
@@ -46,9 +65,16 @@ protected:
   using object_proxy::object_proxy;
 };
 
-} // namespace cafman
+/// Proxies convert to values (references) and back.
+template <class Proxy>
+struct convert<Proxy, std::enable_if_t<std::is_base_of_v<object_proxy, Proxy>>> {
+  static value to_value(const Proxy& p) { return p; }
 
-namespace cafman {
+  static Proxy from_value(const value& v) {
+    auto parts = detail::parts_of(v, Proxy::type_id);
+    return Proxy{std::move(parts.ref), parts.timeout};
+  }
+};
 
 /// `proxy[key]`: reads and writes one element through the proxy, so that
 /// `d["k"] = 42` and `value v = l[0]` read as in Python.

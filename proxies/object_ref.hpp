@@ -3,6 +3,8 @@
 // Internal: the reference a proxy holds, and how proxies reach it.
 
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include <caf/actor.hpp>
 
@@ -14,27 +16,40 @@
 namespace cafman::detail {
 
 /// One reference of this process's session to one object; dropped (decref)
-/// when the last proxy sharing it goes.
-class object_ref {
+/// when the last proxy or value sharing it goes. It is what keeps the object
+/// of an object_reference alive in a client.
+class object_ref : public reference_keeper {
 public:
-  object_ref(std::shared_ptr<connection> conn, std::uint64_t id, caf::actor handle)
-    : conn_(std::move(conn)), id_(id), handle_(std::move(handle)) {
+  object_ref(std::shared_ptr<connection> conn, std::uint64_t id, std::string type_id)
+    : conn_(std::move(conn)), id_(id), type_id_(std::move(type_id)) {
   }
 
-  ~object_ref() { conn_->decref(id_); }
+  ~object_ref() override { conn_->decref(id_); }
 
   object_ref(const object_ref&) = delete;
   object_ref& operator=(const object_ref&) = delete;
 
   connection& conn() const { return *conn_; }
+  const std::shared_ptr<connection>& shared_conn() const { return conn_; }
   std::uint64_t id() const { return id_; }
-  const caf::actor& handle() const { return handle_; }
+  const std::string& type_id() const { return type_id_; }
+
+  /// The object's actor handle, for actor users; asked from the manager on
+  /// first use, since proxies themselves address objects by id.
+  caf::actor handle() const;
 
 private:
   std::shared_ptr<connection> conn_;
   std::uint64_t id_;
-  caf::actor handle_;
+  std::string type_id_;
+  mutable std::mutex handle_mtx_;
+  mutable caf::actor handle_;
 };
+
+/// A value referring to the object, sharing this process's reference.
+inline value reference_value(const std::shared_ptr<object_ref>& ref) {
+  return object_reference{ref->id(), ref->type_id(), ref};
+}
 
 /// Creates an object in the manager; the new reference belongs to this
 /// process's session.
@@ -55,7 +70,7 @@ struct proxy_access {
   /// One call on the proxy's object with the proxy's deadline.
   template <class R, class... Ts>
   static R call(const object_proxy& p, Ts&&... xs) {
-    return p.ref_->conn().template call<R>(p.ref_->handle(),
+    return p.ref_->conn().template call<R>(p.ref_->id(),
                                            deadline_in(p.timeout_),
                                            std::forward<Ts>(xs)...);
   }
@@ -63,7 +78,7 @@ struct proxy_access {
   /// A one-way message to the proxy's object.
   template <class... Ts>
   static void tell(const object_proxy& p, Ts&&... xs) {
-    p.ref_->conn().tell(p.ref_->handle(), std::forward<Ts>(xs)...);
+    p.ref_->conn().tell(p.ref_->id(), std::forward<Ts>(xs)...);
   }
 
   /// Who calls through `p` from this thread, for a blocking object.
@@ -75,7 +90,7 @@ struct proxy_access {
   /// the message names the caller and the wait itself.
   template <class R, class... Ts>
   static R call_waiting(const object_proxy& p, caf::timespan wait, Ts&&... xs) {
-    return p.ref_->conn().template call<R>(p.ref_->handle(), reply_deadline(wait, p.timeout_),
+    return p.ref_->conn().template call<R>(p.ref_->id(), reply_deadline(wait, p.timeout_),
                                            std::forward<Ts>(xs)...);
   }
 

@@ -39,6 +39,27 @@ std::shared_ptr<object_ref> child_binder::adopt(const object_proxy& p) {
   return adopt_object(impl_->connection_like(parent_ref->conn()), parent_ref->id());
 }
 
+value child_binder::rebind_value(const value& x) {
+  if (x.is_list()) {
+    list_value result;
+    for (auto& item : x.as_list())
+      result.push_back(rebind_value(item));
+    return result;
+  }
+  if (x.is_dict()) {
+    dict_value result;
+    for (auto& [key, item] : x.as_dict())
+      result.insert_or_assign(rebind_value(key), rebind_value(item));
+    return result;
+  }
+  if (x.is_reference()) {
+    auto parts = parts_of(x, nullptr);
+    return reference_value(
+      adopt_object(impl_->connection_like(parts.ref->conn()), parts.ref->id()));
+  }
+  return x;
+}
+
 std::shared_ptr<connection> child_binder::reconnect(const manager& m) {
   return impl_->connection_like(*manager_access::conn(m));
 }

@@ -34,12 +34,18 @@ public:
       return T{adopt(x), x.timeout()};
     else if constexpr (std::is_base_of_v<manager, T>)
       return manager{reconnect(x)};
+    else if constexpr (std::is_same_v<T, value>)
+      return rebind_value(x);
+    else if constexpr (std::is_same_v<T, list_value> || std::is_same_v<T, dict_value>)
+      return rebind_value(value{x}).get<T>();
     else
       return (x);
   }
 
 private:
   std::shared_ptr<object_ref> adopt(const object_proxy& p);
+  /// A copy of `x` whose references are the child's own.
+  value rebind_value(const value& x);
   std::shared_ptr<connection> reconnect(const manager& m);
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -65,6 +65,9 @@ protected:
 /// Thread-safe; a copy refers to the same queue.
 class queue_proxy : public basic_queue_proxy<queue_proxy, queue_actor> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "queue";
+
   /// Made by a manager (`manager.queue()`), not by users.
   queue_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 };
@@ -73,6 +76,9 @@ public:
 /// copy refers to the same queue.
 class joinable_queue_proxy : public basic_queue_proxy<joinable_queue_proxy, joinable_queue_actor> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "joinable_queue";
+
   /// Made by a manager (`manager.joinable_queue()`), not by users.
   joinable_queue_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

@@ -39,6 +39,9 @@ protected:
 /// Thread-safe; a copy refers to the same semaphore.
 class semaphore_proxy : public basic_semaphore_proxy<semaphore_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "semaphore";
+
   /// Made by a manager (`manager.semaphore(n)`), not by users.
   semaphore_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 };
@@ -46,6 +49,9 @@ public:
 /// A semaphore that refuses to hold more permits than it started with.
 class bounded_semaphore_proxy : public basic_semaphore_proxy<bounded_semaphore_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "bounded_semaphore";
+
   /// Made by a manager (`manager.bounded_semaphore(n)`), not by users.
   bounded_semaphore_proxy(std::shared_ptr<detail::object_ref> ref,
                           std::chrono::milliseconds timeout);

@@ -13,6 +13,9 @@ namespace cafman {
 /// Thread-safe: calls from several threads may share one proxy.
 class value_proxy : public basic_proxy<value_proxy> {
 public:
+  /// The type id of the objects it refers to.
+  static constexpr const char* type_id = "value";
+
   /// Made by a manager (`manager.value('i', 0)`), not by users.
   value_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 

@@ -312,6 +312,19 @@ TEST_CASE("types: explicit factories and const or non-const and void or non-void
   });
 }
 
+TEST_CASE("types: a custom proxy stored in a container reads back as a custom proxy", "[types]") {
+  watchdog dog{30s};
+  with_types([](cafman::sync_manager& m) {
+    auto c = m.create("Counter");
+    auto d = m.dict();
+    d["counter"] = c;
+    auto stored = d.get("counter").get<cafman::custom_proxy>();
+    stored.call("increment");
+    CHECK(stored.type_id() == "Counter");
+    CHECK(c.call<std::int64_t>("get_value") == 1);
+  });
+}
+
 TEST_CASE("types: a user's conversion carries struct arguments and results", "[types]") {
   watchdog dog{30s};
   with_types([](cafman::sync_manager& m) {

@@ -1,0 +1,50 @@
+#include "actors/reference.hpp"
+
+#include <caf/send.hpp>
+
+namespace cafman {
+
+namespace {
+
+// One hold of the manager on one object. Every copy of a value shares it;
+// the last one to go sends the decref.
+class manager_hold : public reference_keeper {
+public:
+  manager_hold(const registry_actor& registry, std::uint64_t id)
+    : registry_(registry.address()), id_(id) {
+  }
+
+  ~manager_hold() override {
+    // Weak: a value outliving its registry (at shutdown) has nothing to drop.
+    if (auto registry = caf::actor_cast<registry_actor>(registry_))
+      caf::anon_send(registry, decref_atom_v, manager_session, id_);
+  }
+
+private:
+  caf::actor_addr registry_;
+  std::uint64_t id_;
+};
+
+} // namespace
+
+caf::error manager_binder::on_write(const object_reference& ref) {
+  // Sent before the value that holds the object can go: the registry sees
+  // the reader's reference before the manager's hold is dropped.
+  if (reader_ != manager_session)
+    caf::anon_send(registry_, incref_atom_v, reader_, ref.id());
+  return caf::none;
+}
+
+std::shared_ptr<const reference_keeper> manager_binder::on_read(std::uint64_t id,
+                                                                const std::string&) {
+  // The sender holds the object until our reply, and this incref is in the
+  // registry's mailbox before that reply is even written.
+  caf::anon_send(registry_, incref_atom_v, manager_session, id);
+  return std::make_shared<manager_hold>(registry_, id);
+}
+
+value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string type_id) {
+  return object_reference{id, std::move(type_id), std::make_shared<manager_hold>(registry, id)};
+}
+
+} // namespace cafman

@@ -29,6 +29,8 @@ class connection;
 struct manager_access;
 } // namespace detail
 
+class custom_proxy;
+
 /// Cheap to copy (copies share the connection); thread-safe.
 class manager {
 public:
@@ -69,6 +71,13 @@ public:
   queue_proxy queue(std::int64_t maxsize = 0) const;
   /// manager.JoinableQueue(maxsize): a queue with task_done() and join().
   joinable_queue_proxy joinable_queue(std::int64_t maxsize = 0) const;
+
+  /// A new object of custom type `type_id` (see actors/type_registry.hpp),
+  /// made from `args`, each converted with to_value. Throws remote_error
+  /// if the manager has no such type id; what its factory throws
+  /// otherwise. Defined in proxies/custom.hpp (include it, or cafman.hpp).
+  template <class... Ts>
+  custom_proxy create(const std::string& type_id, const Ts&... args) const;
 
   /// How many objects the manager holds, from every client.
   std::uint64_t number_of_objects() const;

@@ -1,5 +1,6 @@
 #include "actors/custom.hpp"
 #include "actors/placement.hpp"
+#include "actors/reference.hpp"
 
 #include <limits>
 
@@ -16,6 +17,7 @@ struct custom_state {
 
   std::shared_ptr<const detail::class_info> info;
   std::shared_ptr<void> instance;
+  detail::object_maker maker;
 
   std::string where(const std::string& method) const { return info->type_id + "." + method; }
 
@@ -33,7 +35,7 @@ struct custom_state {
     if (found == info->methods.end())
       return not_exposed(method);
     try {
-      return found->second(instance.get(), detail::argument_list(args, where(method)));
+      return found->second(instance.get(), detail::argument_list(args, where(method)), maker);
     } catch (...) {
       return detail::custom_failure(where(method), std::current_exception());
     }
@@ -49,12 +51,13 @@ struct custom_state {
 
 using custom_ptr = detail::object_self_t<custom_actor, custom_state>;
 
-custom_actor::behavior_type make_custom(custom_ptr self,
+custom_actor::behavior_type make_custom(custom_ptr self, detail::object_maker maker,
                                         std::shared_ptr<const detail::class_info> info,
                                         std::shared_ptr<void> instance) {
   auto& st = self->state;
   st.info = std::move(info);
   st.instance = std::move(instance);
+  st.maker = std::move(maker);
   detail::reject_unexpected(self);
   return {
       [&st](call_atom, const std::string& method, const value& args) {
@@ -87,9 +90,16 @@ caf::error detail::custom_failure(const std::string& where, std::exception_ptr f
   }
 }
 
-caf::actor detail::spawn_custom(caf::actor_system& sys, std::shared_ptr<const class_info> info,
+caf::actor detail::spawn_custom(const object_maker& maker, std::shared_ptr<const class_info> info,
                                 std::shared_ptr<void> instance) {
-  return spawn_object(sys, make_custom, std::move(info), std::move(instance));
+  return spawn_object(*maker.sys, make_custom, maker, std::move(info), std::move(instance));
+}
+
+value detail::object_maker::make(std::shared_ptr<const class_info> info,
+                                 std::shared_ptr<void> instance) const {
+  auto type_id = info->type_id;
+  auto object = spawn_custom(*this, std::move(info), std::move(instance));
+  return manage(caf::actor_cast<registry_actor>(registry), object, std::move(type_id));
 }
 
 } // namespace cafman

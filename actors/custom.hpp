@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <typeinfo>
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -26,13 +27,28 @@ using custom_actor = caf::typed_actor<
 
 namespace detail {
 
+struct class_info;
+
+/// Where an object's new objects live and who counts them: what a method
+/// registered with method_to_typeid needs to turn its result into one.
+struct object_maker {
+  caf::actor_system* sys = nullptr;
+  caf::actor_addr registry; // weak: the registry owns the objects
+
+  /// Wraps `instance` (a T* for info's class) in a new managed object and
+  /// returns the only reference to it.
+  value make(std::shared_ptr<const class_info> info, std::shared_ptr<void> instance) const;
+};
+
 /// One exposed method: runs it on the instance (the registered class's T*)
 /// with the call's arguments and returns its result as a value.
-using method_invoker = std::function<value(void* instance, const list_value& args)>;
+using method_invoker =
+  std::function<value(void* instance, const list_value& args, const object_maker& maker)>;
 
 /// What all instances of one registered class share.
 struct class_info {
   std::string type_id;
+  const std::type_info* cls = nullptr; // the registered C++ class
   std::map<std::string, method_invoker> methods;
 };
 
@@ -47,7 +63,7 @@ const list_value& argument_list(const value& args, const std::string& where);
 caf::error custom_failure(const std::string& where, std::exception_ptr failure);
 
 /// Spawns the actor that owns `instance` (a T* for info's class).
-caf::actor spawn_custom(caf::actor_system& sys, std::shared_ptr<const class_info> info,
+caf::actor spawn_custom(const object_maker& maker, std::shared_ptr<const class_info> info,
                         std::shared_ptr<void> instance);
 
 } // namespace detail

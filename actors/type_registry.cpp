@@ -18,6 +18,19 @@ void expose(class_info& info, const std::string& name, method_invoker invoker) {
     throw value_error("'" + info.type_id + "' exposes a method '" + name + "' already");
 }
 
+std::shared_ptr<const class_info>
+target_class(const std::map<std::string, std::shared_ptr<registered_type>>& types,
+             const std::string& type_id, const std::type_info& cls, const std::string& where) {
+  auto found = types.find(type_id);
+  if (found == types.end() || !found->second->info)
+    throw value_error(where + " returns objects of type id '" + type_id +
+                      "', which is not a registered plain class: register it first");
+  if (*found->second->info->cls != cls)
+    throw value_error(where + " returns a " + cls.name() + ", but type id '" + type_id +
+                      "' is registered for another class");
+  return found->second->info;
+}
+
 caf::expected<caf::actor> spawned(const std::string& type_id, caf::actor handle) {
   if (!handle)
     return caf::make_error(errc::method_failed,

@@ -150,30 +150,67 @@ object_factory class_factory(std::shared_ptr<const class_info> info, F make) {
     try {
       auto instance = to_instance<T>(apply_converted(where, argument_list(args, where), make,
                                                      typename callable_signature<F>::args{}));
-      return spawn_custom(ctx.system(), info, std::move(instance));
+      return spawn_custom(object_maker{&ctx.system(), ctx.registry().address()}, info,
+                          std::move(instance));
     } catch (...) {
       return custom_failure(where, std::current_exception());
     }
   };
 }
 
+/// Runs member function `fn` of T on `instance` with converted `args`.
 template <class T, class M>
-method_invoker make_invoker(std::string where, M fn) {
+auto invoke_member(const std::string& where, M fn, void* instance, const list_value& args) {
   using sig = member_signature<M>;
   static_assert(std::is_base_of_v<typename sig::owner, T>,
                 "method() takes a member function of the registered class (or of a base)");
-  return [where = std::move(where), fn](void* instance, const list_value& args) -> value {
-    auto call = [&](auto&&... xs) {
-      return std::invoke(fn, *static_cast<T*>(instance), std::forward<decltype(xs)>(xs)...);
-    };
-    if constexpr (std::is_void_v<typename sig::result>) {
-      apply_converted(where, args, call, typename sig::args{});
+  auto call = [&](auto&&... xs) {
+    return std::invoke(fn, *static_cast<T*>(instance), std::forward<decltype(xs)>(xs)...);
+  };
+  return apply_converted(where, args, call, typename sig::args{});
+}
+
+template <class T, class M>
+method_invoker make_invoker(std::string where, M fn) {
+  return [where = std::move(where), fn](void* instance, const list_value& args,
+                                        const object_maker&) -> value {
+    if constexpr (std::is_void_v<typename member_signature<M>::result>) {
+      invoke_member<T>(where, fn, instance, args);
       return value{};
     } else {
-      return to_value(apply_converted(where, args, call, typename sig::args{}));
+      return to_value(invoke_member<T>(where, fn, instance, args));
     }
   };
 }
+
+/// The class a factory's or method's result R holds: R itself, or what the
+/// smart pointer R points to.
+template <class R, class = void>
+struct instance_class {
+  using type = R;
+};
+
+template <class R>
+struct instance_class<R, std::void_t<typename R::element_type>> {
+  using type = typename R::element_type;
+};
+
+/// A method whose result becomes a new object of class `target`.
+template <class T, class M>
+method_invoker make_factory_invoker(std::string where, M fn,
+                                    std::shared_ptr<const class_info> target) {
+  using made = typename instance_class<typename member_signature<M>::result>::type;
+  return [where = std::move(where), fn, target](void* instance, const list_value& args,
+                                                const object_maker& maker) -> value {
+    return maker.make(target, to_instance<made>(invoke_member<T>(where, fn, instance, args)));
+  };
+}
+
+/// The plain class registered as `type_id` for C++ class `cls`, which
+/// `where` returns; value_error if there is none.
+std::shared_ptr<const class_info>
+target_class(const std::map<std::string, std::shared_ptr<registered_type>>& types,
+             const std::string& type_id, const std::type_info& cls, const std::string& where);
 
 /// Adds `invoker` to `info` as method `name`; value_error if it exists.
 void expose(class_info& info, const std::string& name, method_invoker invoker);
@@ -207,9 +244,13 @@ public:
   }
 
 protected:
-  explicit type_options(std::shared_ptr<registered_type> entry) : entry_(std::move(entry)) {}
+  using type_map = std::map<std::string, std::shared_ptr<registered_type>>;
+
+  type_options(std::shared_ptr<registered_type> entry, const type_map& types)
+      : entry_(std::move(entry)), types_(&types) {}
 
   std::shared_ptr<registered_type> entry_;
+  const type_map* types_; // of the registry that made these options
 };
 
 } // namespace detail
@@ -218,8 +259,9 @@ protected:
 template <class T>
 class class_type : public detail::type_options<class_type<T>> {
 public:
-  explicit class_type(std::shared_ptr<detail::registered_type> entry)
-      : detail::type_options<class_type<T>>(std::move(entry)) {}
+  class_type(std::shared_ptr<detail::registered_type> entry,
+             const typename class_type::type_map& types)
+      : detail::type_options<class_type<T>>(std::move(entry), types) {}
 
   /// Exposes member function `fn` of T (or of a base of T; const or not,
   /// any arity, void or not) under `name`. Each argument converts with
@@ -231,13 +273,28 @@ public:
     detail::expose(info, name, detail::make_invoker<T>(info.type_id + "." + name, fn));
     return *this;
   }
+
+  /// Python's method_to_typeid: exposes `fn`, whose result (an object of a
+  /// class U, or a smart pointer to one) becomes a new managed object of
+  /// type id `type_id`, which must be registered already for class U
+  /// (typically with create_method(false)). The caller gets a reference:
+  /// `c.call<custom_proxy>("iter")`. Throws value_error otherwise.
+  template <class M>
+  class_type& method_to_typeid(const std::string& name, M fn, const std::string& type_id) {
+    using made = typename detail::instance_class<typename detail::member_signature<M>::result>::type;
+    auto& info = *this->entry_->info;
+    auto where = info.type_id + "." + name;
+    auto target = detail::target_class(*this->types_, type_id, typeid(made), where);
+    detail::expose(info, name, detail::make_factory_invoker<T>(where, fn, std::move(target)));
+    return *this;
+  }
 };
 
 /// An actor type registered with add_actor().
 class actor_type : public detail::type_options<actor_type> {
 public:
-  explicit actor_type(std::shared_ptr<detail::registered_type> entry)
-      : type_options(std::move(entry)) {}
+  actor_type(std::shared_ptr<detail::registered_type> entry, const type_map& types)
+      : type_options(std::move(entry), types) {}
 };
 
 /// The custom types a manager offers besides the builtin ones. Copies share
@@ -260,8 +317,9 @@ public:
   class_type<T> add(const std::string& type_id, F factory) {
     auto entry = insert(type_id, std::make_shared<detail::class_info>());
     entry->info->type_id = type_id;
+    entry->info->cls = &typeid(T);
     entry->factory = detail::class_factory<T>(entry->info, std::move(factory));
-    return class_type<T>{std::move(entry)};
+    return class_type<T>{std::move(entry), types_};
   }
 
   /// Registers an actor type: `spawn(caf::actor_system&, const value& args)`
@@ -272,7 +330,7 @@ public:
   actor_type add_actor(const std::string& type_id, Spawn spawn) {
     auto entry = insert(type_id, nullptr);
     entry->factory = detail::actor_factory(type_id, std::move(spawn));
-    return actor_type{std::move(entry)};
+    return actor_type{std::move(entry), types_};
   }
 
   /// What a manager serves: builtin_types() and every type registered here.

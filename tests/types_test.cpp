@@ -118,6 +118,17 @@ private:
   std::map<std::string, std::string> entries_;
 };
 
+// Python's method_to_typeid: what its methods return become objects too.
+struct bank {
+  std::int64_t opened = 0;
+  account open(const std::string& owner) {
+    ++opened;
+    return account{owner, 0};
+  }
+  std::unique_ptr<counter> tally() const { return std::make_unique<counter>(); }
+  std::int64_t count() const { return opened; }
+};
+
 using greet_atom = caf::atom_constant<caf::atom("greet")>;
 using greeted_atom = caf::atom_constant<caf::atom("greeted")>;
 
@@ -170,6 +181,10 @@ cafman::type_registry test_types() {
       .method("lookup", &phonebook::lookup)
       .method("explode", &phonebook::explode);
   types.add<counter>("Hidden").create_method(false).method("get_value", &counter::get_value);
+  types.add<bank>("Bank")
+      .method_to_typeid("open", &bank::open, "Account")
+      .method_to_typeid("tally", &bank::tally, "Hidden")
+      .method("opened", &bank::count);
   types.add_actor("Greeter", [](caf::actor_system& sys, const value& args) {
     auto& xs = args.as_list();
     return sys.spawn(greeter, xs.empty() ? std::string{"Hello"} : xs.at(0).as_string());
@@ -263,14 +278,15 @@ TEST_CASE("types: the registry says which type ids and methods exist", "[types]"
   CHECK(types.contains("Counter"));
   CHECK(types.contains("queue"));
   CHECK_FALSE(types.contains("Nope"));
-  CHECK(types.type_ids() == std::vector<std::string>{"Account", "Counter", "CounterFrom", "Greeter",
-                                                     "Hidden", "Nobody", "Phonebook", "Shape"});
+  CHECK(types.type_ids() == std::vector<std::string>{"Account", "Bank", "Counter", "CounterFrom",
+                                                     "Greeter", "Hidden", "Nobody", "Phonebook",
+                                                     "Shape"});
   CHECK(types.methods("Counter") ==
         std::vector<std::string>{"decrement", "get_value", "increment"});
   CHECK(types.methods("Greeter").empty());
   CHECK_THROWS_AS(types.methods("dict"), cafman::key_error);
   auto table = types.table();
-  CHECK(table.size() == cafman::builtin_types().size() + 8);
+  CHECK(table.size() == cafman::builtin_types().size() + 9);
   CHECK(table.count("Hidden") == 1);
 }
 
@@ -440,4 +456,49 @@ TEST_CASE("types: an actor type through its proxy and from the client's actors i
     self->receive([&](caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
     CHECK(down);
   });
+}
+
+TEST_CASE("types: method_to_typeid returns proxies, in this process and in a child", "[types]") {
+  watchdog dog{30s};
+  with_types([](cafman::sync_manager& m) {
+    auto b = m.create("Bank");
+    auto ann = b.call<cafman::custom_proxy>("open", "ann");
+    CHECK(ann.type_id() == "Account");
+    ann.call("deposit", 5);
+    CHECK(ann.call<std::int64_t>("balance") == 5);
+    CHECK(ann.call<std::string>("owner") == "ann");
+    auto tally = b.call<cafman::custom_proxy>("tally"); // a type id clients cannot create
+    CHECK(tally.type_id() == "Hidden");
+    CHECK(tally.call<std::int64_t>("get_value") == 0);
+    CHECK(m.number_of_objects() == 3);
+    // gh-99595: in Python a proxy passed to a child cannot call methods that
+    // return proxies; here the child's object reaches the parent too.
+    auto accounts = m.dict();
+    cafman::process child{[](cafman::custom_proxy bank, cafman::dict_proxy out) {
+                            auto bob = bank.call<cafman::custom_proxy>("open", "bob");
+                            bob.call("deposit", 7);
+                            out["bob"] = bob;
+                          },
+                          b, accounts};
+    REQUIRE(child.join(10s));
+    REQUIRE(child.exitcode() == 0);
+    auto bob = accounts.get("bob").get<cafman::custom_proxy>();
+    CHECK(bob.call<std::int64_t>("balance") == 7);
+    CHECK(b.call<std::int64_t>("opened") == 2);
+    CHECK(m.number_of_objects() == 5);
+    accounts.erase("bob");
+    bob = ann;
+    tally = ann;
+    CHECK(eventually([&] { return m.number_of_objects() == 3; })); // bank, ann, accounts
+  });
+}
+
+TEST_CASE("types: method_to_typeid needs its target registered for the method's class",
+          "[types]") {
+  cafman::type_registry types;
+  types.add<counter>("Counter").method("get_value", &counter::get_value);
+  CHECK_THROWS_WITH(types.add<bank>("Bank").method_to_typeid("open", &bank::open, "Account"),
+                    Contains("'Account', which is not a registered plain class"));
+  CHECK_THROWS_WITH(types.add<bank>("Bank2").method_to_typeid("open", &bank::open, "Counter"),
+                    Contains("'Counter' is registered for another class"));
 }

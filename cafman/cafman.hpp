@@ -2,12 +2,14 @@
 
 // Everything a cafman client needs: managers, proxies, processes, values.
 
+#include "cafman/convert.hpp"
 #include "cafman/errors.hpp"
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
 #include "proxies/array.hpp"
 #include "proxies/barrier.hpp"
 #include "proxies/condition.hpp"
+#include "proxies/custom.hpp"
 #include "proxies/dict.hpp"
 #include "proxies/event.hpp"
 #include "proxies/list.hpp"

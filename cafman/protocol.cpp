@@ -32,6 +32,10 @@ std::string to_string(errc code) {
       return "not_owner";
     case errc::cancelled:
       return "cancelled";
+    case errc::not_exposed:
+      return "not_exposed";
+    case errc::method_failed:
+      return "method_failed";
   }
   return "unknown";
 }

@@ -35,6 +35,8 @@ enum class errc : std::uint8_t {
   broken_barrier,
   not_owner,
   cancelled,
+  not_exposed,   // a custom type has no exposed method of that name
+  method_failed, // a custom type's method threw something not a cafman::error
 };
 
 /// Who calls a blocking object: the client session (the number the registry
@@ -148,6 +150,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, manage_atom, "manage")
   CAF_ADD_ATOM(cafman, cafman, iter_atom, "iter")
   CAF_ADD_ATOM(cafman, cafman, next_atom, "next")
+
+  // custom types
+  CAF_ADD_ATOM(cafman, cafman, call_atom, "call")
+  CAF_ADD_ATOM(cafman, cafman, methods_atom, "methods")
 
   // named objects (publish and unpublish are CAF's own, below)
   CAF_ADD_ATOM(cafman, cafman, lookup_atom, "lookup")

@@ -135,7 +135,7 @@ detail::proxy_parts manager::named(const std::string& name, const char* type_id,
                 : conn_->call_registry<reply>(lookup_atom_v, session, name);
   // Ours from here: a mismatch throws, and the reference goes with `ref`.
   auto ref = std::make_shared<detail::object_ref>(conn_, id, actual);
-  if (actual != type_id)
+  if (type_id && actual != type_id)
     throw type_error("the object published as '" + name + "' is a '" + actual + "', not a '"
                      + type_id + "': get it with the proxy of its type");
   return {std::move(ref), conn_->options().timeout};

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cafman/value.hpp"
@@ -29,7 +30,19 @@ namespace cafman {
 namespace detail {
 class connection;
 struct manager_access;
+
+/// The type id of the objects `Proxy` reads (its static `type_id`), or null
+/// for a proxy that reads every type id (custom_proxy).
+template <class Proxy>
+constexpr const char* type_id_of() {
+  if constexpr (std::is_pointer_v<decltype(&Proxy::type_id)>)
+    return Proxy::type_id;
+  else
+    return nullptr;
+}
 } // namespace detail
+
+class custom_proxy;
 
 /// Cheap to copy (copies share the connection); thread-safe.
 class manager {
@@ -72,6 +85,13 @@ public:
   /// manager.JoinableQueue(maxsize): a queue with task_done() and join().
   joinable_queue_proxy joinable_queue(std::int64_t maxsize = 0) const;
 
+  /// A new object of custom type `type_id` (see actors/type_registry.hpp),
+  /// made from `args`, each converted with to_value. Throws remote_error
+  /// if the manager has no such type id; what its factory throws
+  /// otherwise. Defined in proxies/custom.hpp (include it, or cafman.hpp).
+  template <class... Ts>
+  custom_proxy create(const std::string& type_id, const Ts&... args) const;
+
   /// The object published as `name` (by the server, cafman-server
   /// --publish, or a client), as a `Proxy`: Python's `manager.get_jobs()`
   /// for a typeid the server registered.
@@ -79,9 +99,10 @@ public:
   /// Throws key_error, listing the published names, when there is none;
   /// type_error when the object is not a `Proxy::type_id` (then nothing is
   /// held). The proxy keeps the object alive even once it is unpublished.
+  /// `get<cafman::custom_proxy>` reads an object of any type id.
   template <class Proxy>
   Proxy get(const std::string& name) const {
-    auto parts = named(name, Proxy::type_id, std::nullopt);
+    auto parts = named(name, detail::type_id_of<Proxy>(), std::nullopt);
     return Proxy{std::move(parts.ref), parts.timeout};
   }
 
@@ -91,6 +112,8 @@ public:
   /// the same object. type_error when `name` is another type's.
   template <class Proxy>
   Proxy get_or_create(const std::string& name, list_value args = {}) const {
+    static_assert(detail::type_id_of<Proxy>() != nullptr,
+                  "get_or_create needs the proxy of one type id, to know what to create");
     auto parts = named(name, Proxy::type_id, std::move(args));
     return Proxy{std::move(parts.ref), parts.timeout};
   }
@@ -132,7 +155,7 @@ private:
   condition_proxy condition_on(const object_proxy& lock) const;
   /// A reference of this process to the object published as `name`, or
   /// (with `create_args`) created and published first; checked to be a
-  /// `type_id`.
+  /// `type_id` unless that is null.
   detail::proxy_parts named(const std::string& name, const char* type_id,
                             std::optional<list_value> create_args) const;
 };

@@ -29,6 +29,7 @@ namespace {
     opts.authkey = options.authkey;
     opts.threads = options.server_threads;
     opts.owner_fd = owner_fd;
+    opts.types = options.types.table();
     server srv{opts};
     auto port = srv.port();
     detail::write_all(ready_fd, &port, sizeof(port));
@@ -52,7 +53,16 @@ std::uint16_t await_port(int ready_fd, pid_t child, std::chrono::milliseconds li
   throw connection_error("the manager process did not start (see its message on stderr)");
 }
 
+sync_manager_options offering(const type_registry& types) {
+  sync_manager_options options;
+  options.types = types;
+  return options;
+}
+
 } // namespace
+
+sync_manager::sync_manager(const type_registry& types) : sync_manager(offering(types)) {
+}
 
 sync_manager::sync_manager(sync_manager_options options) {
   int ready[2];

@@ -6,6 +6,7 @@
 #include <string>
 #include <sys/types.h>
 
+#include "actors/type_registry.hpp"
 #include "proxies/manager.hpp"
 
 namespace cafman {
@@ -17,6 +18,8 @@ struct sync_manager_options {
   /// Scheduler threads of the manager process.
   std::size_t server_threads = 2;
   connection_options connection;
+  /// The custom types the manager offers besides the builtin ones.
+  type_registry types;
 };
 
 /// Starts the manager process on construction. It exits when shutdown()
@@ -25,6 +28,8 @@ struct sync_manager_options {
 class sync_manager : public manager {
 public:
   explicit sync_manager(sync_manager_options options = {});
+  /// A manager that offers the custom types of `types` too.
+  explicit sync_manager(const type_registry& types);
   ~sync_manager();
 
   sync_manager(const sync_manager&) = delete;

@@ -294,3 +294,37 @@ TEST_CASE("names: cafman-server refuses bad --publish specs with exit 2", "[name
   CHECK_THAT(twice, Contains("the name 'jobs' is published twice"));
   CHECK(no_children_left());
 }
+
+namespace {
+
+struct tally {
+  std::int64_t total = 0;
+  void add(std::int64_t n) { total += n; }
+  std::int64_t get() const { return total; }
+};
+
+} // namespace
+
+TEST_CASE("names: an object of a custom type is published and got as a custom_proxy", "[names]") {
+  watchdog dog{30s};
+  cafman::type_registry types;
+  types.add<tally>("Tally").method("add", &tally::add).method("get", &tally::get);
+  {
+    cafman::sync_manager owner{types};
+    cafman::manager& m = owner;
+    m.publish("tally", m.create("Tally"));
+    cafman::process adder{
+        [](cafman::manager mgr) { mgr.get<cafman::custom_proxy>("tally").call("add", 5); }, m};
+    REQUIRE(adder.join(10s));
+    CHECK(adder.exitcode() == 0);
+    auto t = m.get<cafman::custom_proxy>("tally");
+    CHECK(t.type_id() == "Tally");
+    CHECK(t.call<std::int64_t>("get") == 5);
+    CHECK_THROWS_WITH(m.get<dict_proxy>("tally"), Contains("is a 'Tally', not a 'dict'"));
+    m.unpublish("tally");
+    CHECK(m.number_of_objects() == 1); // `t` holds it
+    { auto gone = std::move(t); }
+    CHECK(eventually([&] { return m.number_of_objects() == 0; }));
+  }
+  CHECK(no_children_left());
+}

@@ -103,9 +103,9 @@ inline void kill_now(cafman::process& child) {
 /// such test must end with: no object left in the manager, and (once the
 /// manager is shut down) no child process left.
 template <class F>
-void with_manager(F&& body) {
+void with_manager(F&& body, cafman::sync_manager_options options = {}) {
   {
-    cafman::sync_manager m;
+    cafman::sync_manager m{std::move(options)};
     body(m);
     CHECK(eventually([&] { return m.number_of_objects() == 0; }));
   }

@@ -1,0 +1,19 @@
+#include "proxies/custom.hpp"
+
+namespace cafman {
+
+using detail::proxy_access;
+
+custom_proxy::custom_proxy(std::shared_ptr<detail::object_ref> ref,
+                           std::chrono::milliseconds timeout)
+    : basic_proxy(std::move(ref), timeout) {}
+
+std::vector<std::string> custom_proxy::methods() const {
+  return from_value<std::vector<std::string>>(proxy_access::call<value>(*this, methods_atom_v));
+}
+
+const std::string& custom_proxy::type_id() const {
+  return proxy_access::ref(*this)->type_id();
+}
+
+} // namespace cafman

@@ -286,7 +286,7 @@ TEST_CASE("semaphore: a release by another client is not returned again at a cra
   });
 }
 
-TEST_CASE("condition: wait and notify need the lock; a timed wait returns false holding it",
+TEST_CASE("condition: wait and notify need the lock, and a timed wait returns false holding it",
           "[locks]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {

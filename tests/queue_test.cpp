@@ -65,7 +65,7 @@ TEST_CASE("queue: put, get, qsize, empty, full, maxsize", "[queue]") {
   });
 }
 
-TEST_CASE("queue: maxsize bounds it; a full queue refuses put_nowait and timed puts", "[queue]") {
+TEST_CASE("queue: maxsize bounds it, and a full queue refuses put_nowait and timed puts", "[queue]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {
     auto q = m.queue(2);

@@ -6,6 +6,7 @@
 #include "cafman/errors.hpp"
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
+#include "net/server.hpp"
 #include "proxies/array.hpp"
 #include "proxies/barrier.hpp"
 #include "proxies/condition.hpp"

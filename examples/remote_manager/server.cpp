@@ -15,7 +15,6 @@
 #include <string>
 
 #include <cafman/cafman.hpp>
-#include <net/server.hpp>
 
 #include "command_line.hpp"
 

@@ -47,7 +47,7 @@ iterator_actor::behavior_type make_iterator_behavior(iterator_ptr self, list_val
 
 value make_iterator(caf::actor_system& sys, const caf::actor_addr& registry, list_value items) {
   auto object = detail::spawn_object(sys, make_iterator_behavior, std::move(items));
-  return manage(caf::actor_cast<registry_actor>(registry), object, "iterator");
+  return manage(caf::actor_cast<registry_actor>(registry), object, iterator_type_id);
 }
 
 } // namespace cafman

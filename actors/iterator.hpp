@@ -16,6 +16,9 @@
 
 namespace cafman {
 
+/// Reserved: users cannot register a type of their own under it.
+constexpr const char* iterator_type_id = "iterator";
+
 using iterator_actor = caf::typed_actor<
     // The next at most n items, as a list; an empty list when exhausted.
     caf::replies_to<next_atom, std::int64_t>::with<value>,

@@ -49,6 +49,10 @@ value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string t
 }
 
 value manage(const registry_actor& registry, const caf::actor& object, std::string type_id) {
+  if (!registry) { // the manager is shutting down: nobody would ever exit it
+    caf::anon_send_exit(object, caf::exit_reason::user_shutdown);
+    return object_reference{object->id(), std::move(type_id)};
+  }
   // Findable by the lean path at once: the client may call it as soon as the
   // reply that carries the reference reaches it, before the registry has
   // read the message below.

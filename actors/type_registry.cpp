@@ -1,4 +1,5 @@
 #include "actors/type_registry.hpp"
+#include "actors/iterator.hpp"
 
 #include "cafman/errors.hpp"
 
@@ -89,7 +90,7 @@ std::shared_ptr<detail::registered_type>
 type_registry::insert(const std::string& type_id, std::shared_ptr<detail::class_info> info) {
   if (type_id.empty())
     throw value_error("a type id must not be empty");
-  if (builtin_types().count(type_id) > 0)
+  if (builtin_types().count(type_id) > 0 || type_id == iterator_type_id)
     throw value_error("type id '" + type_id +
                       "' is a builtin type's; register the custom type under another name");
   auto entry = std::make_shared<detail::registered_type>();

@@ -15,8 +15,8 @@
 #include "net/handshake.hpp"
 #include "net/system_config.hpp"
 #include "proxies/child.hpp"
-#include "proxies/object_ref.hpp"
 #include "proxies/failures.hpp"
+#include "proxies/object_ref.hpp"
 #include "proxies/waiting.hpp"
 
 namespace cafman::detail {
@@ -32,7 +32,7 @@ caf::actor spawn_session(caf::actor_system& sys) {
 } // namespace
 
 connection::connection(net::address where, cafman::authkey key, connection_options options)
-  : where_(std::move(where)), key_(std::move(key)), options_(options) {
+    : where_(std::move(where)), key_(std::move(key)), options_(options) {
   net::configure(cfg_, options_.threads);
   sys_ = std::make_unique<caf::actor_system>(cfg_);
   auto fd = open_stream(net::lean::stream_kind::basp, options_.connect_timeout);
@@ -43,23 +43,22 @@ connection::connection(net::address where, cafman::authkey key, connection_optio
   caf::scoped_actor self{*sys_, true};
   caf::strong_actor_ptr remote;
   caf::error failure;
-  self->request(basp, options_.connect_timeout, caf::connect_atom_v, std::move(scribe),
-                where_.port)
-    .receive([&](caf::node_id&, caf::strong_actor_ptr& ptr,
-                 std::set<std::string>&) { remote = std::move(ptr); },
-             [&](caf::error& e) { failure = std::move(e); });
+  self->request(basp, options_.connect_timeout, caf::connect_atom_v, std::move(scribe), where_.port)
+      .receive([&](caf::node_id&, caf::strong_actor_ptr& ptr,
+                   std::set<std::string>&) { remote = std::move(ptr); },
+               [&](caf::error& e) { failure = std::move(e); });
   if (failure || !remote)
-    throw connection_error("cannot connect to " + describe() + ": "
-                           + (failure ? caf::to_string(failure) : "no manager behind it"));
+    throw connection_error("cannot connect to " + describe() + ": " +
+                           (failure ? caf::to_string(failure) : "no manager behind it"));
   registry_ = caf::actor_cast<registry_actor>(std::move(remote));
   registry_->attach_functor([calls = calls_] { calls->on_lost(); });
   session_ = spawn_session(*sys_);
-  session_number_ = request<std::uint64_t>(registry_, options_.connect_timeout, hello_atom_v,
-                                           session_);
+  session_number_ =
+      request<std::uint64_t>(registry_, options_.connect_timeout, hello_atom_v, session_);
   // The first caller's channel, opened now: calls then never wait for a
   // handshake unless several threads call at once.
   idle_channels_.push_back(std::make_unique<lean_channel>(
-    open_stream(net::lean::stream_kind::lean, options_.connect_timeout)));
+      open_stream(net::lean::stream_kind::lean, options_.connect_timeout)));
 }
 
 connection::~connection() {
@@ -90,8 +89,8 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind,
   net::unique_fd fd{net::connect_tcp(where_.host, where_.port, limit)};
   auto shook = net::client_handshake(fd.get(), key_, limit);
   if (shook.status == net::handshake_status::rejected)
-    throw auth_error("authkey rejected by " + net::to_string(where_)
-                     + ": use the key the manager was started with (" + shook.detail + ")");
+    throw auth_error("authkey rejected by " + net::to_string(where_) +
+                     ": use the key the manager was started with (" + shook.detail + ")");
   if (shook.status == net::handshake_status::timed_out)
     throw timeout_error("cannot connect to " + describe() + " in time: " + shook.detail);
   if (!shook)
@@ -124,8 +123,9 @@ void connection::lean_tell(std::uint64_t target, const caf::message& message) {
   give_back(std::move(channel));
 }
 
-std::unique_ptr<lean_channel> connection::borrow_channel(
-  std::chrono::steady_clock::time_point deadline) {
+std::unique_ptr<lean_channel>
+connection::borrow_channel(std::chrono::steady_clock::time_point deadline) {
+  check_owner();
   if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
     throw_lost(describe());
   {
@@ -136,10 +136,10 @@ std::unique_ptr<lean_channel> connection::borrow_channel(
       return channel;
     }
   }
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline
-                                                           - std::chrono::steady_clock::now());
+  auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   return std::make_unique<lean_channel>(
-    open_stream(net::lean::stream_kind::lean, std::min(left, options_.connect_timeout)));
+      open_stream(net::lean::stream_kind::lean, std::min(left, options_.connect_timeout)));
 }
 
 void connection::give_back(std::unique_ptr<lean_channel> channel) {
@@ -148,12 +148,15 @@ void connection::give_back(std::unique_ptr<lean_channel> channel) {
 }
 
 caf::error connection::on_write(const object_reference& ref) {
+  // Another connection to the same manager will do: its session holds the
+  // object while this call carries the reference.
   auto own = dynamic_cast<const object_ref*>(ref.keeper().get());
-  if (own && &own->conn() == this)
+  if (own && own->conn().where_.host == where_.host && own->conn().where_.port == where_.port &&
+      own->conn().registry_->id() == registry_->id())
     return caf::none;
   return caf::make_error(errc::bad_argument,
-                         "cannot send " + value{ref}.repr() + " to " + describe()
-                           + ": it is not a proxy of this manager (a proxy can only be "
+                         "cannot send " + value{ref}.repr() + " to " + describe() +
+                             ": it is not a proxy of this manager (a proxy can only be "
                              "stored in, or passed to, objects of its own manager)");
 }
 
@@ -163,15 +166,24 @@ std::shared_ptr<const reference_keeper> connection::on_read(std::uint64_t id,
 }
 
 void connection::throw_unexpected(const caf::message& reply) const {
-  throw remote_error(describe() + " sent an unexpected reply: " + caf::to_string(reply)
-                     + " (do client and manager run the same cafman version?)");
+  throw remote_error(describe() + " sent an unexpected reply: " + caf::to_string(reply) +
+                     " (do client and manager run the same cafman version?)");
 }
 
 void connection::decref(std::uint64_t id) noexcept {
-  caf::anon_send(registry_, decref_atom_v, session_, id);
+  if (::getpid() == owner_) // a child's copy of a parent's proxy holds nothing
+    caf::anon_send(registry_, decref_atom_v, session_, id);
+}
+
+void connection::check_owner() const {
+  if (::getpid() != owner_)
+    throw error("a proxy or manager of the parent process was used in a child process: pass it "
+                "to cafman::process as an argument (proxies, managers and values are rebound "
+                "for the child), not through a lambda capture or a container");
 }
 
 std::unique_ptr<caf::scoped_actor> connection::borrow() {
+  check_owner();
   if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
     throw_lost(describe());
   std::lock_guard<std::mutex> guard{pool_mtx_};
@@ -192,8 +204,8 @@ std::uint64_t connection::track(caf::scoped_actor& self, caf::message_id respons
   if (calls_->lost)
     throw_lost(describe());
   auto ticket = calls_->next_ticket++;
-  calls_->in_flight.emplace(ticket, call_tracker::waiting_call{
-                                      caf::actor_cast<caf::strong_actor_ptr>(self), response});
+  calls_->in_flight.emplace(
+      ticket, call_tracker::waiting_call{caf::actor_cast<caf::strong_actor_ptr>(self), response});
   return ticket;
 }
 
@@ -209,10 +221,10 @@ void connection::call_tracker::on_lost() {
   std::lock_guard<std::mutex> guard{mtx};
   lost = true;
   for (auto& [ticket, call] : in_flight)
-    caf::actor_cast<caf::abstract_actor*>(call.self)->enqueue(caf::make_mailbox_element(nullptr, call.response, {},
-                                                 caf::make_error(
-                                                   caf::exit_reason::remote_link_unreachable)),
-                       nullptr);
+    caf::actor_cast<caf::abstract_actor*>(call.self)->enqueue(
+        caf::make_mailbox_element(nullptr, call.response, {},
+                                  caf::make_error(caf::exit_reason::remote_link_unreachable)),
+        nullptr);
 }
 
 std::string connection::describe() const {

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -126,7 +128,14 @@ private:
   void untrack(std::uint64_t ticket);
   std::string describe() const;
 
+  /// Throws if this process is not the one that opened the connection: a
+  /// forked child that reaches its parent's proxies (a lambda capture, an
+  /// argument type process does not rebind) must not use the parent's
+  /// sockets and actor system.
+  void check_owner() const;
+
   net::address where_;
+  pid_t owner_ = ::getpid();
   cafman::authkey key_;
   connection_options options_;
   int socket_fd_ = -1;

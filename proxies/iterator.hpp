@@ -19,7 +19,7 @@ namespace cafman {
 class iterator_proxy : public basic_proxy<iterator_proxy> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "iterator";
+  static constexpr const char* type_id = iterator_type_id;
 
   /// Made by a container (`d.iter()`), not by users.
   iterator_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
@@ -41,6 +41,11 @@ public:
   batched_range(iterator_proxy source, std::int64_t batch)
       : source_(std::move(source)), batch_(batch) {}
 
+  batched_range(const batched_range&) = delete;
+  batched_range& operator=(const batched_range&) = delete;
+
+  /// A handle on the range's position: every copy sees the same item, as
+  /// with any input iterator.
   class iterator {
   public:
     using iterator_category = std::input_iterator_tag;
@@ -51,51 +56,63 @@ public:
 
     iterator() = default;
 
-    explicit iterator(batched_range* owner) : owner_(owner) { fetch(); }
+    explicit iterator(batched_range* owner) : owner_(owner) {}
 
-    reference operator*() const { return current_; }
-    pointer operator->() const { return &current_; }
+    reference operator*() const { return owner_->current_; }
+    pointer operator->() const { return &owner_->current_; }
 
     iterator& operator++() {
-      fetch();
+      owner_->advance();
       return *this;
     }
 
-    friend bool operator==(const iterator& x, const iterator& y) { return x.owner_ == y.owner_; }
+    // All iterators of a range are equal until it is exhausted; then equal to end().
+    friend bool operator==(const iterator& x, const iterator& y) { return x.done() == y.done(); }
     friend bool operator!=(const iterator& x, const iterator& y) { return !(x == y); }
 
   private:
-    void fetch() {
-      if (owner_->pos_ == owner_->buffer_.size()) {
-        owner_->buffer_ = owner_->source_.next(owner_->batch_);
-        owner_->pos_ = 0;
-        if (owner_->buffer_.empty()) {
-          owner_ = nullptr; // the end
-          return;
-        }
-      }
-      auto& item = owner_->buffer_[owner_->pos_++];
-      if constexpr (std::is_same_v<T, value>) {
-        current_ = std::move(item);
-      } else {
-        auto& pair = item.as_list();
-        current_ = T{std::move(pair.at(0)), std::move(pair.at(1))};
-      }
-    }
+    bool done() const { return owner_ == nullptr || owner_->done_; }
 
     batched_range* owner_ = nullptr;
-    T current_;
   };
 
-  /// Starts the walk; a range is walked once.
-  iterator begin() { return iterator{this}; }
+  /// Where the walk stands: the first item on the first call.
+  iterator begin() {
+    if (!started_) {
+      started_ = true;
+      advance();
+    }
+    return iterator{this};
+  }
+
   iterator end() { return {}; }
 
 private:
+  void advance() {
+    if (pos_ == buffer_.size()) {
+      buffer_ = source_.next(batch_);
+      pos_ = 0;
+      if (buffer_.empty()) {
+        done_ = true;
+        return;
+      }
+    }
+    auto& item = buffer_[pos_++];
+    if constexpr (std::is_same_v<T, value>) {
+      current_ = std::move(item);
+    } else {
+      auto& pair = item.as_list();
+      current_ = T{std::move(pair.at(0)), std::move(pair.at(1))};
+    }
+  }
+
   iterator_proxy source_;
   std::int64_t batch_;
   list_value buffer_;
   std::size_t pos_ = 0;
+  bool started_ = false;
+  bool done_ = false;
+  T current_;
 };
 
 } // namespace cafman

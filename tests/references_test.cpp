@@ -95,7 +95,7 @@ TEST_CASE("a proxy sent through a queue outlives its sender", "[references]") {
   });
 }
 
-TEST_CASE("a proxy passed to a child works after the parent dropped every copy", "[references]") {
+TEST_CASE("a proxy passed to a child works after the parent dropped its own copy", "[references]") {
   watchdog dog{30s};
   with_manager([](cafman::manager& m) {
     auto go = m.event();
@@ -131,7 +131,18 @@ TEST_CASE("references are checked where they are read and refused where they do 
     auto foreign = other.dict();
     CHECK_THROWS_WITH(l.append(foreign), Catch::Contains("not a proxy of this manager"));
     CHECK(l.size() == 1);
+    // A second connection to the same manager is the same manager.
+    auto again = cafman::connect(m.address(), m.authkey());
+    l.append(again.dict({{"via", "again"}}));
+    CHECK(l.get(1).get<dict_proxy>().get("via") == value{"again"});
     l.clear();
+    // A child must not use its parent's connection behind process's back.
+    cafman::process child{[l] { l.append(1); }};
+    REQUIRE(child.join(10s));
+    CHECK(child.exitcode() == 1); // "used in a child process", on its stderr
+    CHECK(l.size() == 0);
+    cafman::type_registry types;
+    CHECK_THROWS_AS(types.add<cafman::none_t>("iterator"), cafman::value_error);
   });
 }
 
@@ -177,6 +188,10 @@ TEST_CASE("large dicts and lists are walked in batches through iterator objects"
     {
       auto abandoned = l.iter(1);
       CHECK(*abandoned.begin() == value{"a"});
+      CHECK(*abandoned.begin() == value{"a"}); // begin() again: the same position
+      auto it = abandoned.begin();
+      CHECK(*++it == value{"b"});
+      CHECK(*abandoned.begin() == value{"b"});
       CHECK(m.number_of_objects() == 3);
     }
     CHECK(eventually([&] { return m.number_of_objects() == 2; }));

@@ -11,8 +11,7 @@ namespace detail {
 
 std::shared_ptr<object_ref> create_object(const std::shared_ptr<connection>& conn,
                                           const std::string& type, const value& args) {
-  auto id = conn->call_registry<std::uint64_t>(create_atom_v, conn->session_number(), type,
-                                                args);
+  auto id = conn->call_registry<std::uint64_t>(create_atom_v, conn->session_number(), type, args);
   return std::make_shared<object_ref>(conn, id, type);
 }
 
@@ -25,8 +24,8 @@ std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn
 caf::actor object_ref::handle() const {
   std::lock_guard<std::mutex> guard{handle_mtx_};
   if (!handle_)
-    handle_ = conn_->request<caf::actor>(conn_->registry(), conn_->options().timeout,
-                                         get_atom_v, id_);
+    handle_ =
+        conn_->request<caf::actor>(conn_->registry(), conn_->options().timeout, get_atom_v, id_);
   return handle_;
 }
 
@@ -34,50 +33,56 @@ caf::actor object_ref::handle() const {
 
 using detail::proxy_access;
 
-manager::manager(std::shared_ptr<detail::connection> conn) : conn_(std::move(conn)) {
+namespace {
+
+// A new object of the kind `Proxy` refers to, made from `args`.
+template <class Proxy>
+Proxy make(const std::shared_ptr<detail::connection>& conn, const cafman::value& args) {
+  return proxy_access::make<Proxy>(detail::create_object(conn, Proxy::type_id, args));
 }
+
+} // namespace
+
+manager::manager(std::shared_ptr<detail::connection> conn) : conn_(std::move(conn)) {}
 
 dict_proxy manager::dict(dict_value initial) const {
   auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
-  return proxy_access::make<dict_proxy>(detail::create_object(conn_, "dict", args));
+  return make<dict_proxy>(conn_, args);
 }
 
 list_proxy manager::list(list_value initial) const {
   auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
-  return proxy_access::make<list_proxy>(detail::create_object(conn_, "list", args));
+  return make<list_proxy>(conn_, args);
 }
 
 namespace_proxy manager::make_namespace(dict_value attributes) const {
   auto args = attributes.empty() ? list_value{} : list_value{std::move(attributes)};
-  return proxy_access::make<namespace_proxy>(detail::create_object(conn_, "namespace", args));
+  return make<namespace_proxy>(conn_, args);
 }
 
 value_proxy manager::value(char typecode, cafman::value initial) const {
   list_value args{std::string(1, typecode), std::move(initial)};
-  return proxy_access::make<value_proxy>(detail::create_object(conn_, "value", args));
+  return make<value_proxy>(conn_, args);
 }
 
 lock_proxy manager::lock() const {
-  return proxy_access::make<lock_proxy>(detail::create_object(conn_, "lock", list_value{}));
+  return make<lock_proxy>(conn_, list_value{});
 }
 
 rlock_proxy manager::rlock() const {
-  return proxy_access::make<rlock_proxy>(detail::create_object(conn_, "rlock", list_value{}));
+  return make<rlock_proxy>(conn_, list_value{});
 }
 
 semaphore_proxy manager::semaphore(std::int64_t n) const {
-  return proxy_access::make<semaphore_proxy>(
-    detail::create_object(conn_, "semaphore", list_value{n}));
+  return make<semaphore_proxy>(conn_, list_value{n});
 }
 
 bounded_semaphore_proxy manager::bounded_semaphore(std::int64_t n) const {
-  return proxy_access::make<bounded_semaphore_proxy>(
-    detail::create_object(conn_, "bounded_semaphore", list_value{n}));
+  return make<bounded_semaphore_proxy>(conn_, list_value{n});
 }
 
 condition_proxy manager::condition() const {
-  return proxy_access::make<condition_proxy>(
-    detail::create_object(conn_, "condition", list_value{}));
+  return make<condition_proxy>(conn_, list_value{});
 }
 
 condition_proxy manager::condition(const lock_proxy& lock) const {
@@ -90,39 +95,37 @@ condition_proxy manager::condition(const rlock_proxy& lock) const {
 
 condition_proxy manager::condition_on(const object_proxy& lock) const {
   list_value args{static_cast<std::int64_t>(lock.id())};
-  return proxy_access::make<condition_proxy>(detail::create_object(conn_, "condition", args));
+  return make<condition_proxy>(conn_, args);
 }
 
 event_proxy manager::event() const {
-  return proxy_access::make<event_proxy>(detail::create_object(conn_, "event", list_value{}));
+  return make<event_proxy>(conn_, list_value{});
 }
 
 barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const {
   // The default timeout travels as seconds, Python's unit.
-  auto seconds = timeout ? cafman::value{std::chrono::duration<double>(*timeout).count()}
-                         : cafman::value{};
+  auto seconds =
+      timeout ? cafman::value{std::chrono::duration<double>(*timeout).count()} : cafman::value{};
   list_value args{parties, std::move(seconds)};
-  return proxy_access::make<barrier_proxy>(detail::create_object(conn_, "barrier", args));
+  return make<barrier_proxy>(conn_, args);
 }
 
 array_proxy manager::array(char typecode, std::int64_t size) const {
   list_value args{std::string(1, typecode), size};
-  return proxy_access::make<array_proxy>(detail::create_object(conn_, "array", args));
+  return make<array_proxy>(conn_, args);
 }
 
 array_proxy manager::array(char typecode, list_value items) const {
   list_value args{std::string(1, typecode), std::move(items)};
-  return proxy_access::make<array_proxy>(detail::create_object(conn_, "array", args));
+  return make<array_proxy>(conn_, args);
 }
 
 queue_proxy manager::queue(std::int64_t maxsize) const {
-  return proxy_access::make<queue_proxy>(
-    detail::create_object(conn_, "queue", list_value{maxsize}));
+  return make<queue_proxy>(conn_, list_value{maxsize});
 }
 
 joinable_queue_proxy manager::joinable_queue(std::int64_t maxsize) const {
-  return proxy_access::make<joinable_queue_proxy>(
-    detail::create_object(conn_, "joinable_queue", list_value{maxsize}));
+  return make<joinable_queue_proxy>(conn_, list_value{maxsize});
 }
 
 detail::proxy_parts manager::named(const std::string& name, const char* type_id,
@@ -130,21 +133,21 @@ detail::proxy_parts manager::named(const std::string& name, const char* type_id,
   using reply = std::pair<std::uint64_t, std::string>;
   auto session = conn_->session_number();
   auto [id, actual] =
-    create_args ? conn_->call_registry<reply>(lookup_atom_v, session, name, std::string{type_id},
-                                              cafman::value{std::move(*create_args)})
-                : conn_->call_registry<reply>(lookup_atom_v, session, name);
+      create_args ? conn_->call_registry<reply>(lookup_atom_v, session, name, std::string{type_id},
+                                                cafman::value{std::move(*create_args)})
+                  : conn_->call_registry<reply>(lookup_atom_v, session, name);
   // Ours from here: a mismatch throws, and the reference goes with `ref`.
   auto ref = std::make_shared<detail::object_ref>(conn_, id, actual);
   if (type_id && actual != type_id)
-    throw type_error("the object published as '" + name + "' is a '" + actual + "', not a '"
-                     + type_id + "': get it with the proxy of its type");
+    throw type_error("the object published as '" + name + "' is a '" + actual + "', not a '" +
+                     type_id + "': get it with the proxy of its type");
   return {std::move(ref), conn_->options().timeout};
 }
 
 void manager::publish(const std::string& name, const object_proxy& p) const {
   if (&proxy_access::ref(p)->conn() != conn_.get())
-    throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name
-                      + "' on " + address() + ": it is not a proxy of this manager");
+    throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name + "' on " +
+                      address() + ": it is not a proxy of this manager");
   conn_->call_registry<void>(publish_atom_v, name, p.id());
 }
 
@@ -161,13 +164,11 @@ std::vector<std::string> manager::names() const {
 }
 
 std::uint64_t manager::number_of_objects() const {
-  return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout,
-                                       objects_atom_v);
+  return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout, objects_atom_v);
 }
 
 cafman::value manager::debug_info() const {
-  return conn_->request<cafman::value>(conn_->registry(), conn_->options().timeout,
-                                       debug_atom_v);
+  return conn_->request<cafman::value>(conn_->registry(), conn_->options().timeout, debug_atom_v);
 }
 
 void manager::shutdown_server() const {
@@ -188,8 +189,7 @@ const connection_options& manager::options() const {
 
 manager connect(const std::string& address, const cafman::authkey& key,
                 connection_options options) {
-  return manager{std::make_shared<detail::connection>(net::parse_address(address), key,
-                                                      options)};
+  return manager{std::make_shared<detail::connection>(net::parse_address(address), key, options)};
 }
 
 } // namespace cafman

@@ -27,6 +27,7 @@ struct lock_state {
   bool recursive = false;
   std::optional<caller> owner;
   std::uint64_t count = 0;
+  std::uint64_t grants = 0; // the current holder's fencing token
   detail::waiter_list<request> waiters;
   detail::session_watch sessions;
 
@@ -56,8 +57,7 @@ struct lock_state {
                              "itself forever (use an rlock to re-enter)");
     }
     if (free()) {
-      owner = who;
-      count = 1;
+      grant(who, 1);
       return true;
     }
     if (wait == caf::timespan{0})
@@ -93,8 +93,7 @@ struct lock_state {
       return caf::make_error(errc::bad_argument, "a lock is restored with a count of 1 or more");
     sessions.watch(self, who.session);
     if (free()) {
-      owner = who;
-      count = saved;
+      grant(who, saved);
       return {};
     }
     auto promise = self->make_response_promise();
@@ -102,13 +101,24 @@ struct lock_state {
     return promise;
   }
 
+  void grant(const caller& who, std::uint64_t recursion) {
+    owner = who;
+    count = recursion;
+    ++grants;
+  }
+
+  caf::result<std::uint64_t> fence(const caller& who) const {
+    if (owner != who)
+      return not_owner("read the fencing token of");
+    return grants;
+  }
+
   // The lock is free: the oldest waiter gets it.
   void hand_over() {
     if (owner || waiters.empty())
       return;
     auto next = waiters.take_front();
-    owner = next.who;
-    count = next.data.count;
+    grant(next.who, next.data.count);
     if (next.data.restore)
       next.promise.deliver(caf::unit);
     else
@@ -144,6 +154,7 @@ lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, caf::actor reg
     [&st](release_atom, const caller& who) { return st.release(who); },
     [&st](locked_atom) { return st.owner.has_value(); },
     [&st](locked_atom, const caller& who) { return st.owner == who; },
+    [&st](fence_atom, const caller& who) { return st.fence(who); },
     [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
     [&st](rel_save_atom, const caller& who) { return st.release_saving_count(who); },
     [self](acq_restore_atom, const caller& who, std::uint64_t saved) {

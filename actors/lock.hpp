@@ -20,6 +20,10 @@ using lock_actor = caf::typed_actor<
   caf::replies_to<release_atom, caller>::with<void>,
   caf::replies_to<locked_atom>::with<bool>,
   caf::replies_to<locked_atom, caller>::with<bool>, // held by this caller?
+  // The fencing token of the caller's hold: how many times the lock had
+  // been granted when the caller got it, so it grows with every new holder.
+  // An error unless the caller holds the lock (see lock_proxy::fence).
+  caf::replies_to<fence_atom, caller>::with<std::uint64_t>,
   caf::replies_to<n_waiting_atom>::with<std::int64_t>, // calls waiting to acquire
   // For conditions: release completely and return the recursion count,
   // then take the lock back with that count (waits as long as it takes).

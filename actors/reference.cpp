@@ -4,6 +4,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
+#include <utility>
+
 namespace cafman {
 
 namespace {
@@ -18,7 +20,7 @@ public:
   ~manager_hold() override {
     // Weak: a value outliving its registry (at shutdown) has nothing to drop.
     if (auto registry = caf::actor_cast<registry_actor>(registry_))
-      caf::anon_send(registry, decref_atom_v, manager_session, id_);
+      caf::anon_send(registry, decref_atom_v, caller{manager_session, 0}, id_);
   }
 
 private:
@@ -29,19 +31,33 @@ private:
 } // namespace
 
 caf::error manager_binder::on_write(const object_reference& ref) {
+  if (reader_ == manager_session)
+    return caf::none;
+  // The reader may address the object as soon as these bytes reach it, long
+  // before the registry reads the incref below.
+  access_->grant(reader_, ref.id());
   // Sent before the value that holds the object can go: the registry sees
   // the reader's reference before the manager's hold is dropped.
-  if (reader_ != manager_session)
-    caf::anon_send(registry_, incref_atom_v, reader_, ref.id());
+  caf::anon_send(registry_, incref_atom_v, caller{reader_, 0}, ref.id());
   return caf::none;
 }
 
 std::shared_ptr<const reference_keeper> manager_binder::on_read(std::uint64_t id,
                                                                 const std::string&) {
+  if (reader_ != manager_session && !access_->allows(reader_, id)) {
+    if (!refusal_)
+      refusal_ = caf::make_error(errc::no_such_object,
+                                 "object " + std::to_string(id) + " no longer exists");
+    return nullptr; // a bare id: the frame carrying it is refused as a whole
+  }
   // The sender holds the object until our reply, and this incref is in the
   // registry's mailbox before that reply is even written.
-  caf::anon_send(registry_, incref_atom_v, manager_session, id);
+  caf::anon_send(registry_, incref_atom_v, caller{manager_session, 0}, id);
   return std::make_shared<manager_hold>(registry_, id);
+}
+
+caf::error manager_binder::take_refusal() {
+  return std::exchange(refusal_, caf::error{});
 }
 
 value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string type_id) {

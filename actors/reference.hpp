@@ -18,20 +18,29 @@ namespace cafman {
 
 /// Installed (binder_scope) around every (de)serialization of a connection
 /// to a client session; `reader` is the session the connection belongs to,
-/// which takes a reference to each object it is sent.
+/// which takes a reference to each object it is sent. A reference the
+/// session sends must be to an object it holds: any other id is refused
+/// (refused() tells which), as the lean path refuses to address it.
 class manager_binder : public reference_binder {
 public:
-  manager_binder(registry_actor registry, std::uint64_t reader)
-      : registry_(std::move(registry)), reader_(reader) {}
+  manager_binder(registry_actor registry, std::shared_ptr<access_table> access,
+                 std::uint64_t reader)
+      : registry_(std::move(registry)), access_(std::move(access)), reader_(reader) {}
 
   caf::error on_write(const object_reference& ref) override;
 
   std::shared_ptr<const reference_keeper> on_read(std::uint64_t id,
                                                   const std::string& type_id) override;
 
+  /// The error for the first reference read since the last call that the
+  /// session may not use, if any; clears it.
+  caf::error take_refusal();
+
 private:
   registry_actor registry_;
+  std::shared_ptr<access_table> access_;
   std::uint64_t reader_;
+  caf::error refusal_;
 };
 
 /// A reference to object `id`, which the manager holds once already (an

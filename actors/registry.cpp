@@ -37,6 +37,8 @@ struct registry_state {
 
   registry_ptr self = nullptr;
   type_table types;
+  std::shared_ptr<access_table> access;
+  std::size_t max_objects_per_session = 0;
   std::map<std::uint64_t, object_entry> objects;
   // A holder is a client session or an object holding another (a condition
   // its lock); only client sessions get a number.
@@ -54,9 +56,12 @@ struct registry_state {
 
   // The manager's own holds are counted like a session's, under the
   // registry's address, which never goes down while objects exist.
-  void init(registry_ptr ptr, type_table table) {
+  void init(registry_ptr ptr, type_table table, std::shared_ptr<access_table> table_of_access,
+            std::size_t max_objects) {
     self = ptr;
     types = std::move(table);
+    access = table_of_access ? std::move(table_of_access) : std::make_shared<access_table>();
+    max_objects_per_session = max_objects;
     sessions.emplace(self->address(), holder_entry{manager_session, {}});
   }
 
@@ -97,8 +102,26 @@ struct registry_state {
   }
 
   void add_reference(const caf::actor& session, std::uint64_t id) {
-    watch(session).held.insert(id);
+    auto& holder = watch(session);
+    holder.held.insert(id);
+    if (holder.number != manager_session)
+      access->grant(holder.number, id);
     ++objects.at(id).holders[session.address()];
+  }
+
+  // Whether `session` may use object `id` (as an argument, a name's target):
+  // only what it holds, as on the lean path.
+  bool holds(const caf::actor& session, std::uint64_t id) const {
+    auto holder = sessions.find(session.address());
+    return holder != sessions.end() && holder->second.held.count(id) > 0;
+  }
+
+  caf::error too_many_objects(const holder_entry& holder) const {
+    return caf::make_error(errc::bad_argument,
+                           "client session " + std::to_string(holder.number) + " already holds " +
+                               std::to_string(holder.held.size()) +
+                               " objects, the most the manager allows one client "
+                               "(max_objects_per_session): drop some proxies first");
   }
 
   caf::expected<std::uint64_t> create(const caf::actor& session, const std::string& type,
@@ -107,12 +130,15 @@ struct registry_state {
     if (factory == types.end())
       return caf::make_error(errc::no_such_type, "the manager has no type id '" + type +
                                                      "' (known: " + known_types() + ")");
+    if (auto& holder = watch(session);
+        holder.number != manager_session && holder.held.size() >= max_objects_per_session)
+      return too_many_objects(holder);
     std::vector<std::uint64_t> held;
     object_context ctx{
         self->system(), caf::actor_cast<caf::actor>(self),
         [&](std::uint64_t id, const std::vector<std::string>& kinds) -> caf::expected<caf::actor> {
           auto entry = objects.find(id);
-          if (entry == objects.end())
+          if (entry == objects.end() || !holds(session, id))
             return missing(id);
           auto& kind = entry->second.type;
           if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
@@ -152,8 +178,20 @@ struct registry_state {
     auto entry = objects.find(id);
     if (entry == objects.end())
       return missing(id);
+    if (auto& holder = watch(session);
+        holder.number != manager_session && !access->allows(holder.number, id))
+      return missing(id); // never given to this session: as if it never existed
     add_reference(session, id);
     return entry->second.handle;
+  }
+
+  // A reference of `session` to an object that session `donor` holds.
+  caf::expected<std::string> adopt(const caf::actor& session, std::uint64_t id,
+                                   std::uint64_t donor) {
+    if (objects.count(id) == 0 || !access->allows(donor, id))
+      return missing(id);
+    add_reference(session, id);
+    return objects.at(id).type;
   }
 
   void manage(const caf::actor& object, const std::string& type) {
@@ -200,10 +238,11 @@ struct registry_state {
     return id;
   }
 
-  caf::expected<void> publish(const std::string& name, std::uint64_t id) {
+  caf::expected<void> publish(const caf::actor& session, const std::string& name,
+                              std::uint64_t id) {
     if (names.count(name) > 0)
       return name_taken(name);
-    if (objects.count(id) == 0)
+    if (objects.count(id) == 0 || !holds(session, id))
       return missing(id);
     add_reference(manager_holder(), id);
     names.emplace(name, id);
@@ -262,8 +301,10 @@ struct registry_state {
       return;
     if (all || --held->second == 0) {
       holders.erase(held);
-      if (auto holder = sessions.find(session); holder != sessions.end())
+      if (auto holder = sessions.find(session); holder != sessions.end()) {
         holder->second.held.erase(id); // gone already while drop_session runs
+        access->revoke(holder->second.number, id);
+      }
     }
     if (holders.empty()) {
       self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
@@ -278,6 +319,7 @@ struct registry_state {
       return;
     auto ids = std::move(held->second.held);
     numbered.erase(held->second.number);
+    access->forget(held->second.number);
     sessions.erase(held);
     for (auto id : ids)
       decref(session, id, true);
@@ -316,9 +358,11 @@ struct registry_state {
   }
 };
 
-registry_actor::behavior_type make_registry(registry_ptr self, type_table types) {
+registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
+                                            std::shared_ptr<access_table> access,
+                                            std::size_t max_objects_per_session) {
   auto& st = self->state;
-  st.init(self, std::move(types));
+  st.init(self, std::move(types), std::move(access), max_objects_per_session);
   detail::reject_unexpected(self);
   self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
   return {
@@ -339,21 +383,25 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
       [&st](decref_atom, const caf::actor& session, std::uint64_t id) {
         st.decref(session.address(), id, false);
       },
-      [&st](create_atom, std::uint64_t session, const std::string& type, const value& args) {
+      [&st](create_atom, const caller& who, const std::string& type, const value& args) {
         return caf::result<std::uint64_t>{st.by_number(
-            session, [&](caf::actor& holder) { return st.create(holder, type, args); })};
+            who.session, [&](caf::actor& holder) { return st.create(holder, type, args); })};
       },
-      [&st](incref_atom, std::uint64_t session, std::uint64_t id) {
+      [&st](incref_atom, const caller& who, std::uint64_t id) {
         return caf::result<std::string>{
-            st.by_number(session, [&](caf::actor& holder) -> caf::expected<std::string> {
+            st.by_number(who.session, [&](caf::actor& holder) -> caf::expected<std::string> {
               auto handle = st.incref(holder, id);
               if (!handle)
                 return std::move(handle.error());
               return st.objects.at(id).type;
             })};
       },
-      [&st](decref_atom, std::uint64_t session, std::uint64_t id) {
-        st.by_number(session, [&](caf::actor& holder) -> caf::expected<void> {
+      [&st](incref_atom, const caller& who, std::uint64_t id, std::uint64_t donor) {
+        return caf::result<std::string>{st.by_number(
+            who.session, [&](caf::actor& holder) { return st.adopt(holder, id, donor); })};
+      },
+      [&st](decref_atom, const caller& who, std::uint64_t id) {
+        st.by_number(who.session, [&](caf::actor& holder) -> caf::expected<void> {
           st.decref(holder.address(), id, false);
           return {};
         });
@@ -365,16 +413,18 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types)
       [&st](publish_atom, const std::string& name, const std::string& type, const value& args) {
         return caf::result<std::uint64_t>{st.publish(name, type, args)};
       },
-      [&st](publish_atom, const std::string& name, std::uint64_t id) {
-        return caf::result<void>{st.publish(name, id)};
+      [&st](publish_atom, const caller& who, const std::string& name, std::uint64_t id) {
+        return caf::result<void>{st.by_number(who.session, [&](caf::actor& holder) {
+          return st.publish(holder, name, id);
+        })};
       },
-      [&st](lookup_atom, std::uint64_t session, const std::string& name) {
-        return st.lookup_reply(session,
+      [&st](lookup_atom, const caller& who, const std::string& name) {
+        return st.lookup_reply(who.session,
                                [&](caf::actor& holder) { return st.lookup(holder, name); });
       },
-      [&st](lookup_atom, std::uint64_t session, const std::string& name, const std::string& type,
+      [&st](lookup_atom, const caller& who, const std::string& name, const std::string& type,
             const value& args) {
-        return st.lookup_reply(session, [&](caf::actor& holder) {
+        return st.lookup_reply(who.session, [&](caf::actor& holder) {
           return st.lookup_or_create(holder, name, type, args);
         });
       },
@@ -415,8 +465,10 @@ type_table builtin_types() {
           {"joinable_queue", spawn_joinable_queue}};
 }
 
-registry_actor spawn_registry(caf::actor_system& sys, type_table types) {
-  return sys.spawn(make_registry, std::move(types));
+registry_actor spawn_registry(caf::actor_system& sys, type_table types,
+                              std::shared_ptr<access_table> access,
+                              std::size_t max_objects_per_session) {
+  return sys.spawn(make_registry, std::move(types), std::move(access), max_objects_per_session);
 }
 
 } // namespace cafman

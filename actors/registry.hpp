@@ -7,59 +7,74 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/access.hpp"
 #include "actors/object.hpp"
 
 namespace cafman {
 
-using registry_actor = caf::typed_actor<
-  // A client introduces its session actor and gets the session's number,
-  // which it passes as `caller` to blocking objects.
-  caf::replies_to<hello_atom, caf::actor>::with<std::uint64_t>,
-  // An object asks for the actor of a session it must watch; an error if
-  // that session has already ended.
-  caf::replies_to<watch_atom, std::uint64_t>::with<caf::actor>,
-  // (session, type id, constructor args) -> (object id, handle); the
-  // session holds one reference to the new object.
-  caf::replies_to<create_atom, caf::actor, std::string, value>::with<std::uint64_t, caf::actor>,
-  caf::replies_to<incref_atom, caf::actor, std::uint64_t>::with<caf::actor>,
-  caf::replies_to<decref_atom, caf::actor, std::uint64_t>::with<void>,
-  // The same by session number, as clients send them on the lean path.
-  // Number 0 is the manager itself: the holds that keep objects stored in
-  // containers (and objects made by objects) alive.
-  caf::replies_to<create_atom, std::uint64_t, std::string, value>::with<std::uint64_t>,
-  caf::replies_to<incref_atom, std::uint64_t, std::uint64_t>::with<std::string>, // type id
-  caf::reacts_to<decref_atom, std::uint64_t, std::uint64_t>,
-  // An object that another object spawned becomes a managed object of the
-  // given type id, held once by the manager (see actors/reference.hpp).
-  caf::reacts_to<manage_atom, caf::actor, std::string>,
-  // An object's handle, for clients that talk to it from their own actors.
-  caf::replies_to<get_atom, std::uint64_t>::with<caf::actor>,
+/// What a client may ask of the registry over its lean stream. Every
+/// `caller` in a client's frame is rewritten by the server with the session
+/// of the connection it came on (net/lean_broker.cpp), so a client acts only
+/// as itself.
+using registry_client_actor = caf::typed_actor<
+  // (caller, type id, constructor args) -> object id; the caller's session
+  // holds one reference to the new object.
+  caf::replies_to<create_atom, caller, std::string, value>::with<std::uint64_t>,
+  // Another reference of the caller's session to an object it can already
+  // address -> the object's type id.
+  caf::replies_to<incref_atom, caller, std::uint64_t>::with<std::string>,
+  caf::reacts_to<decref_atom, caller, std::uint64_t>,
+  // (caller, id, donor): a reference to an object another session holds
+  // and hands over (a parent to its child process). The client names the
+  // donor by that session's secret token, which the server replaces with
+  // the donor's number before the registry sees it -> the type id.
+  caf::replies_to<incref_atom, caller, std::uint64_t, std::uint64_t>::with<std::string>,
   // Named objects. A name is a hold of the manager (manager_session): the
   // object outlives every client until it is unpublished. Publishing a
   // name already taken is an error.
-  // (name, type id, constructor args) -> object id
-  caf::replies_to<publish_atom, std::string, std::string, value>::with<std::uint64_t>,
-  // (name, id of an existing object)
-  caf::replies_to<publish_atom, std::string, std::uint64_t>::with<void>,
-  // (session, name) -> (object id, type id); the session takes a reference.
-  caf::replies_to<lookup_atom, std::uint64_t, std::string>::with<std::uint64_t, std::string>,
+  // (caller, name, id of an object the caller holds)
+  caf::replies_to<publish_atom, caller, std::string, std::uint64_t>::with<void>,
+  // (caller, name) -> (object id, type id); the session takes a reference.
+  caf::replies_to<lookup_atom, caller, std::string>::with<std::uint64_t, std::string>,
   // The same, but creates and publishes the object first if the name is
-  // free: (session, name, type id, constructor args). Atomic, as every
+  // free: (caller, name, type id, constructor args). Atomic, as every
   // message of the registry: racing clients get one object.
-  caf::replies_to<lookup_atom, std::uint64_t, std::string, std::string, value>::with<
-    std::uint64_t, std::string>,
+  caf::replies_to<lookup_atom, caller, std::string, std::string, value>::with<std::uint64_t,
+                                                                              std::string>,
   caf::replies_to<unpublish_atom, std::string>::with<void>,
   // The published names, sorted (a list of strings).
   caf::replies_to<names_atom>::with<value>,
   caf::replies_to<objects_atom>::with<std::uint64_t>,
   caf::replies_to<debug_atom>::with<value>,
   caf::replies_to<shutdown_atom>::with<void>>;
+
+/// The whole interface: the client's, and what the server's own parts send.
+using registry_actor = registry_client_actor::extend<
+  // A session (an actor the server keeps per client connection group, or a
+  // test's actor) introduces itself and gets its number; its DOWN releases
+  // everything it holds.
+  caf::replies_to<hello_atom, caf::actor>::with<std::uint64_t>,
+  // An object asks for the actor of a session it must watch; an error if
+  // that session has already ended.
+  caf::replies_to<watch_atom, std::uint64_t>::with<caf::actor>,
+  // The same calls by session actor, for in-process users.
+  caf::replies_to<create_atom, caf::actor, std::string, value>::with<std::uint64_t, caf::actor>,
+  caf::replies_to<incref_atom, caf::actor, std::uint64_t>::with<caf::actor>,
+  caf::replies_to<decref_atom, caf::actor, std::uint64_t>::with<void>,
+  // An object that another object spawned becomes a managed object of the
+  // given type id, held once by the manager (see actors/reference.hpp).
+  caf::reacts_to<manage_atom, caf::actor, std::string>,
+  // An object's handle, for actor users.
+  caf::replies_to<get_atom, std::uint64_t>::with<caf::actor>,
+  // The server's own publish: (name, type id, constructor args) -> object id
+  caf::replies_to<publish_atom, std::string, std::string, value>::with<std::uint64_t>>;
 
 /// The session number of the manager's own holds (see above).
 constexpr std::uint64_t manager_session = 0;
@@ -71,6 +86,10 @@ using type_table = std::map<std::string, object_factory>;
 /// namespace, value, and the blocking objects (queues, locks, ...).
 type_table builtin_types();
 
-registry_actor spawn_registry(caf::actor_system& sys, type_table types);
+/// `access` (if given) learns which session may address which object;
+/// a client session may hold at most `max_objects_per_session` objects.
+registry_actor spawn_registry(caf::actor_system& sys, type_table types,
+                              std::shared_ptr<access_table> access = nullptr,
+                              std::size_t max_objects_per_session = 1'000'000);
 
 } // namespace cafman

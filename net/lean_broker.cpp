@@ -1,7 +1,11 @@
 #include "net/lean_broker.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <map>
-#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
 
 #include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
@@ -12,6 +16,7 @@
 #include <caf/io/system_messages.hpp>
 
 #include "actors/reference.hpp"
+#include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
 
 namespace cafman::net {
@@ -19,121 +24,385 @@ namespace cafman::net {
 namespace {
 
 using caf::io::connection_handle;
+using clock = std::chrono::steady_clock;
 
-struct lean_connection {
-  std::uint64_t generation;
-  manager_binder binder; // of the client session the stream belongs to
-  bool awaiting_body = false;
+/// What one read asks for at most: buffers grow as bytes arrive, never by
+/// what a frame's length claims.
+constexpr std::size_t read_chunk = 64 * 1024;
+
+struct lean_session {
+  std::uint64_t number = 0;
+  std::uint64_t token = 0;
+  caf::actor actor; // what the registry and the objects watch
+  connection_handle control;
+  std::set<connection_handle> streams;
+  clock::time_point last_seen = clock::now();
 };
 
-/// Connections by handle. A handle is the socket number, which the OS
+/// A stream by its handle. A handle is the socket number, which the OS
 /// reuses: a reply carries the generation it was asked on, and is dropped
-/// if its connection has been closed (and the handle reused) meanwhile.
+/// if its stream has been closed (and the handle reused) meanwhile.
+struct lean_stream {
+  std::uint64_t generation = 0;
+  std::shared_ptr<lean_session> session; // set once welcomed
+  std::unique_ptr<manager_binder> binder;
+  std::vector<char> in; // received bytes not yet dispatched
+  std::size_t in_flight = 0;
+  bool halted = false;
+};
+
 struct lean_state {
   registry_actor registry;
-  std::map<connection_handle, lean_connection> connections;
+  std::shared_ptr<access_table> access;
+  lean_options options;
+  std::map<connection_handle, lean_stream> streams;
+  std::unordered_map<std::uint64_t, std::shared_ptr<lean_session>> by_token;
   std::uint64_t next_generation = 0;
 };
 
-void read_length(caf::io::broker* self, connection_handle hdl) {
-  self->configure_read(hdl, caf::io::receive_policy::exactly(lean::length_size));
+using state_ptr = std::shared_ptr<lean_state>;
+
+// Every input signature of a typed interface, as a check of a message.
+template <class Sig>
+struct signature_input;
+
+template <class... Is, class Out>
+struct signature_input<caf::typed_mpi<caf::detail::type_list<Is...>, Out>> {
+  static bool matches(const caf::message& msg) { return msg.match_elements<Is...>(); }
+};
+
+template <class... Sigs>
+bool accepted_by(const caf::message& msg, caf::detail::type_list<Sigs...>) {
+  return (signature_input<Sigs>::matches(msg) || ...);
 }
 
-void send_reply(caf::io::broker* self, const std::shared_ptr<lean_state>& st, connection_handle hdl,
-                std::uint64_t generation, std::uint64_t request, const caf::message& reply) {
-  auto conn = st->connections.find(hdl);
-  if (conn == st->connections.end() || conn->second.generation != generation)
-    return; // the client is gone
+// A client acts only as itself: whatever session a `caller` names, it is
+// the session of the stream the frame came on.
+void stamp_callers(caf::message& msg, std::uint64_t session) {
+  for (std::size_t i = 0; i < msg.size(); ++i)
+    if (msg.match_element<caller>(i))
+      static_cast<caller*>(msg.get_mutable(i))->session = session;
+}
+
+std::uint64_t random_token() {
+  std::uint64_t token = 0;
+  while (token == 0) {
+    auto bytes = random_bytes(sizeof(token));
+    std::memcpy(&token, bytes.data(), sizeof(token));
+  }
+  return token;
+}
+
+lean_stream* find_stream(const state_ptr& st, connection_handle hdl, std::uint64_t generation) {
+  auto i = st->streams.find(hdl);
+  return i == st->streams.end() || i->second.generation != generation ? nullptr : &i->second;
+}
+
+void write_frame(caf::io::broker* self, lean_stream& stream, connection_handle hdl,
+                 std::uint64_t request, const caf::message& reply) {
   auto& out = self->wr_buf(hdl);
-  binder_scope scope{conn->second.binder};
+  auto start = out.size();
+  std::optional<binder_scope> scope;
+  if (stream.binder)
+    scope.emplace(*stream.binder);
   if (auto err = lean::append_frame(self->system(), out, {request}, reply)) {
-    out.clear();
+    out.resize(start);
     lean::append_frame(self->system(), out, {request}, caf::make_message(err));
   }
   self->flush(hdl);
+}
+
+void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle hdl);
+
+// The session is over: its streams close, and its actor's exit tells the
+// registry and every object it called to release what it held.
+void end_session(caf::io::broker* self, const state_ptr& st,
+                 const std::shared_ptr<lean_session>& session) {
+  if (st->by_token.erase(session->token) == 0)
+    return; // ended already
+  auto streams = session->streams;
+  for (auto hdl : streams)
+    close_stream(self, st, hdl);
+  self->send_exit(session->actor, caf::exit_reason::user_shutdown);
+}
+
+void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle hdl) {
+  auto i = st->streams.find(hdl);
+  if (i == st->streams.end())
+    return;
+  auto session = std::move(i->second.session);
+  st->streams.erase(i);
+  self->close(hdl);
+  if (!session)
+    return;
+  session->streams.erase(hdl);
+  if (hdl == session->control)
+    end_session(self, st, session);
+}
+
+void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl);
+
+// A stream may go on once its client has read its replies and its objects
+// have answered enough of its requests.
+bool may_dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+                  const lean_stream& stream) {
+  return stream.in_flight < st->options.max_in_flight
+         && self->wr_buf(hdl).size() <= st->options.max_unread_reply_bytes;
+}
+
+void maybe_resume(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+                  lean_stream& stream) {
+  if (!stream.halted || !may_dispatch(self, st, hdl, stream))
+    return;
+  stream.halted = false;
+  self->ack_writes(hdl, false);
+  self->trigger(hdl);
+  process(self, st, hdl);
+}
+
+void reply(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+           std::uint64_t generation, std::uint64_t request, const caf::message& msg) {
+  auto stream = find_stream(st, hdl, generation);
+  if (!stream)
+    return; // the client is gone
+  --stream->in_flight;
+  write_frame(self, *stream, hdl, request, msg);
+  maybe_resume(self, st, hdl, *stream);
+}
+
+// The message of one request frame, decoded and checked: an error if it may
+// not be sent where it is addressed.
+caf::expected<caf::message> decode(caf::io::broker* self, const state_ptr& st,
+                                   lean_stream& stream, std::uint64_t target, const char* body,
+                                   std::size_t size) {
+  caf::message msg;
+  caf::error err;
+  {
+    binder_scope scope{*stream.binder};
+    err = lean::read_message(self->system(), body, size, lean::request_header_size, msg);
+    auto refused = stream.binder->take_refusal();
+    if (!err)
+      err = std::move(refused);
+  }
+  if (err)
+    return err;
+  auto session = stream.session->number;
+  if (target == st->registry->id()) {
+    if (!accepted_by(msg, registry_client_actor::signatures{}))
+      return caf::make_error(errc::unsupported_message,
+                             "the registry takes no such request from a client: " +
+                                 caf::to_string(msg));
+    if (msg.match_elements<incref_atom, caller, std::uint64_t, std::uint64_t>()) {
+      // A hand-over names its donor by the donor's secret token: only who
+      // was given that token (the donor, or its child) may take from it.
+      auto donor = st->by_token.find(msg.get_as<std::uint64_t>(3));
+      if (donor == st->by_token.end())
+        return caf::make_error(errc::no_such_object,
+                               "object " + std::to_string(msg.get_as<std::uint64_t>(2)) +
+                                   " can no longer be handed over: the session that passed it "
+                                   "has ended");
+      *static_cast<std::uint64_t*>(msg.get_mutable(3)) = donor->second->number;
+    }
+  } else if (!st->access->allows(session, target)) {
+    return caf::make_error(errc::no_such_object,
+                           "object " + std::to_string(target) + " no longer exists");
+  }
+  stamp_callers(msg, session);
+  return msg;
 }
 
 // Forwards one request to its object. Replies of any type come back through
 // the error handler: CAF 0.17.6 reports a reply the handler does not match
 // as sec::unexpected_response carrying the reply itself, so only `value`
 // replies (the most common) need a handler of their own.
-void dispatch(caf::io::broker* self, const std::shared_ptr<lean_state>& st, connection_handle hdl,
-              const std::vector<char>& body) {
-  auto& conn = st->connections.at(hdl);
-  auto generation = conn.generation;
-  binder_scope scope{conn.binder};
-  auto request = lean::get_u64(body.data());
-  auto target_id = lean::get_u64(body.data() + 8);
-  if (target_id == lean::sync_target && request != lean::no_reply) {
+void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+              lean_stream& stream, const char* body, std::size_t size) {
+  auto request = lean::get_u64(body);
+  auto target_id = lean::get_u64(body + 8);
+  if (target_id == lean::sync_target) {
     // Frames are dispatched in order, so every earlier one has reached its
-    // object's mailbox by now.
-    send_reply(self, st, hdl, generation, request, caf::message{});
+    // object's mailbox by now. A one-way sync is a heartbeat.
+    if (request != lean::no_reply) {
+      ++stream.in_flight;
+      reply(self, st, hdl, stream.generation, request, caf::message{});
+    }
     return;
   }
-  auto target = self->system().registry().get(target_id);
-  caf::message msg;
-  auto err =
-      lean::read_message(self->system(), body.data(), body.size(), lean::request_header_size, msg);
-  if (!err && !target)
-    err = caf::make_error(errc::no_such_object, "the object no longer exists");
+  auto msg = decode(self, st, stream, target_id, body, size);
+  auto target = msg ? self->system().registry().get(target_id) : nullptr;
+  if (msg && !target)
+    msg = caf::make_error(errc::no_such_object,
+                          "object " + std::to_string(target_id) + " no longer exists");
   if (request == lean::no_reply) {
-    if (!err)
-      self->send(caf::actor_cast<caf::actor>(target), std::move(msg));
+    if (msg)
+      self->send(caf::actor_cast<caf::actor>(target), std::move(*msg));
     return;
   }
-  if (err) {
-    send_reply(self, st, hdl, generation, request, caf::make_message(std::move(err)));
+  ++stream.in_flight;
+  auto generation = stream.generation;
+  if (!msg) {
+    reply(self, st, hdl, generation, request, caf::make_message(std::move(msg.error())));
     return;
   }
-  self->request(caf::actor_cast<caf::actor>(target), caf::infinite, std::move(msg))
+  self->request(caf::actor_cast<caf::actor>(target), caf::infinite, std::move(*msg))
       .then(
           [=](value& v) {
-            send_reply(self, st, hdl, generation, request, caf::make_message(std::move(v)));
+            reply(self, st, hdl, generation, request, caf::make_message(std::move(v)));
           },
           [=](caf::error& e) {
-            auto reply =
+            auto answer =
                 e == caf::sec::unexpected_response ? e.context() : caf::make_message(std::move(e));
-            send_reply(self, st, hdl, generation, request, reply);
+            reply(self, st, hdl, generation, request, answer);
           });
 }
 
-caf::behavior lean_broker(caf::io::broker* self, registry_actor registry) {
+// Dispatches every whole frame received on `hdl`, as far as the stream may
+// go on; a malformed or oversized frame closes the stream.
+void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) {
+  auto i = st->streams.find(hdl);
+  if (i == st->streams.end())
+    return;
+  auto& stream = i->second;
+  std::size_t pos = 0;
+  while (stream.in.size() - pos >= lean::length_size) {
+    if (!may_dispatch(self, st, hdl, stream)) {
+      stream.halted = true;
+      self->halt(hdl);
+      self->ack_writes(hdl, true); // to hear when the client caught up
+      break;
+    }
+    auto length = lean::get_u32(stream.in.data() + pos);
+    if (length < lean::request_header_size || length > st->options.max_frame_bytes) {
+      close_stream(self, st, hdl); // not our protocol, or over the limit: no reply is possible
+      return;
+    }
+    if (stream.in.size() - pos - lean::length_size < length)
+      break;
+    dispatch(self, st, hdl, stream, stream.in.data() + pos + lean::length_size, length);
+    pos += lean::length_size + length;
+  }
+  stream.in.erase(stream.in.begin(), stream.in.begin() + static_cast<std::ptrdiff_t>(pos));
+}
+
+void welcome(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+             lean_stream& stream, const std::shared_ptr<lean_session>& session) {
+  stream.session = session;
+  stream.binder = std::make_unique<manager_binder>(st->registry, st->access, session->number);
+  session->streams.insert(hdl);
+  write_frame(self, stream, hdl, lean::no_reply,
+              caf::make_message(session->number, session->token, st->registry->id()));
+}
+
+void open_session(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+                  std::uint64_t generation) {
+  // It does nothing but exist: the registry and the objects monitor it.
+  auto actor = self->spawn([]() -> caf::behavior { return {[](hello_atom) {}}; });
+  self->request(st->registry, caf::infinite, hello_atom_v, actor)
+      .then(
+          [=](std::uint64_t number) {
+            auto stream = find_stream(st, hdl, generation);
+            if (!stream) { // the client left before its welcome
+              self->send_exit(actor, caf::exit_reason::user_shutdown);
+              return;
+            }
+            auto session = std::make_shared<lean_session>();
+            session->number = number;
+            session->token = random_token();
+            session->actor = actor;
+            session->control = hdl;
+            st->by_token.emplace(session->token, session);
+            welcome(self, st, hdl, *stream, session);
+          },
+          [=](caf::error&) {
+            self->send_exit(actor, caf::exit_reason::user_shutdown);
+            close_stream(self, st, hdl);
+          });
+}
+
+// A hung client (stopped, or cut off by the network) holds locks and
+// permits that others wait for. Its streams get a last frame saying why they
+// close, for the client to report if it ever resumes.
+void declare_silent_sessions_dead(caf::io::broker* self, const state_ptr& st) {
+  auto limit = clock::now() - st->options.session_timeout;
+  std::vector<std::shared_ptr<lean_session>> silent;
+  for (auto& [token, session] : st->by_token)
+    if (session->last_seen < limit)
+      silent.push_back(session);
+  for (auto& session : silent) {
+    auto why = caf::make_message(caf::make_error(
+        errc::cancelled, "the manager declared this client dead: it sent nothing for " +
+                             std::to_string(st->options.session_timeout.count()) +
+                             " ms (session_timeout), so everything it held was released"));
+    for (auto hdl : session->streams)
+      write_frame(self, st->streams.at(hdl), hdl, lean::no_reply, why);
+    end_session(self, st, session);
+  }
+}
+
+caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
+                          std::shared_ptr<access_table> access, lean_options options) {
   auto st = std::make_shared<lean_state>();
   st->registry = std::move(registry);
+  st->access = std::move(access);
+  st->options = options;
+  auto tick = std::max(st->options.session_timeout / 4, std::chrono::milliseconds{50});
+  self->delayed_send(self, tick, caf::tick_atom_v);
+  // Sessions outlive no server: each one's end releases what it held, and
+  // the actor system waits for every actor before it shuts down.
+  self->attach_functor([st] {
+    for (auto& [token, session] : st->by_token)
+      caf::anon_send_exit(session->actor, caf::exit_reason::user_shutdown);
+  });
   return {
-      [=](adopt_atom, int fd, std::uint64_t session) {
+      [=](adopt_atom, int fd, std::uint64_t token) {
         auto hdl = self->add_scribe(fd);
-        st->connections.insert_or_assign(
-            hdl, lean_connection{st->next_generation++, manager_binder{st->registry, session}});
-        read_length(self, hdl);
+        auto generation = st->next_generation++;
+        auto& stream = st->streams[hdl] = lean_stream{};
+        stream.generation = generation;
+        self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
+        if (token == 0) {
+          open_session(self, st, hdl, generation);
+          return;
+        }
+        auto session = st->by_token.find(token);
+        if (session == st->by_token.end()) {
+          close_stream(self, st, hdl); // a session that ended, or never was
+          return;
+        }
+        welcome(self, st, hdl, stream, session->second);
       },
       [=](caf::io::new_data_msg& msg) {
-        auto conn = st->connections.find(msg.handle);
-        if (conn == st->connections.end())
+        auto i = st->streams.find(msg.handle);
+        if (i == st->streams.end())
           return;
-        if (conn->second.awaiting_body) {
-          conn->second.awaiting_body = false;
-          read_length(self, msg.handle);
-          dispatch(self, st, msg.handle, msg.buf);
-          return;
-        }
-        auto length = lean::get_u32(msg.buf.data());
-        if (length < lean::request_header_size || length > lean::max_body) {
-          self->close(msg.handle); // not our protocol: no reply is possible
-          st->connections.erase(conn);
+        auto& stream = i->second;
+        if (!stream.session) { // a client speaks only after its welcome
+          close_stream(self, st, msg.handle);
           return;
         }
-        conn->second.awaiting_body = true;
-        self->configure_read(msg.handle, caf::io::receive_policy::exactly(length));
+        stream.session->last_seen = clock::now();
+        stream.in.insert(stream.in.end(), msg.buf.begin(), msg.buf.end());
+        process(self, st, msg.handle);
       },
-      [=](const caf::io::connection_closed_msg& msg) { st->connections.erase(msg.handle); },
+      [=](const caf::io::data_transferred_msg& msg) {
+        auto i = st->streams.find(msg.handle);
+        if (i != st->streams.end())
+          maybe_resume(self, st, msg.handle, i->second);
+      },
+      [=](const caf::io::connection_closed_msg& msg) { close_stream(self, st, msg.handle); },
+      [=](caf::tick_atom) {
+        declare_silent_sessions_dead(self, st);
+        self->delayed_send(self, tick, caf::tick_atom_v);
+      },
   };
 }
 
 } // namespace
 
-caf::actor spawn_lean_broker(caf::actor_system& sys, registry_actor registry) {
-  return sys.middleman().spawn_broker(lean_broker, std::move(registry));
+caf::actor spawn_lean_broker(caf::actor_system& sys, registry_actor registry,
+                             std::shared_ptr<access_table> access, lean_options options) {
+  return sys.middleman().spawn_broker(lean_broker, std::move(registry), std::move(access),
+                                      options);
 }
 
 } // namespace cafman::net

@@ -81,6 +81,7 @@ struct server::impl {
   server_options options;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<access_table> access = std::make_shared<access_table>();
   registry_actor registry;
   caf::actor basp;
   caf::actor lean_broker;
@@ -93,13 +94,13 @@ struct server::impl {
   explicit impl(server_options opts) : options(std::move(opts)) {
     net::configure(cfg, options.threads);
     sys = std::make_unique<caf::actor_system>(cfg);
-    registry = spawn_registry(*sys, options.types);
+    registry = spawn_registry(*sys, options.types, access, options.max_objects_per_session);
     // Clients call it on the lean path too, which finds actors by id here.
     sys->registry().put(registry->id(), caf::actor_cast<caf::strong_actor_ptr>(registry));
     // Created once, before any other thread can ask for it: the middleman's
     // table of named brokers is not thread-safe.
     basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-    lean_broker = net::spawn_lean_broker(*sys, registry);
+    lean_broker = net::spawn_lean_broker(*sys, registry, access, options.lean);
     listener = net::listen_tcp(options.host, options.port);
     if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
       throw error("cannot create the server's wake-up pipe");
@@ -236,7 +237,7 @@ struct server::impl {
       caf::anon_send(lean_broker, adopt_atom_v, fd, *session);
       return;
     }
-    if (kind != net::lean::stream_kind::basp) {
+    if (kind != net::lean::stream_kind::basp || !options.allow_basp) {
       std::cerr << "cafman-server: closed " << peer_name(fd) << ": no stream chosen\n";
       ::close(fd);
       return;

@@ -11,6 +11,7 @@
 
 #include "actors/registry.hpp"
 #include "net/authkey.hpp"
+#include "net/lean_broker.hpp"
 
 namespace cafman {
 
@@ -28,6 +29,15 @@ struct server_options {
   int owner_fd = -1;
   /// The kinds of object clients may create.
   type_table types = builtin_types();
+  /// Objects one client session may hold at once.
+  std::size_t max_objects_per_session = 1'000'000;
+  /// Frame size, unread replies, requests in flight, session liveness.
+  net::lean_options lean;
+  /// Serves CAF's BASP protocol to authenticated clients besides the lean
+  /// stream, for actor handles (`proxy.actor()`). Off by default: CAF 0.17
+  /// decodes BASP without a depth bound, and a BASP peer can address any
+  /// actor by its number.
+  bool allow_basp = false;
 };
 
 class server {

@@ -4,12 +4,9 @@
 
 #include <sys/socket.h>
 
-#include <caf/event_based_actor.hpp>
 #include <caf/io/basp_broker.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/network/multiplexer.hpp>
-#include <caf/mailbox_element.hpp>
-#include <caf/send.hpp>
 
 #include "cafman/errors.hpp"
 #include "net/handshake.hpp"
@@ -23,42 +20,34 @@ namespace cafman::detail {
 
 namespace {
 
-caf::actor spawn_session(caf::actor_system& sys) {
-  // It does nothing but exist: the registry monitors it, and its DOWN (on
-  // close or on this process's death) releases every reference we hold.
-  return sys.spawn([]() -> caf::behavior { return {[](hello_atom) {}}; });
+std::chrono::milliseconds left_until(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                               std::chrono::steady_clock::now()),
+                  std::chrono::milliseconds{0});
 }
 
 } // namespace
 
+// Every step (connect, handshake, welcome) shares one deadline, and nothing
+// is spawned here, so a failure anywhere throws within connect_timeout.
 connection::connection(net::address where, cafman::authkey key, connection_options options)
     : where_(std::move(where)), key_(std::move(key)), options_(options) {
   net::configure(cfg_, options_.threads);
   sys_ = std::make_unique<caf::actor_system>(cfg_);
-  auto fd = open_stream(net::lean::stream_kind::basp, options_.connect_timeout);
-  auto basp = sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-  socket_fd_ = fd.get();
-  detail::close_in_children(socket_fd_);
-  auto scribe = sys_->middleman().backend().new_scribe(fd.release());
-  caf::scoped_actor self{*sys_, true};
-  caf::strong_actor_ptr remote;
-  caf::error failure;
-  self->request(basp, options_.connect_timeout, caf::connect_atom_v, std::move(scribe), where_.port)
-      .receive([&](caf::node_id&, caf::strong_actor_ptr& ptr,
-                   std::set<std::string>&) { remote = std::move(ptr); },
-               [&](caf::error& e) { failure = std::move(e); });
-  if (failure || !remote)
-    throw connection_error("cannot connect to " + describe() + ": " +
-                           (failure ? caf::to_string(failure) : "no manager behind it"));
-  registry_ = caf::actor_cast<registry_actor>(std::move(remote));
-  registry_->attach_functor([calls = calls_] { calls->on_lost(); });
-  session_ = spawn_session(*sys_);
-  session_number_ =
-      request<std::uint64_t>(registry_, options_.connect_timeout, hello_atom_v, session_);
-  // The first caller's channel, opened now: calls then never wait for a
+  auto deadline = deadline_in(options_.connect_timeout);
+  control_ = std::make_unique<lean_channel>(
+      open_stream(net::lean::stream_kind::lean, net::lean::new_session, deadline));
+  auto welcome = control_->welcome(*sys_, deadline, describe());
+  if (!welcome.match_elements<std::uint64_t, std::uint64_t, std::uint64_t>())
+    throw connection_error("cannot connect to " + describe() + ": it sent no welcome (" +
+                           caf::to_string(welcome) + "); is it a cafman manager of this version?");
+  session_number_ = welcome.get_as<std::uint64_t>(0);
+  session_token_ = welcome.get_as<std::uint64_t>(1);
+  registry_id_ = welcome.get_as<std::uint64_t>(2);
+  // The first caller's stream, opened now: calls then never wait for a
   // handshake unless several threads call at once.
-  idle_channels_.push_back(std::make_unique<lean_channel>(
-      open_stream(net::lean::stream_kind::lean, options_.connect_timeout)));
+  idle_channels_.push_back(open_channel(deadline));
+  heartbeat_ = std::thread{[this] { send_heartbeats(); }};
 }
 
 connection::~connection() {
@@ -73,21 +62,39 @@ connection::~connection() {
       // lost or hung manager: nothing to keep in order any more
     }
   }
-  caf::anon_send_exit(session_, caf::exit_reason::user_shutdown);
-  idle_callers_.clear();
+  {
+    std::lock_guard<std::mutex> guard{control_mtx_};
+    closing_ = true;
+  }
+  heartbeat_cv_.notify_all();
+  heartbeat_.join();
   idle_channels_.clear();
-  session_ = nullptr;
-  registry_ = nullptr;
-  sys_.reset(); // closes the socket
-  if (socket_fd_ >= 0)
-    forget_in_children(socket_fd_);
+  control_.reset(); // the session's end
+  basp_registry_ = nullptr;
+  sys_.reset();
+  if (basp_fd_ >= 0)
+    forget_in_children(basp_fd_);
+}
+
+// A thread of the library, never the user's: a client that is alive but
+// idle, or busy in a long call, must not be taken for a hung one.
+void connection::send_heartbeats() {
+  std::unique_lock<std::mutex> guard{control_mtx_};
+  while (!heartbeat_cv_.wait_for(guard, options_.heartbeat_interval, [this] { return closing_; })) {
+    try {
+      control_->tell(*sys_, net::lean::sync_target, caf::message{},
+                     deadline_in(options_.heartbeat_interval), describe());
+    } catch (const cafman::error&) {
+      return; // the manager is gone or hung: calls will say so
+    }
+  }
 }
 
 // Connects, proves the key, and chooses the stream the socket will carry.
-net::unique_fd connection::open_stream(net::lean::stream_kind kind,
-                                       std::chrono::milliseconds limit) {
-  net::unique_fd fd{net::connect_tcp(where_.host, where_.port, limit)};
-  auto shook = net::client_handshake(fd.get(), key_, limit);
+net::unique_fd connection::open_stream(net::lean::stream_kind kind, std::uint64_t token,
+                                       std::chrono::steady_clock::time_point deadline) {
+  net::unique_fd fd{net::connect_tcp(where_.host, where_.port, left_until(deadline))};
+  auto shook = net::client_handshake(fd.get(), key_, left_until(deadline));
   if (shook.status == net::handshake_status::rejected)
     throw auth_error("authkey rejected by " + net::to_string(where_) +
                      ": use the key the manager was started with (" + shook.detail + ")");
@@ -97,11 +104,20 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind,
     throw connection_error("cannot connect to " + describe() + ": " + shook.detail);
   std::vector<char> choice{static_cast<char>(kind)};
   if (kind == net::lean::stream_kind::lean)
-    net::lean::put_u64(choice, session_number_);
+    net::lean::put_u64(choice, token);
   auto sent = ::send(fd.get(), choice.data(), choice.size(), MSG_NOSIGNAL);
   if (sent != static_cast<ssize_t>(choice.size()))
     throw connection_error("cannot connect to " + describe() + ": the connection was closed");
   return fd;
+}
+
+// A call stream of this process's session.
+std::unique_ptr<lean_channel>
+connection::open_channel(std::chrono::steady_clock::time_point deadline) {
+  auto channel = std::make_unique<lean_channel>(
+      open_stream(net::lean::stream_kind::lean, session_token_, deadline));
+  channel->welcome(*sys_, deadline, describe());
+  return channel;
 }
 
 caf::message connection::lean_call(std::uint64_t target,
@@ -126,8 +142,6 @@ void connection::lean_tell(std::uint64_t target, const caf::message& message) {
 std::unique_ptr<lean_channel>
 connection::borrow_channel(std::chrono::steady_clock::time_point deadline) {
   check_owner();
-  if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
-    throw_lost(describe());
   {
     std::lock_guard<std::mutex> guard{pool_mtx_};
     if (!idle_channels_.empty()) {
@@ -136,10 +150,7 @@ connection::borrow_channel(std::chrono::steady_clock::time_point deadline) {
       return channel;
     }
   }
-  auto left =
-      std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  return std::make_unique<lean_channel>(
-      open_stream(net::lean::stream_kind::lean, std::min(left, options_.connect_timeout)));
+  return open_channel(std::min(deadline, deadline_in(options_.connect_timeout)));
 }
 
 void connection::give_back(std::unique_ptr<lean_channel> channel) {
@@ -148,12 +159,18 @@ void connection::give_back(std::unique_ptr<lean_channel> channel) {
 }
 
 caf::error connection::on_write(const object_reference& ref) {
-  // Another connection to the same manager will do: its session holds the
-  // object while this call carries the reference.
+  // The manager lets a session pass only the objects it holds itself.
   auto own = dynamic_cast<const object_ref*>(ref.keeper().get());
-  if (own && own->conn().where_.host == where_.host && own->conn().where_.port == where_.port &&
-      own->conn().registry_->id() == registry_->id())
+  if (own && &own->conn() == this)
     return caf::none;
+  if (own && own->conn().where_.host == where_.host && own->conn().where_.port == where_.port &&
+      own->conn().registry_id_ == registry_id_)
+    return caf::make_error(errc::bad_argument,
+                           "cannot send " + value{ref}.repr() + " to " + describe() +
+                               " on another connection than its own: each connection is a "
+                               "client session of its own, and a session passes only the "
+                               "objects it holds (get the object on this connection, e.g. by "
+                               "name with manager::get)");
   return caf::make_error(errc::bad_argument,
                          "cannot send " + value{ref}.repr() + " to " + describe() +
                              ": it is not a proxy of this manager (a proxy can only be "
@@ -171,8 +188,15 @@ void connection::throw_unexpected(const caf::message& reply) const {
 }
 
 void connection::decref(std::uint64_t id) noexcept {
-  if (::getpid() == owner_) // a child's copy of a parent's proxy holds nothing
-    caf::anon_send(registry_, decref_atom_v, session_, id);
+  if (::getpid() != owner_) // a child's copy of a parent's proxy holds nothing
+    return;
+  std::lock_guard<std::mutex> guard{control_mtx_};
+  try {
+    control_->tell(*sys_, registry_id_, caf::make_message(decref_atom_v, caller{}, id),
+                   deadline_in(options_.timeout), describe());
+  } catch (const cafman::error&) {
+    // a lost manager released everything already
+  }
 }
 
 void connection::check_owner() const {
@@ -182,49 +206,44 @@ void connection::check_owner() const {
                 "for the child), not through a lambda capture or a container");
 }
 
-std::unique_ptr<caf::scoped_actor> connection::borrow() {
+// Actor users' path: BASP, opened once, on which the registry answers with
+// actor handles. The manager serves it only when told to (allow_basp).
+registry_actor connection::basp_registry() {
+  std::lock_guard<std::mutex> guard{basp_mtx_};
+  if (basp_registry_)
+    return basp_registry_;
+  auto deadline = deadline_in(options_.connect_timeout);
+  auto fd = open_stream(net::lean::stream_kind::basp, 0, deadline);
+  auto basp = sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+  basp_fd_ = fd.get();
+  close_in_children(basp_fd_);
+  auto scribe = sys_->middleman().backend().new_scribe(fd.release());
+  caf::scoped_actor self{*sys_, true};
+  caf::strong_actor_ptr remote;
+  caf::error failure;
+  self->request(basp, left_until(deadline), caf::connect_atom_v, std::move(scribe), where_.port)
+      .receive([&](caf::node_id&, caf::strong_actor_ptr& ptr,
+                   std::set<std::string>&) { remote = std::move(ptr); },
+               [&](caf::error& e) { failure = std::move(e); });
+  if (failure || !remote)
+    throw connection_error("cannot reach actor handles at " + describe() + ": " +
+                           (failure ? caf::to_string(failure)
+                                    : "the manager does not serve BASP (allow_basp)"));
+  basp_registry_ = caf::actor_cast<registry_actor>(std::move(remote));
+  return basp_registry_;
+}
+
+caf::actor connection::handle_of(std::uint64_t id) {
   check_owner();
-  if (std::lock_guard<std::mutex> guard{calls_->mtx}; calls_->lost)
-    throw_lost(describe());
-  std::lock_guard<std::mutex> guard{pool_mtx_};
-  if (idle_callers_.empty())
-    return std::make_unique<caf::scoped_actor>(*sys_, true);
-  auto self = std::move(idle_callers_.back());
-  idle_callers_.pop_back();
-  return self;
-}
-
-void connection::give_back(std::unique_ptr<caf::scoped_actor> self) {
-  std::lock_guard<std::mutex> guard{pool_mtx_};
-  idle_callers_.push_back(std::move(self));
-}
-
-std::uint64_t connection::track(caf::scoped_actor& self, caf::message_id response) {
-  std::lock_guard<std::mutex> guard{calls_->mtx};
-  if (calls_->lost)
-    throw_lost(describe());
-  auto ticket = calls_->next_ticket++;
-  calls_->in_flight.emplace(
-      ticket, call_tracker::waiting_call{caf::actor_cast<caf::strong_actor_ptr>(self), response});
-  return ticket;
-}
-
-void connection::untrack(std::uint64_t ticket) {
-  std::lock_guard<std::mutex> guard{calls_->mtx};
-  calls_->in_flight.erase(ticket);
-}
-
-// Runs when the registry's proxy dies, i.e. the BASP connection is gone:
-// every blocked caller gets an error under its own response id, which is
-// what its blocking receive waits for.
-void connection::call_tracker::on_lost() {
-  std::lock_guard<std::mutex> guard{mtx};
-  lost = true;
-  for (auto& [ticket, call] : in_flight)
-    caf::actor_cast<caf::abstract_actor*>(call.self)->enqueue(
-        caf::make_mailbox_element(nullptr, call.response, {},
-                                  caf::make_error(caf::exit_reason::remote_link_unreachable)),
-        nullptr);
+  caf::scoped_actor self{*sys_, true};
+  caf::actor handle;
+  caf::error failure;
+  self->request(basp_registry(), options_.timeout, get_atom_v, id)
+      .receive([&](caf::actor& h) { handle = std::move(h); },
+               [&](caf::error& e) { failure = std::move(e); });
+  if (failure)
+    throw_error(failure, describe());
+  return handle;
 }
 
 std::string connection::describe() const {

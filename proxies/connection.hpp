@@ -1,18 +1,20 @@
 #pragma once
 
 // The client side of one manager connection (internal: proxies hold it,
-// users never see it). It owns a private actor system whose BASP connection
-// was authenticated before CAF saw the socket, the session actor the
-// registry counts this process's references under, and the machinery that
-// makes a blocking call fail promptly when the manager dies (CAF 0.17 never
-// fails a pending remote request by itself: trap 3 in the CAF notes).
+// users never see it). Everything travels on lean streams (net/
+// lean_protocol.hpp): a control stream whose life is the client session's
+// (the manager releases everything the session holds when it closes, or
+// when its heartbeats stop), and a pool of call streams joined to that
+// session, one per concurrent caller. The private actor system serializes
+// messages and, for actor users only, speaks BASP (actor handles).
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -52,13 +54,10 @@ public:
   const net::address& where() const { return where_; }
   const cafman::authkey& key() const { return key_; }
   const connection_options& options() const { return options_; }
-  const registry_actor& registry() const { return registry_; }
-  const caf::actor& session() const { return session_; }
 
-  /// One blocking request; throws a cafman::error on failure. R is the
-  /// result type, void, or a std::pair for a two-value reply.
-  template <class R, class Handle, class... Ts>
-  R request(const Handle& dest, std::chrono::milliseconds timeout, Ts&&... xs);
+  /// Object `id`'s actor handle, for actor users (over BASP, which the
+  /// manager must allow: server_options::allow_basp).
+  caf::actor handle_of(std::uint64_t id);
 
   /// One call on an object over the lean path (no thread hop in this
   /// process); throws a cafman::error on failure, a timeout_error when no
@@ -97,13 +96,18 @@ public:
   /// deadline.
   template <class R, class... Ts>
   R call_registry(Ts&&... xs) {
-    return call<R>(registry_->id(), std::chrono::steady_clock::now() + options_.timeout,
+    return call<R>(registry_id_, std::chrono::steady_clock::now() + options_.timeout,
                    std::forward<Ts>(xs)...);
   }
 
-  /// The number the registry gave this process's session: blocking objects
-  /// know their holders and waiters by it.
+  /// The number the manager gave this process's session: blocking objects
+  /// know their holders and waiters by it. The manager stamps it on every
+  /// `caller` itself; this copy is for users' messages and diagnostics.
   std::uint64_t session_number() const { return session_number_; }
+
+  /// The session's secret: whoever shows it may take references to what
+  /// the session holds (a child process adopting its arguments).
+  std::uint64_t session_token() const { return session_token_; }
 
   /// Drops one reference of this session; never throws (runs in destructors).
   void decref(std::uint64_t id) noexcept;
@@ -115,17 +119,17 @@ private:
   std::shared_ptr<const reference_keeper> on_read(std::uint64_t id,
                                                   const std::string& type_id) override;
 
-  net::unique_fd open_stream(net::lean::stream_kind kind, std::chrono::milliseconds limit);
+  net::unique_fd open_stream(net::lean::stream_kind kind, std::uint64_t token,
+                             std::chrono::steady_clock::time_point deadline);
+  std::unique_ptr<lean_channel> open_channel(std::chrono::steady_clock::time_point deadline);
   caf::message lean_call(std::uint64_t target, std::chrono::steady_clock::time_point deadline,
                          const caf::message& request);
   void lean_tell(std::uint64_t target, const caf::message& message);
   [[noreturn]] void throw_unexpected(const caf::message& reply) const;
-  std::unique_ptr<caf::scoped_actor> borrow();
-  void give_back(std::unique_ptr<caf::scoped_actor> self);
   std::unique_ptr<lean_channel> borrow_channel(std::chrono::steady_clock::time_point deadline);
   void give_back(std::unique_ptr<lean_channel> channel);
-  std::uint64_t track(caf::scoped_actor& self, caf::message_id response);
-  void untrack(std::uint64_t ticket);
+  void send_heartbeats();
+  registry_actor basp_registry();
   std::string describe() const;
 
   /// Throws if this process is not the one that opened the connection: a
@@ -138,63 +142,27 @@ private:
   pid_t owner_ = ::getpid();
   cafman::authkey key_;
   connection_options options_;
-  int socket_fd_ = -1;
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
-  registry_actor registry_;
-  caf::actor session_;
   std::uint64_t session_number_ = 0;
+  std::uint64_t session_token_ = 0;
+  std::uint64_t registry_id_ = 0;
 
-  /// Calls waiting for a reply. Shared with the functor attached to the
-  /// registry's proxy, which may run while this connection is destroyed.
-  struct call_tracker {
-    std::mutex mtx;
-    bool lost = false;
-    std::uint64_t next_ticket = 0;
-    struct waiting_call {
-      caf::strong_actor_ptr self;
-      caf::message_id response;
-    };
-    std::map<std::uint64_t, waiting_call> in_flight;
-    void on_lost();
-  };
-  std::shared_ptr<call_tracker> calls_ = std::make_shared<call_tracker>();
+  /// The session's own stream: decrefs and heartbeats; its end is the
+  /// session's end.
+  std::mutex control_mtx_;
+  std::unique_ptr<lean_channel> control_;
+  bool closing_ = false; // under control_mtx_: stops the heartbeat thread
+  std::condition_variable heartbeat_cv_;
+  std::thread heartbeat_;
 
   std::mutex pool_mtx_;
-  std::vector<std::unique_ptr<caf::scoped_actor>> idle_callers_;
   std::vector<std::unique_ptr<lean_channel>> idle_channels_;
-};
 
-template <class R, class Handle, class... Ts>
-R connection::request(const Handle& dest, std::chrono::milliseconds timeout, Ts&&... xs) {
-  auto self = borrow();
-  auto pending = (*self)->request(dest, timeout, std::forward<Ts>(xs)...);
-  auto ticket = track(*self, pending.id());
-  std::optional<caf::error> failure;
-  std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
-  if constexpr (std::is_void_v<R>) {
-    pending.receive([&] { result = true; }, [&](caf::error& e) { failure = std::move(e); });
-  } else if constexpr (is_pair<R>::value) {
-    pending.receive(
-      [&](typename R::first_type& a, typename R::second_type& b) {
-        result = R{std::move(a), std::move(b)};
-      },
-      [&](caf::error& e) { failure = std::move(e); });
-  } else {
-    pending.receive([&](R& r) { result = std::move(r); },
-                    [&](caf::error& e) { failure = std::move(e); });
-  }
-  untrack(ticket);
-  if (failure) {
-    // A caller whose request timed out may still get the late reply: it is
-    // not reused, so no later call can mistake that reply for its own.
-    if (*failure != caf::sec::request_timeout)
-      give_back(std::move(self));
-    throw_error(*failure, describe());
-  }
-  give_back(std::move(self));
-  if constexpr (!std::is_void_v<R>)
-    return std::move(*result);
-}
+  /// Actor users' BASP connection, opened on first use.
+  std::mutex basp_mtx_;
+  int basp_fd_ = -1;
+  registry_actor basp_registry_;
+};
 
 } // namespace cafman::detail

@@ -56,6 +56,10 @@ void throw_error(const caf::error& e, const std::string& peer) {
   throw remote_error(peer + " failed the call: " + caf::to_string(e));
 }
 
+void throw_dropped(const caf::error& reason, const std::string& peer) {
+  throw connection_error("lost the connection to " + peer + ": " + context_of(reason));
+}
+
 void throw_timeout(const std::string& peer) {
   throw timeout_error("no reply from " + peer + " within the call's deadline; pass a longer "
                       "timeout (with_timeout) if the operation is expected to take longer");

@@ -16,6 +16,10 @@ namespace cafman::detail {
 /// timeout_error: no reply within the call's deadline.
 [[noreturn]] void throw_timeout(const std::string& peer);
 
+/// connection_error: the manager closed this client's connection and said
+/// why in `reason` (it declared the client dead).
+[[noreturn]] void throw_dropped(const caf::error& reason, const std::string& peer);
+
 /// connection_error: the manager is gone; `why` adds what was seen.
 [[noreturn]] void throw_lost(const std::string& peer, const std::string& why = {});
 

@@ -54,16 +54,34 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
   if (auto err = net::lean::append_frame(sys, out_, {id, target}, request))
     refuse(err, peer);
   send_all(out_, deadline, peer);
-  auto frame = receive_frame(deadline, peer);
-  if (net::lean::get_u64(in_.data() + net::lean::length_size) != id)
-    throw_lost(peer, "reply to another request");
+  auto reply = read_reply(sys, id, deadline, peer);
   told_ = false; // the manager handled every earlier frame before this one
+  return reply;
+}
+
+caf::message lean_channel::welcome(caf::actor_system& sys,
+                                   std::chrono::steady_clock::time_point deadline,
+                                   const std::string& peer) {
+  return read_reply(sys, net::lean::no_reply, deadline, peer);
+}
+
+caf::message lean_channel::read_reply(caf::actor_system& sys, std::uint64_t id,
+                                      std::chrono::steady_clock::time_point deadline,
+                                      const std::string& peer) {
+  auto frame = receive_frame(deadline, peer);
+  auto answered = net::lean::get_u64(in_.data() + net::lean::length_size);
   caf::message reply;
   auto body = in_.data() + net::lean::length_size;
   auto size = frame - net::lean::length_size;
   if (auto err = net::lean::read_message(sys, body, size, net::lean::reply_header_size, reply))
     throw_lost(peer, "undecodable reply");
-  return reply;
+  if (answered == id)
+    return reply;
+  // The manager's last word before it closes the stream (see
+  // net/lean_broker.cpp: a client declared dead).
+  if (answered == net::lean::no_reply && reply.match_elements<caf::error>())
+    throw_dropped(reply.get_as<caf::error>(0), peer);
+  throw_lost(peer, "reply to another request");
 }
 
 void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,

@@ -37,6 +37,11 @@ public:
   void tell(caf::actor_system& sys, std::uint64_t target, const caf::message& message,
             std::chrono::steady_clock::time_point deadline, const std::string& peer);
 
+  /// Reads the manager's welcome, its first frame on a new stream (see
+  /// net/lean_protocol.hpp).
+  caf::message welcome(caf::actor_system& sys, std::chrono::steady_clock::time_point deadline,
+                       const std::string& peer);
+
   /// After tell(): returns once the manager has passed every message sent
   /// on this channel on to its object, so that a message the client sends
   /// later on another socket (its session's end, over BASP) cannot
@@ -49,6 +54,8 @@ private:
                 const std::string& peer);
   std::size_t receive_frame(std::chrono::steady_clock::time_point deadline,
                             const std::string& peer);
+  caf::message read_reply(caf::actor_system& sys, std::uint64_t id,
+                          std::chrono::steady_clock::time_point deadline, const std::string& peer);
 
   net::unique_fd fd_;
   std::uint64_t next_request_ = 1;

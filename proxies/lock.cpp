@@ -22,6 +22,11 @@ bool basic_lock_proxy<Derived>::locked() const {
 }
 
 template <class Derived>
+std::uint64_t basic_lock_proxy<Derived>::fence() const {
+  return proxy_access::call<std::uint64_t>(*this, fence_atom_v, proxy_access::who(*this));
+}
+
+template <class Derived>
 std::int64_t basic_lock_proxy<Derived>::n_waiting() const {
   return proxy_access::call<std::int64_t>(*this, n_waiting_atom_v);
 }

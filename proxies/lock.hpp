@@ -26,6 +26,14 @@ public:
   /// Throws lock_error unless the calling thread holds the lock.
   void release() const;
   bool locked() const;
+  /// The fencing token of the calling thread's hold (as Hazelcast's
+  /// FencedLock): it grows with every new holder, so a service the lock
+  /// guards can refuse writes that carry an older token than one it has
+  /// seen. Throws lock_error unless the calling thread holds the lock, and
+  /// connection_error once the manager declared this client dead (see
+  /// docs/safety.md): a holder that was stopped and resumed learns it lost
+  /// the lock instead of believing it still holds it.
+  std::uint64_t fence() const;
   /// How many calls wait to acquire it (not in Python; for monitoring).
   std::int64_t n_waiting() const;
 

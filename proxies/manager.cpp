@@ -11,21 +11,21 @@ namespace detail {
 
 std::shared_ptr<object_ref> create_object(const std::shared_ptr<connection>& conn,
                                           const std::string& type, const value& args) {
-  auto id = conn->call_registry<std::uint64_t>(create_atom_v, conn->session_number(), type, args);
+  auto id = conn->call_registry<std::uint64_t>(create_atom_v, caller{}, type, args);
   return std::make_shared<object_ref>(conn, id, type);
 }
 
 std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn,
-                                         std::uint64_t id) {
-  auto type = conn->call_registry<std::string>(incref_atom_v, conn->session_number(), id);
-  return std::make_shared<object_ref>(conn, id, std::move(type));
+                                         const object_ref& from) {
+  auto type = conn->call_registry<std::string>(incref_atom_v, caller{}, from.id(),
+                                               from.conn().session_token());
+  return std::make_shared<object_ref>(conn, from.id(), std::move(type));
 }
 
 caf::actor object_ref::handle() const {
   std::lock_guard<std::mutex> guard{handle_mtx_};
   if (!handle_)
-    handle_ =
-        conn_->request<caf::actor>(conn_->registry(), conn_->options().timeout, get_atom_v, id_);
+    handle_ = conn_->handle_of(id_);
   return handle_;
 }
 
@@ -131,11 +131,11 @@ joinable_queue_proxy manager::joinable_queue(std::int64_t maxsize) const {
 detail::proxy_parts manager::named(const std::string& name, const char* type_id,
                                    std::optional<list_value> create_args) const {
   using reply = std::pair<std::uint64_t, std::string>;
-  auto session = conn_->session_number();
+  // The manager names the caller by this connection's session.
   auto [id, actual] =
-      create_args ? conn_->call_registry<reply>(lookup_atom_v, session, name, std::string{type_id},
+      create_args ? conn_->call_registry<reply>(lookup_atom_v, caller{}, name, std::string{type_id},
                                                 cafman::value{std::move(*create_args)})
-                  : conn_->call_registry<reply>(lookup_atom_v, session, name);
+                  : conn_->call_registry<reply>(lookup_atom_v, caller{}, name);
   // Ours from here: a mismatch throws, and the reference goes with `ref`.
   auto ref = std::make_shared<detail::object_ref>(conn_, id, actual);
   if (type_id && actual != type_id)
@@ -148,7 +148,7 @@ void manager::publish(const std::string& name, const object_proxy& p) const {
   if (&proxy_access::ref(p)->conn() != conn_.get())
     throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name + "' on " +
                       address() + ": it is not a proxy of this manager");
-  conn_->call_registry<void>(publish_atom_v, name, p.id());
+  conn_->call_registry<void>(publish_atom_v, caller{}, name, p.id());
 }
 
 void manager::unpublish(const std::string& name) const {
@@ -164,15 +164,15 @@ std::vector<std::string> manager::names() const {
 }
 
 std::uint64_t manager::number_of_objects() const {
-  return conn_->request<std::uint64_t>(conn_->registry(), conn_->options().timeout, objects_atom_v);
+  return conn_->call_registry<std::uint64_t>(objects_atom_v);
 }
 
 cafman::value manager::debug_info() const {
-  return conn_->request<cafman::value>(conn_->registry(), conn_->options().timeout, debug_atom_v);
+  return conn_->call_registry<cafman::value>(debug_atom_v);
 }
 
 void manager::shutdown_server() const {
-  conn_->request<void>(conn_->registry(), conn_->options().timeout, shutdown_atom_v);
+  conn_->call_registry<void>(shutdown_atom_v);
 }
 
 std::string manager::address() const {

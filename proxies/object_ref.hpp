@@ -56,9 +56,11 @@ inline value reference_value(const std::shared_ptr<object_ref>& ref) {
 std::shared_ptr<object_ref> create_object(const std::shared_ptr<connection>& conn,
                                           const std::string& type, const value& args);
 
-/// Takes a reference of this process's session to an existing object.
+/// Takes a reference of this process's session (on `conn`) to the object
+/// `from` refers to, which another session of the same manager holds and
+/// hands over (a parent process's proxy, in its child).
 std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn,
-                                         std::uint64_t id);
+                                         const object_ref& from);
 
 struct manager_access {
   static const std::shared_ptr<connection>& conn(const manager& m) { return m.conn_; }

@@ -36,7 +36,7 @@ child_binder::~child_binder() = default;
 
 std::shared_ptr<object_ref> child_binder::adopt(const object_proxy& p) {
   auto& parent_ref = proxy_access::ref(p);
-  return adopt_object(impl_->connection_like(parent_ref->conn()), parent_ref->id());
+  return adopt_object(impl_->connection_like(parent_ref->conn()), *parent_ref);
 }
 
 value child_binder::rebind_value(const value& x) {
@@ -55,7 +55,7 @@ value child_binder::rebind_value(const value& x) {
   if (x.is_reference()) {
     auto parts = parts_of(x, nullptr);
     return reference_value(
-      adopt_object(impl_->connection_like(parts.ref->conn()), parts.ref->id()));
+      adopt_object(impl_->connection_like(parts.ref->conn()), *parts.ref));
   }
   return x;
 }

@@ -30,6 +30,8 @@ namespace {
     opts.threads = options.server_threads;
     opts.owner_fd = owner_fd;
     opts.types = options.types.table();
+    opts.lean = options.lean;
+    opts.allow_basp = options.allow_basp;
     server srv{opts};
     auto port = srv.port();
     detail::write_all(ready_fd, &port, sizeof(port));

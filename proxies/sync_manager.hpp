@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "actors/type_registry.hpp"
+#include "net/lean_broker.hpp"
 #include "proxies/manager.hpp"
 
 namespace cafman {
@@ -20,6 +21,11 @@ struct sync_manager_options {
   connection_options connection;
   /// The custom types the manager offers besides the builtin ones.
   type_registry types;
+  /// Frame size, unread replies, session liveness (see net/lean_broker.hpp).
+  net::lean_options lean;
+  /// Serve actor handles (`proxy.actor()`) over BASP: see
+  /// server_options::allow_basp for what that costs.
+  bool allow_basp = false;
 };
 
 /// Starts the manager process on construction. It exits when shutdown()

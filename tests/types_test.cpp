@@ -194,9 +194,10 @@ cafman::type_registry test_types() {
 }
 
 template <class F>
-void with_types(F&& body) {
+void with_types(F&& body, bool allow_basp = false) {
   cafman::sync_manager_options options;
   options.types = test_types();
+  options.allow_basp = allow_basp;
   with_manager(std::forward<F>(body), std::move(options));
 }
 
@@ -455,7 +456,7 @@ TEST_CASE("types: an actor type through its proxy and from the client's actors i
     bool down = false;
     self->receive([&](caf::down_msg&) { down = true; }, caf::after(5s) >> [] {});
     CHECK(down);
-  });
+  }, /*allow_basp=*/true);
 }
 
 TEST_CASE("types: method_to_typeid returns proxies, in this process and in a child", "[types]") {

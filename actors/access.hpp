@@ -1,0 +1,37 @@
+#pragma once
+
+// Which client session may address which object. The registry writes it as
+// references come and go; the lean broker reads it for every frame, on
+// another thread. A session reaches only what it holds a reference to (made,
+// received in a reply, or looked up by name): an id it was never given is
+// "no such object", exactly as an id that never existed.
+
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cafman {
+
+class access_table {
+public:
+  /// `session` may address `id` from now on.
+  void grant(std::uint64_t session, std::uint64_t id);
+
+  /// `session` no longer holds `id`.
+  void revoke(std::uint64_t session, std::uint64_t id);
+
+  /// A session that ended addresses nothing.
+  void forget(std::uint64_t session);
+
+  bool allows(std::uint64_t session, std::uint64_t id) const;
+
+  /// How many objects `session` holds.
+  std::size_t held_by(std::uint64_t session) const;
+
+private:
+  mutable std::mutex mtx_;
+  std::unordered_map<std::uint64_t, std::unordered_set<std::uint64_t>> held_;
+};
+
+} // namespace cafman

@@ -187,13 +187,31 @@ void connection::throw_unexpected(const caf::message& reply) const {
                      " (do client and manager run the same cafman version?)");
 }
 
+// On an idle call stream when there is one: the one this thread most likely
+// calls on next (the pool is last in, first out), so that its next call
+// (number_of_objects(), say) already sees the reference gone. Otherwise on
+// the control stream, never opening a stream in a destructor.
 void connection::decref(std::uint64_t id) noexcept {
   if (::getpid() != owner_) // a child's copy of a parent's proxy holds nothing
     return;
-  std::lock_guard<std::mutex> guard{control_mtx_};
+  auto message = caf::make_message(decref_atom_v, caller{}, id);
+  auto deadline = deadline_in(options_.timeout);
   try {
-    control_->tell(*sys_, registry_id_, caf::make_message(decref_atom_v, caller{}, id),
-                   deadline_in(options_.timeout), describe());
+    std::unique_ptr<lean_channel> channel;
+    {
+      std::lock_guard<std::mutex> guard{pool_mtx_};
+      if (!idle_channels_.empty()) {
+        channel = std::move(idle_channels_.back());
+        idle_channels_.pop_back();
+      }
+    }
+    if (channel) {
+      channel->tell(*sys_, registry_id_, message, deadline, describe());
+      give_back(std::move(channel));
+      return;
+    }
+    std::lock_guard<std::mutex> guard{control_mtx_};
+    control_->tell(*sys_, registry_id_, message, deadline, describe());
   } catch (const cafman::error&) {
     // a lost manager released everything already
   }
@@ -226,9 +244,10 @@ registry_actor connection::basp_registry() {
                    std::set<std::string>&) { remote = std::move(ptr); },
                [&](caf::error& e) { failure = std::move(e); });
   if (failure || !remote)
-    throw connection_error("cannot reach actor handles at " + describe() + ": " +
-                           (failure ? caf::to_string(failure)
-                                    : "the manager does not serve BASP (allow_basp)"));
+    throw connection_error("cannot reach actor handles at " + describe() + " (" +
+                           (failure ? caf::to_string(failure) : "no registry") +
+                           "): a manager serves them over BASP only when started with "
+                           "allow_basp (cafman-server --allow-basp)");
   basp_registry_ = caf::actor_cast<registry_actor>(std::move(remote));
   return basp_registry_;
 }

@@ -68,7 +68,7 @@ public:
   /// The text of the error a reply holds, or "" when it holds none.
   template <class... Ts>
   std::string error_of(std::uint64_t target, Ts&&... xs) {
-    auto reply = call(target, std::forward<Ts>(xs)...);
+    caf::message reply = call(target, std::forward<Ts>(xs)...);
     if (!reply.match_elements<caf::error>())
       return "";
     auto& context = reply.get_as<caf::error>(0).context();
@@ -164,7 +164,7 @@ TEST_CASE("a caller cannot act as another session: a forged caller releases noth
   });
 }
 
-TEST_CASE("a stream joins only a session whose token it shows; BASP is off by default",
+TEST_CASE("a stream joins only a session whose token it shows, and BASP is off by default",
           "[isolation]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {
@@ -178,7 +178,7 @@ TEST_CASE("a stream joins only a session whose token it shows; BASP is off by de
 }
 
 TEST_CASE("a stopped lock holder is declared dead after the session timeout and told so "
-          "when it resumes; an idle live client is not",
+          "when it resumes, and an idle live client is not",
           "[isolation][liveness]") {
   watchdog dog{60s};
   cafman::sync_manager_options options;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
@@ -58,6 +59,9 @@ struct lean_state {
   std::map<connection_handle, lean_stream> streams;
   std::unordered_map<std::uint64_t, std::shared_ptr<lean_session>> by_token;
   std::uint64_t next_generation = 0;
+  // Streams of sessions declared dead, closed at the next tick: their last
+  // frame must leave first, and closing at once may drop it.
+  std::vector<std::pair<connection_handle, std::uint64_t>> closing;
 };
 
 using state_ptr = std::shared_ptr<lean_state>;
@@ -163,8 +167,8 @@ void maybe_resume(caf::io::broker* self, const state_ptr& st, connection_handle 
 void reply(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
            std::uint64_t generation, std::uint64_t request, const caf::message& msg) {
   auto stream = find_stream(st, hdl, generation);
-  if (!stream)
-    return; // the client is gone
+  if (!stream || !stream->session)
+    return; // the client is gone, or was declared dead
   --stream->in_flight;
   write_frame(self, *stream, hdl, request, msg);
   maybe_resume(self, st, hdl, *stream);
@@ -333,10 +337,21 @@ void declare_silent_sessions_dead(caf::io::broker* self, const state_ptr& st) {
         errc::cancelled, "the manager declared this client dead: it sent nothing for " +
                              std::to_string(st->options.session_timeout.count()) +
                              " ms (session_timeout), so everything it held was released"));
-    for (auto hdl : session->streams)
-      write_frame(self, st->streams.at(hdl), hdl, lean::no_reply, why);
+    for (auto hdl : session->streams) {
+      auto& stream = st->streams.at(hdl);
+      write_frame(self, stream, hdl, lean::no_reply, why);
+      stream.session = nullptr; // answers nothing more (halting it would stop the write too)
+      st->closing.emplace_back(hdl, stream.generation);
+    }
+    session->streams.clear();
     end_session(self, st, session);
   }
+}
+
+void close_declared_dead(caf::io::broker* self, const state_ptr& st) {
+  for (auto [hdl, generation] : std::exchange(st->closing, {}))
+    if (find_stream(st, hdl, generation))
+      close_stream(self, st, hdl);
 }
 
 caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
@@ -391,6 +406,7 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
       },
       [=](const caf::io::connection_closed_msg& msg) { close_stream(self, st, msg.handle); },
       [=](caf::tick_atom) {
+        close_declared_dead(self, st);
         declare_silent_sessions_dead(self, st);
         self->delayed_send(self, tick, caf::tick_atom_v);
       },

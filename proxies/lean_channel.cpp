@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -117,18 +118,29 @@ void lean_channel::send_all(const std::vector<char>& bytes,
   }
 }
 
-// Reads exactly one reply frame into the front of in_ and returns its size.
-// Only one request is ever in flight on a channel, so every byte that
-// arrives belongs to this frame. in_ only grows: resizing it back and forth
-// would zero-fill it on every call.
+// Reads one reply frame into the front of in_ and returns its size. Bytes
+// that arrived after it (the manager's last word, written while this
+// process was stopped, say) are kept for the next call. in_ only grows:
+// resizing it back and forth would zero-fill it on every call.
 std::size_t lean_channel::receive_frame(std::chrono::steady_clock::time_point deadline,
                                         const std::string& peer) {
   if (in_.size() < 64 * 1024)
     in_.resize(64 * 1024);
-  std::size_t have = 0;
+  if (buffered_ > 0)
+    std::memmove(in_.data(), in_.data() + consumed_, buffered_);
+  std::size_t have = std::exchange(buffered_, 0);
   std::size_t need = net::lean::length_size;
   bool have_length = false;
-  while (have < need) {
+  for (;;) {
+    if (!have_length && have >= net::lean::length_size) {
+      auto body = net::lean::get_u32(in_.data());
+      if (body < net::lean::reply_header_size || body > net::lean::max_body)
+        throw_lost(peer, "malformed reply");
+      need = net::lean::length_size + body;
+      have_length = true;
+    }
+    if (have_length && have >= need)
+      break;
     if (in_.size() < need)
       in_.resize(need);
     wait_for(fd_.get(), POLLIN, deadline, peer);
@@ -141,14 +153,9 @@ std::size_t lean_channel::receive_frame(std::chrono::steady_clock::time_point de
       throw_lost(peer, std::strerror(errno));
     }
     have += static_cast<std::size_t>(n);
-    if (!have_length && have >= net::lean::length_size) {
-      auto body = net::lean::get_u32(in_.data());
-      if (body < net::lean::reply_header_size || body > net::lean::max_body)
-        throw_lost(peer, "malformed reply");
-      need = net::lean::length_size + body;
-      have_length = true;
-    }
   }
+  consumed_ = need;
+  buffered_ = have - need;
   return need;
 }
 

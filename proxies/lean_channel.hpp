@@ -62,6 +62,8 @@ private:
   bool told_ = false; // a one-way message went out since the last reply
   std::vector<char> out_;
   std::vector<char> in_;
+  std::size_t consumed_ = 0; // the frame last returned, at the front of in_
+  std::size_t buffered_ = 0; // bytes received after it
 };
 
 } // namespace cafman::detail

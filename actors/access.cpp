@@ -4,13 +4,17 @@ namespace cafman {
 
 void access_table::grant(std::uint64_t session, std::uint64_t id) {
   std::lock_guard<std::mutex> guard{mtx_};
-  held_[session].insert(id);
+  ++held_[session][id];
 }
 
 void access_table::revoke(std::uint64_t session, std::uint64_t id) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (auto i = held_.find(session); i != held_.end())
-    i->second.erase(id);
+  auto i = held_.find(session);
+  if (i == held_.end())
+    return;
+  auto held = i->second.find(id);
+  if (held != i->second.end() && --held->second == 0)
+    i->second.erase(held);
 }
 
 void access_table::forget(std::uint64_t session) {

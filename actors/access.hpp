@@ -5,20 +5,23 @@
 // another thread. A session reaches only what it holds a reference to (made,
 // received in a reply, or looked up by name): an id it was never given is
 // "no such object", exactly as an id that never existed.
+//
+// It counts references as the registry does, but a reference that a reply
+// carries is counted here when the reply is written (the reader may use it
+// at once), before the registry hears of it.
 
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace cafman {
 
 class access_table {
 public:
-  /// `session` may address `id` from now on.
+  /// One more reference of `session` to `id`.
   void grant(std::uint64_t session, std::uint64_t id);
 
-  /// `session` no longer holds `id`.
+  /// One reference less; at none, `session` may no longer address `id`.
   void revoke(std::uint64_t session, std::uint64_t id);
 
   /// A session that ended addresses nothing.
@@ -31,7 +34,7 @@ public:
 
 private:
   mutable std::mutex mtx_;
-  std::unordered_map<std::uint64_t, std::unordered_set<std::uint64_t>> held_;
+  std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, std::size_t>> held_;
 };
 
 } // namespace cafman

@@ -101,10 +101,12 @@ struct registry_state {
     return f(*session);
   }
 
-  void add_reference(const caf::actor& session, std::uint64_t id) {
+  // `granted`: the access table counted it already (a reference a reply
+  // carried, see actors/reference.cpp).
+  void add_reference(const caf::actor& session, std::uint64_t id, bool granted = false) {
     auto& holder = watch(session);
     holder.held.insert(id);
-    if (holder.number != manager_session)
+    if (holder.number != manager_session && !granted)
       access->grant(holder.number, id);
     ++objects.at(id).holders[session.address()];
   }
@@ -174,14 +176,18 @@ struct registry_state {
     return result;
   }
 
-  caf::expected<caf::actor> incref(const caf::actor& session, std::uint64_t id) {
+  // In-process users (tests, the server's own parts) take references to
+  // anything; a client session only to what a reply carried to it, which
+  // the access table counted already (`from_reply`).
+  caf::expected<caf::actor> incref(const caf::actor& session, std::uint64_t id,
+                                   bool from_reply) {
     auto entry = objects.find(id);
     if (entry == objects.end())
       return missing(id);
-    if (auto& holder = watch(session);
-        holder.number != manager_session && !access->allows(holder.number, id))
+    auto& holder = watch(session);
+    if (from_reply && holder.number != manager_session && !access->allows(holder.number, id))
       return missing(id); // never given to this session: as if it never existed
-    add_reference(session, id);
+    add_reference(session, id, from_reply);
     return entry->second.handle;
   }
 
@@ -299,12 +305,13 @@ struct registry_state {
     auto held = holders.find(session);
     if (held == holders.end())
       return;
+    auto holder = sessions.find(session); // gone already while drop_session runs
+    if (!all && holder != sessions.end())
+      access->revoke(holder->second.number, id);
     if (all || --held->second == 0) {
       holders.erase(held);
-      if (auto holder = sessions.find(session); holder != sessions.end()) {
-        holder->second.held.erase(id); // gone already while drop_session runs
-        access->revoke(holder->second.number, id);
-      }
+      if (holder != sessions.end())
+        holder->second.held.erase(id);
     }
     if (holders.empty()) {
       self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
@@ -378,7 +385,7 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
         return {*id, st.objects.at(*id).handle};
       },
       [&st](incref_atom, const caf::actor& session, std::uint64_t id) {
-        return caf::result<caf::actor>{st.incref(session, id)};
+        return caf::result<caf::actor>{st.incref(session, id, false)};
       },
       [&st](decref_atom, const caf::actor& session, std::uint64_t id) {
         st.decref(session.address(), id, false);
@@ -390,7 +397,7 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
       [&st](incref_atom, const caller& who, std::uint64_t id) {
         return caf::result<std::string>{
             st.by_number(who.session, [&](caf::actor& holder) -> caf::expected<std::string> {
-              auto handle = st.incref(holder, id);
+              auto handle = st.incref(holder, id, true);
               if (!handle)
                 return std::move(handle.error());
               return st.objects.at(id).type;

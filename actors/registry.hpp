@@ -27,9 +27,6 @@ using registry_client_actor = caf::typed_actor<
   // (caller, type id, constructor args) -> object id; the caller's session
   // holds one reference to the new object.
   caf::replies_to<create_atom, caller, std::string, value>::with<std::uint64_t>,
-  // Another reference of the caller's session to an object it can already
-  // address -> the object's type id.
-  caf::replies_to<incref_atom, caller, std::uint64_t>::with<std::string>,
   caf::reacts_to<decref_atom, caller, std::uint64_t>,
   // (caller, id, donor): a reference to an object another session holds
   // and hands over (a parent to its child process). The client names the
@@ -68,6 +65,9 @@ using registry_actor = registry_client_actor::extend<
   caf::replies_to<create_atom, caf::actor, std::string, value>::with<std::uint64_t, caf::actor>,
   caf::replies_to<incref_atom, caf::actor, std::uint64_t>::with<caf::actor>,
   caf::replies_to<decref_atom, caf::actor, std::uint64_t>::with<void>,
+  // Another reference of a session to an object a reply carries to it (the
+  // access table counted it as the reply left) -> the object's type id.
+  caf::replies_to<incref_atom, caller, std::uint64_t>::with<std::string>,
   // An object that another object spawned becomes a managed object of the
   // given type id, held once by the manager (see actors/reference.hpp).
   caf::reacts_to<manage_atom, caf::actor, std::string>,

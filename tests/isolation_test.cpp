@@ -113,9 +113,14 @@ TEST_CASE("a client reaches only the objects it holds, whatever ids it sends",
           missing(secret.id()));
     CHECK(intruder.error_of(secret.id(), cafman::put_atom_v, value{"pin"}, value{0}) ==
           missing(secret.id()));
-    // Nor can it take a reference to it, or publish it.
-    CHECK(intruder.error_of(intruder.registry, cafman::incref_atom_v, caller{}, secret.id()) ==
-          missing(secret.id()));
+    // Nor can it take a reference to it (not as itself, nor as a hand-over
+    // from a session whose token it guesses), or publish it.
+    CHECK(intruder.error_of(intruder.registry, cafman::incref_atom_v, caller{}, secret.id())
+              .find("takes no such request") != std::string::npos);
+    for (std::uint64_t guess = 0; guess <= intruder.session; ++guess)
+      CHECK(intruder.error_of(intruder.registry, cafman::incref_atom_v, caller{}, secret.id(),
+                              guess)
+                .find("can no longer be handed over") != std::string::npos);
     CHECK(intruder.error_of(intruder.registry, cafman::publish_atom_v, caller{},
                             std::string{"mine"}, secret.id()) == missing(secret.id()));
     // Its own objects work, and a forged reference inside a value is refused.

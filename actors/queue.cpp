@@ -33,7 +33,7 @@ struct queue_state {
   detail::waiter_list<> getters;
   detail::waiter_list<value> putters; // each with the item it brings
   detail::waiter_list<> joiners;
-  // Items handed to waiting getters and not yet confirmed, by receipt.
+  // Items handed to getters and not yet confirmed, by receipt.
   struct handed_item {
     std::uint64_t session;
     value item;
@@ -100,10 +100,14 @@ struct queue_state {
   caf::result<value, std::uint64_t> get(queue_ptr self, const caller& who,
                                         caf::timespan wait) {
     if (!items.empty()) {
+      // The caller was alive to ask, but may die before the reply reaches
+      // it: the item is on record until confirmed, as for a waiting getter.
+      sessions.watch(self, who.session);
       auto item = std::move(items.front());
       items.pop_front();
+      auto receipt = hand_out(who.session, item);
       admit_putter();
-      return {std::move(item), std::uint64_t{0}}; // the caller was alive to ask
+      return {std::move(item), receipt};
     }
     if (wait == caf::timespan{0})
       return nothing_to_get(false);
@@ -120,12 +124,19 @@ struct queue_state {
       hand_to_getter(std::move(item));
   }
 
+  // Records an item given to a getter of `session` until the getter
+  // confirms it; returns the receipt the getter confirms with.
+  std::uint64_t hand_out(std::uint64_t session, const value& item) {
+    auto receipt = detail::next_ticket();
+    unconfirmed.emplace(receipt, handed_item{session, item});
+    return receipt;
+  }
+
   // The getter may have died while it waited, before the manager heard of
   // it: the item stays on record until the getter confirms it.
   void hand_to_getter(value item) {
     auto getter = getters.take_front();
-    auto receipt = detail::next_ticket();
-    unconfirmed.emplace(receipt, handed_item{getter.who.session, item});
+    auto receipt = hand_out(getter.who.session, item);
     getter.promise.deliver(std::move(item), receipt);
   }
 
@@ -181,12 +192,11 @@ struct queue_state {
 
   // A client session ended (closed or crashed): its calls wait no more. A
   // dropped getter takes no item, so the next put goes to a live getter or
-  // stays queued; items handed to it in the few milliseconds before the
-  // manager heard of the crash come back (a getter that got an item and
-  // died before confirming it may see it delivered again elsewhere: at
-  // least once, never lost). A dropped putter's item was never in the
-  // queue and is discarded: its put never returned, so its client cannot
-  // have relied on it.
+  // stays queued; items handed to its getters and not confirmed come back
+  // (a getter that got an item and died before confirming it may see it
+  // delivered again elsewhere: at least once, never lost). A dropped
+  // putter's item was never in the queue and is discarded: its put never
+  // returned, so its client cannot have relied on it.
   void session_ended(std::uint64_t session) {
     getters.drop_session(session);
     putters.drop_session(session);

@@ -41,6 +41,7 @@ struct queue_state {
   std::map<std::uint64_t, handed_item> unconfirmed;
   std::int64_t unfinished = 0; // items put and not yet marked done
   detail::session_watch sessions;
+  object_limits limits;
 
   ~queue_state() {
     auto gone = detail::object_gone(kind());
@@ -78,9 +79,12 @@ struct queue_state {
 
   // Queues a call that cannot complete now; it is answered by a later put,
   // get or task_done, at its deadline, or when its session ends.
-  template <class Payload>
-  caf::response_promise wait_in(detail::waiter_list<Payload>& list, queue_ptr self,
-                                const caller& who, caf::timespan wait, Payload data = {}) {
+  // Ts: the call's result types.
+  template <class... Ts, class Payload>
+  caf::result<Ts...> wait_in(detail::waiter_list<Payload>& list, queue_ptr self, const caller& who,
+                         caf::timespan wait, Payload data = {}) {
+    if (auto refused = detail::refuse_waiter(limits, n_waiting(), kind()))
+      return refused;
     sessions.watch(self, who.session);
     auto promise = self->make_response_promise();
     list.add(self, who, promise, wait, std::move(data));
@@ -94,7 +98,7 @@ struct queue_state {
     }
     if (wait == caf::timespan{0})
       return no_room(false);
-    return wait_in(putters, self, who, wait, std::move(item));
+    return wait_in<void>(putters, self, who, wait, std::move(item));
   }
 
   caf::result<value, std::uint64_t> get(queue_ptr self, const caller& who,
@@ -111,7 +115,7 @@ struct queue_state {
     }
     if (wait == caf::timespan{0})
       return nothing_to_get(false);
-    return wait_in(getters, self, who, wait);
+    return wait_in<value, std::uint64_t>(getters, self, who, wait);
   }
 
   // An item enters the queue: the oldest waiting getter takes it at once,
@@ -178,7 +182,7 @@ struct queue_state {
       return true;
     if (wait == caf::timespan{0})
       return false;
-    return wait_in(joiners, self, who, wait);
+    return wait_in<bool>(joiners, self, who, wait);
   }
 
   void expire(std::uint64_t ticket) {
@@ -217,10 +221,11 @@ struct queue_state {
 };
 
 queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t maxsize,
-                                     caf::actor registry) {
+                                     object_limits limits, caf::actor registry) {
   auto& st = self->state;
   st.joinable = joinable;
   st.maxsize = maxsize;
+  st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
@@ -255,7 +260,8 @@ caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, boo
         throw type_error(std::string{what} + "() maxsize must be an int, got " + xs[0].type_name());
       maxsize = xs[0].as_int();
     }
-    return detail::spawn_object(ctx.system(), make_queue, joinable, maxsize, ctx.registry());
+    return detail::spawn_object(ctx.system(), make_queue, joinable, maxsize, ctx.limits(),
+                                ctx.registry());
   });
 }
 

@@ -410,7 +410,7 @@ type_table builtin_types() {
           {"condition", spawn_condition},
           {"event", spawn_event},
           {"barrier", spawn_barrier},
-          {"array", plain_factory(spawn_array)},
+          {"array", spawn_array},
           {"queue", spawn_queue},
           {"joinable_queue", spawn_joinable_queue}};
 }

@@ -61,7 +61,7 @@ std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn
                                          std::uint64_t id);
 
 struct manager_access {
-  static const std::shared_ptr<connection>& conn(const manager& m) { return m.conn_; }
+  static const std::shared_ptr<connection>& conn(const manager& m) { return m.conn(); }
 };
 
 struct proxy_access {

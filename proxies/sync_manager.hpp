@@ -24,7 +24,8 @@ struct sync_manager_options {
 
 /// Starts the manager process on construction. It exits when shutdown()
 /// is called, when this object is destroyed, or when this process dies
-/// (it watches a pipe from its owner, so no orphan is ever left behind).
+/// (it watches this process, so no orphan is left behind, even when this
+/// process forked children of its own).
 class sync_manager : public manager {
 public:
   explicit sync_manager(sync_manager_options options = {});

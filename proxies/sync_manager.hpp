@@ -37,7 +37,8 @@ public:
   sync_manager& operator=(const sync_manager&) = delete;
 
   /// Exits every object and stops the manager process; waits for it.
-  /// Proxies still alive raise connection_error from then on.
+  /// Every call on this manager and on proxies still alive raises
+  /// connection_error from then on. Calling it again does nothing.
   void shutdown();
 
   /// The manager process.

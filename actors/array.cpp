@@ -79,7 +79,7 @@ array_actor::behavior_type make_array(array_ptr self, detail::typecode type, lis
 
 } // namespace
 
-caf::expected<caf::actor> spawn_array(caf::actor_system& sys, const value& args) {
+caf::expected<caf::actor> spawn_array(object_context& ctx, const value& args) {
   return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 2, "Array");
     if (positional.size() < 2)
@@ -90,21 +90,21 @@ caf::expected<caf::actor> spawn_array(caf::actor_system& sys, const value& args)
       throw type_error(std::string{"Array() needs a size (int) or a list of elements after the "
                                    "typecode, got "} +
                        contents.type_name());
-    if (contents.is_list())
-      return detail::spawn_object(sys, make_array, type,
+    if (contents.is_list()) {
+      detail::check_elements(ctx.limits(), contents.as_list().size(), "Array()");
+      return detail::spawn_object(ctx.system(), make_array, type,
                                   checked_elements(type, contents, "Array()"));
+    }
     if (contents.as_int() < 0)
       throw value_error("Array() size must be zero or positive, got " +
                         std::to_string(contents.as_int()));
-    // Every element is a cafman::value in the manager's memory: a size
-    // this large is a mistake, not a request to exhaust it.
-    constexpr std::int64_t max_size = std::int64_t{1} << 26;
-    if (contents.as_int() > max_size)
-      throw value_error("Array() size " + std::to_string(contents.as_int()) +
-                        " is more than the " + std::to_string(max_size) +
-                        " elements an array may hold");
+    // Every element is a cafman::value in the manager's memory: checked
+    // before the zeros are allocated.
+    detail::check_elements(ctx.limits(), static_cast<std::uint64_t>(contents.as_int()),
+                           "Array('" + std::string(1, type.code()) + "', "
+                             + std::to_string(contents.as_int()) + ")");
     list_value zeros(static_cast<std::size_t>(contents.as_int()), type.checked(0));
-    return detail::spawn_object(sys, make_array, type, std::move(zeros));
+    return detail::spawn_object(ctx.system(), make_array, type, std::move(zeros));
   });
 }
 

@@ -28,6 +28,6 @@ using array_actor =
 
 /// `manager.array(typecode, size_or_sequence)`: args is [typecode
 /// (one-character str), size (int, zero-filled) or the elements (list)].
-caf::expected<caf::actor> spawn_array(caf::actor_system& sys, const value& args);
+caf::expected<caf::actor> spawn_array(object_context& ctx, const value& args);
 
 } // namespace cafman

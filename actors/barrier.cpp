@@ -29,6 +29,7 @@ struct barrier_state {
   detail::waiter_list<> waiters;
   std::optional<std::string> broken; // why, while broken
   detail::session_watch sessions;
+  object_limits limits;
 
   ~barrier_state() { waiters.fail_all(detail::object_gone("barrier")); }
 
@@ -41,6 +42,8 @@ struct barrier_state {
       release();
       return index;
     }
+    if (auto refused = detail::refuse_waiter(limits, waiters.size(), "barrier"))
+      return refused;
     sessions.watch(self, who.session);
     auto promise = self->make_response_promise();
     waiters.add(self, who, promise, wait == detail::forever ? default_wait : wait);
@@ -90,10 +93,12 @@ struct barrier_state {
 };
 
 barrier_impl::behavior_type make_barrier(barrier_ptr self, std::int64_t parties,
-                                         caf::timespan default_wait, caf::actor registry) {
+                                         caf::timespan default_wait, object_limits limits,
+                                         caf::actor registry) {
   auto& st = self->state;
   st.parties = parties;
   st.default_wait = default_wait;
+  st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
@@ -136,7 +141,8 @@ caf::expected<caf::actor> spawn_barrier(object_context& ctx, const value& args) 
     if (parties < 1)
       throw value_error("Barrier() needs at least 1 party, got " + std::to_string(parties));
     auto default_wait = default_wait_of(positional.size() > 1 ? positional[1] : value{});
-    return detail::spawn_object(ctx.system(), make_barrier, parties, default_wait, ctx.registry());
+    return detail::spawn_object(ctx.system(), make_barrier, parties, default_wait, ctx.limits(),
+                                ctx.registry());
   });
 }
 

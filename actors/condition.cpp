@@ -34,6 +34,7 @@ struct condition_state {
   // the reply the wait ends with (true: notified).
   detail::waiter_list<bool> reacquiring;
   detail::session_watch sessions;
+  object_limits limits;
 
   ~condition_state() {
     waiters.fail_all(detail::object_gone("condition"));
@@ -43,6 +44,10 @@ struct condition_state {
   }
 
   caf::result<bool> wait(const caller& who, caf::timespan wait) {
+    // Checked before the lock is released: a refused wait leaves it held.
+    auto waiting = waiters.size() + reacquiring.size();
+    if (auto refused = detail::refuse_waiter(limits, waiting, "condition"))
+      return refused;
     sessions.watch(self, who.session);
     auto promise = self->make_response_promise();
     self->request(lock, caf::infinite, rel_save_atom_v, who)
@@ -115,8 +120,10 @@ struct condition_state {
 };
 
 condition_impl::behavior_type make_condition(condition_ptr self, caf::actor lock,
-                                             bool private_lock, caf::actor registry) {
+                                             bool private_lock, object_limits limits,
+                                             caf::actor registry) {
   auto& st = self->state;
+  st.limits = limits;
   st.self = self;
   st.lock = caf::actor_cast<lock_actor>(std::move(lock));
   st.private_lock = private_lock;
@@ -144,12 +151,13 @@ caf::expected<caf::actor> spawn_condition(object_context& ctx, const value& args
     auto& positional = detail::positional_args(args, 1, "Condition");
     if (positional.empty())
       return detail::spawn_object(ctx.system(), make_condition,
-                                  spawn_private_lock(ctx.system(), ctx.registry()), true,
-                                  ctx.registry());
+                                  spawn_private_lock(ctx.system(), ctx.limits(), ctx.registry()),
+                                  true, ctx.limits(), ctx.registry());
     auto lock = ctx.hold(static_cast<std::uint64_t>(positional[0].as_int()), {"lock", "rlock"});
     if (!lock)
       return lock.error();
-    return detail::spawn_object(ctx.system(), make_condition, *lock, false, ctx.registry());
+    return detail::spawn_object(ctx.system(), make_condition, *lock, false, ctx.limits(),
+                                ctx.registry());
   });
 }
 

@@ -16,6 +16,7 @@ struct dict_state {
   static inline const char* name = "cafman.dict";
 
   dict_value items;
+  object_limits limits;
 
   const value& at(const value& key) const {
     if (auto found = items.find(key))
@@ -42,6 +43,10 @@ struct dict_state {
 
   // dict.update accepts a mapping or an iterable of [key, value] pairs.
   void update(const value& other) {
+    if (other.is_dict() || other.is_list())
+      detail::check_elements(limits,
+                             other.is_dict() ? other.as_dict().size() : other.as_list().size(),
+                             "dict update");
     if (other.is_dict()) {
       for (auto& [k, v] : other.as_dict())
         items.insert_or_assign(k, v);
@@ -85,8 +90,10 @@ struct dict_state {
 
 using dict_ptr = detail::object_self_t<dict_actor, dict_state>;
 
-dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, caf::actor_addr registry) {
+dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, object_limits limits,
+                                    caf::actor_addr registry) {
   self->state.items = std::move(initial);
+  self->state.limits = limits;
   auto iterate = [self, registry](list_value snapshot) {
     return make_iterator(self->system(), registry, std::move(snapshot));
   };
@@ -137,9 +144,10 @@ caf::expected<caf::actor> spawn_dict(object_context& ctx, const value& args) {
   return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "dict");
     dict_state initial;
+    initial.limits = ctx.limits();
     if (!positional.empty())
       initial.update(positional[0]);
-    return detail::spawn_object(ctx.system(), make_dict, std::move(initial.items),
+    return detail::spawn_object(ctx.system(), make_dict, std::move(initial.items), ctx.limits(),
                                 ctx.registry().address());
   });
 }

@@ -19,12 +19,15 @@ struct event_state {
   bool flag = false;
   detail::waiter_list<> waiters;
   detail::session_watch sessions;
+  object_limits limits;
 
   ~event_state() { waiters.fail_all(detail::object_gone("event")); }
 
   caf::result<bool> wait(event_ptr self, const caller& who, caf::timespan wait) {
     if (flag || wait == caf::timespan{0})
       return flag;
+    if (auto refused = detail::refuse_waiter(limits, waiters.size(), "event"))
+      return refused;
     sessions.watch(self, who.session);
     auto promise = self->make_response_promise();
     waiters.add(self, who, promise, wait);
@@ -45,8 +48,9 @@ struct event_state {
   }
 };
 
-event_impl::behavior_type make_event(event_ptr self, caf::actor registry) {
+event_impl::behavior_type make_event(event_ptr self, object_limits limits, caf::actor registry) {
   auto& st = self->state;
+  st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](std::uint64_t s) { st.waiters.drop_session(s); });
   detail::reject_unexpected(self);
@@ -67,7 +71,7 @@ event_impl::behavior_type make_event(event_ptr self, caf::actor registry) {
 caf::expected<caf::actor> spawn_event(object_context& ctx, const value& args) {
   return detail::attempt_spawn([&] {
     detail::positional_args(args, 0, "Event");
-    return detail::spawn_object(ctx.system(), make_event, ctx.registry());
+    return detail::spawn_object(ctx.system(), make_event, ctx.limits(), ctx.registry());
   });
 }
 

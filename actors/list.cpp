@@ -18,6 +18,7 @@ struct list_state {
   static inline const char* name = "cafman.list";
 
   list_value items;
+  object_limits limits;
 
   std::size_t position(std::int64_t index) const {
     return detail::position_of(index, items.size(), "list");
@@ -38,6 +39,7 @@ struct list_state {
     auto& source = sequence(replacement, "slice assignment");
     auto range = slice(start, stop, step);
     if (range.step == 1) {
+      detail::check_elements(limits, source.size(), "a slice assignment");
       auto first = items.begin() + range.start;
       list_value copy = source; // source may alias items (l[:] = l)
       items.erase(first, first + range.count);
@@ -105,6 +107,12 @@ struct list_state {
       items.clear();
       return;
     }
+    // Refused before anything is allocated; a product that overflows is
+    // over any limit.
+    std::uint64_t total = 0;
+    if (__builtin_mul_overflow(items.size(), static_cast<std::uint64_t>(times), &total))
+      total = UINT64_MAX;
+    detail::check_elements(limits, total, "l *= " + std::to_string(times));
     list_value once = items;
     items.reserve(once.size() * static_cast<std::size_t>(times));
     for (std::int64_t i = 1; i < times; ++i)
@@ -125,6 +133,12 @@ struct list_state {
     }
   }
 
+  void extend(const value& v) {
+    auto& source = sequence(v, "extend()");
+    detail::check_elements(limits, source.size(), "extend()");
+    items.insert(items.end(), source.begin(), source.end());
+  }
+
   void sort(bool descending) {
     if (items.size() > 1)
       check_sortable();
@@ -137,8 +151,10 @@ struct list_state {
 
 using list_ptr = detail::object_self_t<list_actor, list_state>;
 
-list_actor::behavior_type make_list(list_ptr self, list_value initial, caf::actor_addr registry) {
+list_actor::behavior_type make_list(list_ptr self, list_value initial, object_limits limits,
+                                    caf::actor_addr registry) {
   self->state.items = std::move(initial);
+  self->state.limits = limits;
   detail::reject_unexpected(self);
   auto& st = self->state;
   using detail::guard;
@@ -158,12 +174,7 @@ list_actor::behavior_type make_list(list_ptr self, list_value initial, caf::acto
         return guard([&] { st.delete_slice(a, b, c); });
       },
       [&st](append_atom, value& v) { st.items.push_back(std::move(v)); },
-      [&st](extend_atom, const value& v) {
-        return guard([&] {
-          list_value copy = list_state::sequence(v, "extend()");
-          st.items.insert(st.items.end(), copy.begin(), copy.end());
-        });
-      },
+      [&st](extend_atom, const value& v) { return guard([&] { st.extend(v); }); },
       [&st](insert_atom, std::int64_t i, value& v) { st.insert(i, std::move(v)); },
       [&st](pop_atom, std::int64_t i) { return guard([&] { return st.pop(i); }); },
       [&st](remove_atom, const value& v) { return guard([&] { st.remove(v); }); },
@@ -194,7 +205,8 @@ caf::expected<caf::actor> spawn_list(object_context& ctx, const value& args) {
     list_value initial;
     if (!positional.empty())
       initial = list_state::sequence(positional[0], "list()");
-    return detail::spawn_object(ctx.system(), make_list, std::move(initial),
+    detail::check_elements(ctx.limits(), initial.size(), "list()");
+    return detail::spawn_object(ctx.system(), make_list, std::move(initial), ctx.limits(),
                                 ctx.registry().address());
   });
 }

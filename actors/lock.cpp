@@ -30,6 +30,7 @@ struct lock_state {
   std::uint64_t grants = 0; // the current holder's fencing token
   detail::waiter_list<request> waiters;
   detail::session_watch sessions;
+  object_limits limits;
 
   ~lock_state() { waiters.fail_all(detail::object_gone(kind())); }
 
@@ -62,6 +63,8 @@ struct lock_state {
     }
     if (wait == caf::timespan{0})
       return false;
+    if (auto refused = detail::refuse_waiter(limits, waiters.size(), kind()))
+      return refused;
     auto promise = self->make_response_promise();
     waiters.add(self, who, promise, wait, request{1, false});
     return promise;
@@ -141,9 +144,11 @@ struct lock_state {
   }
 };
 
-lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, caf::actor registry) {
+lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, object_limits limits,
+                                   caf::actor registry) {
   auto& st = self->state;
   st.recursive = recursive;
+  st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
@@ -167,7 +172,7 @@ lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, caf::actor reg
 caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool recursive) {
   return detail::attempt_spawn([&] {
     detail::positional_args(args, 0, recursive ? "RLock" : "Lock");
-    return detail::spawn_object(ctx.system(), make_lock, recursive, ctx.registry());
+    return detail::spawn_object(ctx.system(), make_lock, recursive, ctx.limits(), ctx.registry());
   });
 }
 
@@ -181,8 +186,9 @@ caf::expected<caf::actor> spawn_rlock(object_context& ctx, const value& args) {
   return spawn_kind(ctx, args, true);
 }
 
-caf::actor spawn_private_lock(caf::actor_system& sys, caf::actor registry) {
-  return detail::spawn_object(sys, make_lock, true, std::move(registry)); // Python: an RLock
+caf::actor spawn_private_lock(caf::actor_system& sys, object_limits limits, caf::actor registry) {
+  // Python: an RLock
+  return detail::spawn_object(sys, make_lock, true, limits, std::move(registry));
 }
 
 } // namespace cafman

@@ -37,6 +37,7 @@ caf::expected<caf::actor> spawn_lock(object_context& ctx, const value& args);
 caf::expected<caf::actor> spawn_rlock(object_context& ctx, const value& args);
 
 /// A private lock for a condition created without one.
-caf::actor spawn_private_lock(caf::actor_system& sys, caf::actor registry);
+caf::actor spawn_private_lock(caf::actor_system& sys, object_limits limits,
+                              caf::actor registry);
 
 } // namespace cafman

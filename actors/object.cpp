@@ -29,6 +29,8 @@ caf::error to_caf_error(const std::exception& e) {
     code = errc::broken_barrier;
   else if (dynamic_cast<const lock_error*>(&e))
     code = errc::not_owner;
+  else if (dynamic_cast<const limit_error*>(&e))
+    code = errc::limit_exceeded;
   return caf::make_error(code, std::string{e.what()});
 }
 

@@ -16,6 +16,7 @@
 #include <caf/fwd.hpp>
 #include <caf/result.hpp>
 
+#include "actors/limits.hpp"
 #include "cafman/protocol.hpp"
 #include "cafman/value.hpp"
 
@@ -29,8 +30,9 @@ public:
   using hold_function =
     std::function<caf::expected<caf::actor>(std::uint64_t id, const std::vector<std::string>& kinds)>;
 
-  object_context(caf::actor_system& sys, caf::actor registry, hold_function hold)
-    : sys_(sys), registry_(std::move(registry)), hold_(std::move(hold)) {
+  object_context(caf::actor_system& sys, caf::actor registry, hold_function hold,
+                 object_limits limits = {})
+    : sys_(sys), registry_(std::move(registry)), hold_(std::move(hold)), limits_(limits) {
   }
 
   caf::actor_system& system() const { return sys_; }
@@ -45,10 +47,14 @@ public:
     return hold_(id, kinds);
   }
 
+  /// What one call may make the new object do (the manager's options).
+  const object_limits& limits() const { return limits_; }
+
 private:
   caf::actor_system& sys_;
   caf::actor registry_;
   hold_function hold_;
+  object_limits limits_;
 };
 
 /// Spawns one object from the arguments a client passed to `create`.

@@ -33,7 +33,7 @@ struct queue_state {
   detail::waiter_list<> getters;
   detail::waiter_list<value> putters; // each with the item it brings
   detail::waiter_list<> joiners;
-  // Items handed to waiting getters and not yet confirmed, by receipt.
+  // Items handed to getters and not yet confirmed, by receipt.
   struct handed_item {
     std::uint64_t session;
     value item;
@@ -41,6 +41,7 @@ struct queue_state {
   std::map<std::uint64_t, handed_item> unconfirmed;
   std::int64_t unfinished = 0; // items put and not yet marked done
   detail::session_watch sessions;
+  object_limits limits;
 
   ~queue_state() {
     auto gone = detail::object_gone(kind());
@@ -78,9 +79,12 @@ struct queue_state {
 
   // Queues a call that cannot complete now; it is answered by a later put,
   // get or task_done, at its deadline, or when its session ends.
-  template <class Payload>
-  caf::response_promise wait_in(detail::waiter_list<Payload>& list, queue_ptr self,
-                                const caller& who, caf::timespan wait, Payload data = {}) {
+  // Ts: the call's result types.
+  template <class... Ts, class Payload>
+  caf::result<Ts...> wait_in(detail::waiter_list<Payload>& list, queue_ptr self, const caller& who,
+                         caf::timespan wait, Payload data = {}) {
+    if (auto refused = detail::refuse_waiter(limits, n_waiting(), kind()))
+      return refused;
     sessions.watch(self, who.session);
     auto promise = self->make_response_promise();
     list.add(self, who, promise, wait, std::move(data));
@@ -94,20 +98,24 @@ struct queue_state {
     }
     if (wait == caf::timespan{0})
       return no_room(false);
-    return wait_in(putters, self, who, wait, std::move(item));
+    return wait_in<void>(putters, self, who, wait, std::move(item));
   }
 
   caf::result<value, std::uint64_t> get(queue_ptr self, const caller& who,
                                         caf::timespan wait) {
     if (!items.empty()) {
+      // The caller was alive to ask, but may die before the reply reaches
+      // it: the item is on record until confirmed, as for a waiting getter.
+      sessions.watch(self, who.session);
       auto item = std::move(items.front());
       items.pop_front();
+      auto receipt = hand_out(who.session, item);
       admit_putter();
-      return {std::move(item), std::uint64_t{0}}; // the caller was alive to ask
+      return {std::move(item), receipt};
     }
     if (wait == caf::timespan{0})
       return nothing_to_get(false);
-    return wait_in(getters, self, who, wait);
+    return wait_in<value, std::uint64_t>(getters, self, who, wait);
   }
 
   // An item enters the queue: the oldest waiting getter takes it at once,
@@ -120,12 +128,19 @@ struct queue_state {
       hand_to_getter(std::move(item));
   }
 
+  // Records an item given to a getter of `session` until the getter
+  // confirms it; returns the receipt the getter confirms with.
+  std::uint64_t hand_out(std::uint64_t session, const value& item) {
+    auto receipt = detail::next_ticket();
+    unconfirmed.emplace(receipt, handed_item{session, item});
+    return receipt;
+  }
+
   // The getter may have died while it waited, before the manager heard of
   // it: the item stays on record until the getter confirms it.
   void hand_to_getter(value item) {
     auto getter = getters.take_front();
-    auto receipt = detail::next_ticket();
-    unconfirmed.emplace(receipt, handed_item{getter.who.session, item});
+    auto receipt = hand_out(getter.who.session, item);
     getter.promise.deliver(std::move(item), receipt);
   }
 
@@ -167,7 +182,7 @@ struct queue_state {
       return true;
     if (wait == caf::timespan{0})
       return false;
-    return wait_in(joiners, self, who, wait);
+    return wait_in<bool>(joiners, self, who, wait);
   }
 
   void expire(std::uint64_t ticket) {
@@ -181,12 +196,11 @@ struct queue_state {
 
   // A client session ended (closed or crashed): its calls wait no more. A
   // dropped getter takes no item, so the next put goes to a live getter or
-  // stays queued; items handed to it in the few milliseconds before the
-  // manager heard of the crash come back (a getter that got an item and
-  // died before confirming it may see it delivered again elsewhere: at
-  // least once, never lost). A dropped putter's item was never in the
-  // queue and is discarded: its put never returned, so its client cannot
-  // have relied on it.
+  // stays queued; items handed to its getters and not confirmed come back
+  // (a getter that got an item and died before confirming it may see it
+  // delivered again elsewhere: at least once, never lost). A dropped
+  // putter's item was never in the queue and is discarded: its put never
+  // returned, so its client cannot have relied on it.
   void session_ended(std::uint64_t session) {
     getters.drop_session(session);
     putters.drop_session(session);
@@ -207,10 +221,11 @@ struct queue_state {
 };
 
 queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t maxsize,
-                                     caf::actor registry) {
+                                     object_limits limits, caf::actor registry) {
   auto& st = self->state;
   st.joinable = joinable;
   st.maxsize = maxsize;
+  st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
@@ -245,7 +260,8 @@ caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, boo
         throw type_error(std::string{what} + "() maxsize must be an int, got " + xs[0].type_name());
       maxsize = xs[0].as_int();
     }
-    return detail::spawn_object(ctx.system(), make_queue, joinable, maxsize, ctx.registry());
+    return detail::spawn_object(ctx.system(), make_queue, joinable, maxsize, ctx.limits(),
+                                ctx.registry());
   });
 }
 

@@ -6,9 +6,10 @@
 // queue, oldest first, each until its own deadline (the queue ends the
 // wait, never the client). The waiting calls of a client session that ends
 // (closed or crashed) are dropped as soon as the manager hears of it, and
-// an item handed to a getter that died just before is put back: no item is
-// lost with a dead getter. A joinable_queue also counts the
-// items not yet marked done, for task_done() and join().
+// an item handed to a getter that has not confirmed it is put back when
+// the getter's session ends: no item is lost with a dead getter. A
+// joinable_queue also counts the items not yet marked done, for
+// task_done() and join().
 
 #include <cstdint>
 
@@ -24,9 +25,10 @@ using queue_actor = caf::typed_actor<
     // once, detail::forever waits as long as it takes.
     caf::replies_to<put_atom, caller, value, caf::timespan>::with<void>,
     // (caller, wait) -> (the oldest item, receipt); queue_empty if none came
-    // in time. A nonzero receipt marks an item handed to a waiting getter:
-    // the getter confirms it, and until then the item goes back to the
-    // queue if the getter's session ends (it may have died as it waited).
+    // in time. The getter confirms the receipt once it has the item; until
+    // then the item goes back to the head of the queue (or to a waiting
+    // getter) if the getter's session ends: it may have died before the
+    // reply reached it.
     caf::replies_to<get_atom, caller, caf::timespan>::with<value, std::uint64_t>,
     caf::reacts_to<confirm_atom, std::uint64_t>,
     caf::replies_to<qsize_atom>::with<std::int64_t>, caf::replies_to<empty_atom>::with<bool>,

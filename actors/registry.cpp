@@ -38,7 +38,7 @@ struct registry_state {
   registry_ptr self = nullptr;
   type_table types;
   std::shared_ptr<access_table> access;
-  std::size_t max_objects_per_session = 0;
+  object_limits limits;
   std::map<std::uint64_t, object_entry> objects;
   // A holder is a client session or an object holding another (a condition
   // its lock); only client sessions get a number.
@@ -57,11 +57,11 @@ struct registry_state {
   // The manager's own holds are counted like a session's, under the
   // registry's address, which never goes down while objects exist.
   void init(registry_ptr ptr, type_table table, std::shared_ptr<access_table> table_of_access,
-            std::size_t max_objects) {
+            object_limits object_limits) {
     self = ptr;
     types = std::move(table);
     access = table_of_access ? std::move(table_of_access) : std::make_shared<access_table>();
-    max_objects_per_session = max_objects;
+    limits = object_limits;
     sessions.emplace(self->address(), holder_entry{manager_session, {}});
   }
 
@@ -133,7 +133,7 @@ struct registry_state {
       return caf::make_error(errc::no_such_type, "the manager has no type id '" + type +
                                                      "' (known: " + known_types() + ")");
     if (auto& holder = watch(session);
-        holder.number != manager_session && holder.held.size() >= max_objects_per_session)
+        holder.number != manager_session && holder.held.size() >= limits.max_objects_per_session)
       return too_many_objects(holder);
     std::vector<std::uint64_t> held;
     object_context ctx{
@@ -149,7 +149,8 @@ struct registry_state {
                                                             kind);
           held.push_back(id);
           return entry->second.handle;
-        }};
+        },
+        limits};
     auto handle = factory->second(ctx, args);
     if (!handle)
       return std::move(handle.error());
@@ -367,9 +368,9 @@ struct registry_state {
 
 registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
                                             std::shared_ptr<access_table> access,
-                                            std::size_t max_objects_per_session) {
+                                            object_limits limits) {
   auto& st = self->state;
-  st.init(self, std::move(types), std::move(access), max_objects_per_session);
+  st.init(self, std::move(types), std::move(access), limits);
   detail::reject_unexpected(self);
   self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
   return {
@@ -467,15 +468,15 @@ type_table builtin_types() {
           {"condition", spawn_condition},
           {"event", spawn_event},
           {"barrier", spawn_barrier},
-          {"array", plain_factory(spawn_array)},
+          {"array", spawn_array},
           {"queue", spawn_queue},
           {"joinable_queue", spawn_joinable_queue}};
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types,
                               std::shared_ptr<access_table> access,
-                              std::size_t max_objects_per_session) {
-  return sys.spawn(make_registry, std::move(types), std::move(access), max_objects_per_session);
+                              object_limits limits) {
+  return sys.spawn(make_registry, std::move(types), std::move(access), limits);
 }
 
 } // namespace cafman

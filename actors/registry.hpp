@@ -87,9 +87,10 @@ using type_table = std::map<std::string, object_factory>;
 type_table builtin_types();
 
 /// `access` (if given) learns which session may address which object;
-/// a client session may hold at most `max_objects_per_session` objects.
+/// every object is made with `limits`, and a client session may hold at
+/// most limits.max_objects_per_session objects.
 registry_actor spawn_registry(caf::actor_system& sys, type_table types,
                               std::shared_ptr<access_table> access = nullptr,
-                              std::size_t max_objects_per_session = 1'000'000);
+                              object_limits limits = {});
 
 } // namespace cafman

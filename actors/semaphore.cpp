@@ -31,6 +31,7 @@ struct semaphore_state {
   std::map<std::uint64_t, std::int64_t> held;
   detail::waiter_list<> waiters;
   detail::session_watch sessions;
+  object_limits limits;
 
   ~semaphore_state() { waiters.fail_all(detail::object_gone(kind())); }
 
@@ -49,6 +50,8 @@ struct semaphore_state {
     }
     if (wait == caf::timespan{0})
       return false;
+    if (auto refused = detail::refuse_waiter(limits, waiters.size(), "semaphore"))
+      return refused;
     auto promise = self->make_response_promise();
     waiters.add(self, who, promise, wait);
     return promise;
@@ -112,10 +115,11 @@ struct semaphore_state {
 
 semaphore_impl::behavior_type make_semaphore(semaphore_ptr self, std::int64_t permits,
                                              std::optional<std::int64_t> bound,
-                                             caf::actor registry) {
+                                             object_limits limits, caf::actor registry) {
   auto& st = self->state;
   st.permits = permits;
   st.bound = bound;
+  st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](std::uint64_t s) { st.session_ended(s); });
   detail::reject_unexpected(self);
@@ -143,7 +147,8 @@ caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, boo
       throw value_error(std::string{what} + "() initial value must be >= 0, got "
                         + std::to_string(permits));
     auto bound = bounded ? std::optional<std::int64_t>{permits} : std::nullopt;
-    return detail::spawn_object(ctx.system(), make_semaphore, permits, bound, ctx.registry());
+    return detail::spawn_object(ctx.system(), make_semaphore, permits, bound, ctx.limits(),
+                                ctx.registry());
   });
 }
 

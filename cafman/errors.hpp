@@ -58,6 +58,14 @@ public:
   using error::error;
 };
 
+/// The call would make the manager pass one of its limits (elements one
+/// operation creates, calls waiting on one object): nothing was changed.
+/// A value_error, as Python's managers raise ValueError or MemoryError.
+class limit_error : public value_error {
+public:
+  using value_error::value_error;
+};
+
 /// An object has no such attribute (Python's AttributeError).
 class attribute_error : public error {
 public:

@@ -36,6 +36,8 @@ std::string to_string(errc code) {
       return "not_exposed";
     case errc::method_failed:
       return "method_failed";
+    case errc::limit_exceeded:
+      return "limit_exceeded";
   }
   return "unknown";
 }

@@ -37,6 +37,7 @@ enum class errc : std::uint8_t {
   cancelled,
   not_exposed,   // a custom type has no exposed method of that name
   method_failed, // a custom type's method threw something not a cafman::error
+  limit_exceeded, // the call would pass one of the manager's limits (actors/limits.hpp)
 };
 
 /// Who calls a blocking object: the client session (the number the registry

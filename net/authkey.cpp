@@ -2,11 +2,13 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -48,12 +50,28 @@ void strip_one_newline(std::vector<std::uint8_t>& bytes) {
   throw error("cannot read authkey file '" + path + "': " + std::strerror(err));
 }
 
+// A key others can read is no secret (ssh and Python's tools refuse such
+// files too). Checked on the opened file, so a rename cannot slip past;
+// only regular files have a mode that means something here.
+void check_private(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    throw_file_error(path, errno);
+  if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    throw error("authkey file '" + path + "' is accessible by group or others (mode "
+                + mode + "): run chmod 600 " + path);
+  }
+}
+
 // Plain read(2) rather than iostreams: errno tells the user exactly why
 // (missing, permission denied, is a directory).
 std::vector<std::uint8_t> read_whole_file(const std::string& path) {
   net::unique_fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (!fd)
     throw_file_error(path, errno);
+  check_private(fd.get(), path);
   std::vector<std::uint8_t> contents;
   std::uint8_t chunk[4096];
   for (;;) {

@@ -30,7 +30,8 @@ public:
 
   /// The whole contents of the file at `path`, minus one trailing newline
   /// (so `echo secret > key` works). Throws cafman::error naming the file
-  /// when it is missing, unreadable or empty.
+  /// when it is missing, unreadable or empty, or when group or others may
+  /// access it (the message says `chmod 600 FILE`).
   static authkey from_file(const std::string& path);
 
   /// The value of environment variable `var` as text (like from_string), or

@@ -94,7 +94,7 @@ struct server::impl {
   explicit impl(server_options opts) : options(std::move(opts)) {
     net::configure(cfg, options.threads);
     sys = std::make_unique<caf::actor_system>(cfg);
-    registry = spawn_registry(*sys, options.types, access, options.max_objects_per_session);
+    registry = spawn_registry(*sys, options.types, access, options.limits);
     // Clients call it on the lean path too, which finds actors by id here.
     sys->registry().put(registry->id(), caf::actor_cast<caf::strong_actor_ptr>(registry));
     // Created once, before any other thread can ask for it: the middleman's

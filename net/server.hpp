@@ -29,8 +29,9 @@ struct server_options {
   int owner_fd = -1;
   /// The kinds of object clients may create.
   type_table types = builtin_types();
-  /// Objects one client session may hold at once.
-  std::size_t max_objects_per_session = 1'000'000;
+  /// What one call or one client may make the manager do (elements per
+  /// operation, waiters per object, objects per session).
+  object_limits limits;
   /// Frame size, unread replies, requests in flight, session liveness.
   net::lean_options lean;
   /// Serves CAF's BASP protocol to authenticated clients besides the lean

@@ -126,9 +126,14 @@ caf::message connection::lean_call(std::uint64_t target,
   auto channel = borrow_channel(deadline);
   binder_scope scope{*this};
   // A channel that failed (timeout, lost connection) is dropped, not reused.
-  auto reply = channel->call(*sys_, target, request, deadline, describe());
-  give_back(std::move(channel));
-  return reply;
+  try {
+    auto reply = channel->call(*sys_, target, request, deadline, describe());
+    give_back(std::move(channel));
+    return reply;
+  } catch (const connection_error&) {
+    lost_ = true;
+    throw;
+  }
 }
 
 void connection::lean_tell(std::uint64_t target, const caf::message& message) {
@@ -142,6 +147,8 @@ void connection::lean_tell(std::uint64_t target, const caf::message& message) {
 std::unique_ptr<lean_channel>
 connection::borrow_channel(std::chrono::steady_clock::time_point deadline) {
   check_owner();
+  if (lost_)
+    throw_lost(describe());
   {
     std::lock_guard<std::mutex> guard{pool_mtx_};
     if (!idle_channels_.empty()) {

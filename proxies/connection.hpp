@@ -8,6 +8,7 @@
 // session, one per concurrent caller. The private actor system serializes
 // messages and, for actor users only, speaks BASP (actor handles).
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -158,6 +159,9 @@ private:
 
   std::mutex pool_mtx_;
   std::vector<std::unique_ptr<lean_channel>> idle_channels_;
+  /// Set once a stream found the manager gone: later calls fail the same
+  /// way at once instead of trying to connect again.
+  std::atomic<bool> lost_{false};
 
   /// Actor users' BASP connection, opened on first use.
   std::mutex basp_mtx_;

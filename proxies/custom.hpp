@@ -85,7 +85,7 @@ struct convert<custom_proxy> {
 template <class... Ts>
 custom_proxy manager::create(const std::string& type_id, const Ts&... args) const {
   return detail::proxy_access::make<custom_proxy>(
-      detail::create_object(conn_, type_id, list_value{to_value(args)...}));
+      detail::create_object(conn(), type_id, list_value{to_value(args)...}));
 }
 
 } // namespace cafman

@@ -29,6 +29,8 @@ std::string context_of(const caf::error& e) {
       throw type_error(text);
     case errc::bad_argument:
       throw value_error(text);
+    case errc::limit_exceeded:
+      throw limit_error(text);
     case errc::no_such_attribute:
       throw attribute_error(text);
     case errc::queue_empty:

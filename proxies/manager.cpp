@@ -35,6 +35,12 @@ using detail::proxy_access;
 
 namespace {
 
+// Whether `p` refers to an object this connection's session holds: the
+// manager lets a session use no other (each connection is a session).
+bool of_manager(const object_proxy& p, const detail::connection& conn) {
+  return &proxy_access::ref(p)->conn() == &conn;
+}
+
 // A new object of the kind `Proxy` refers to, made from `args`.
 template <class Proxy>
 Proxy make(const std::shared_ptr<detail::connection>& conn, const cafman::value& args) {
@@ -45,44 +51,51 @@ Proxy make(const std::shared_ptr<detail::connection>& conn, const cafman::value&
 
 manager::manager(std::shared_ptr<detail::connection> conn) : conn_(std::move(conn)) {}
 
+const std::shared_ptr<detail::connection>& manager::conn() const {
+  if (!conn_)
+    throw connection_error("the manager was shut down (or this manager object was moved from): "
+                           "connect again, or start a new sync_manager");
+  return conn_;
+}
+
 dict_proxy manager::dict(dict_value initial) const {
   auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
-  return make<dict_proxy>(conn_, args);
+  return make<dict_proxy>(conn(), args);
 }
 
 list_proxy manager::list(list_value initial) const {
   auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
-  return make<list_proxy>(conn_, args);
+  return make<list_proxy>(conn(), args);
 }
 
 namespace_proxy manager::make_namespace(dict_value attributes) const {
   auto args = attributes.empty() ? list_value{} : list_value{std::move(attributes)};
-  return make<namespace_proxy>(conn_, args);
+  return make<namespace_proxy>(conn(), args);
 }
 
 value_proxy manager::value(char typecode, cafman::value initial) const {
   list_value args{std::string(1, typecode), std::move(initial)};
-  return make<value_proxy>(conn_, args);
+  return make<value_proxy>(conn(), args);
 }
 
 lock_proxy manager::lock() const {
-  return make<lock_proxy>(conn_, list_value{});
+  return make<lock_proxy>(conn(), list_value{});
 }
 
 rlock_proxy manager::rlock() const {
-  return make<rlock_proxy>(conn_, list_value{});
+  return make<rlock_proxy>(conn(), list_value{});
 }
 
 semaphore_proxy manager::semaphore(std::int64_t n) const {
-  return make<semaphore_proxy>(conn_, list_value{n});
+  return make<semaphore_proxy>(conn(), list_value{n});
 }
 
 bounded_semaphore_proxy manager::bounded_semaphore(std::int64_t n) const {
-  return make<bounded_semaphore_proxy>(conn_, list_value{n});
+  return make<bounded_semaphore_proxy>(conn(), list_value{n});
 }
 
 condition_proxy manager::condition() const {
-  return make<condition_proxy>(conn_, list_value{});
+  return make<condition_proxy>(conn(), list_value{});
 }
 
 condition_proxy manager::condition(const lock_proxy& lock) const {
@@ -94,12 +107,20 @@ condition_proxy manager::condition(const rlock_proxy& lock) const {
 }
 
 condition_proxy manager::condition_on(const object_proxy& lock) const {
+  // The lock travels as its id, which names another object (or none) in
+  // another manager.
+  if (!of_manager(lock, *conn()))
+    throw value_error("cannot make a condition in the manager at " + address() + " on lock "
+                      + std::to_string(lock.id()) + " of the manager at "
+                      + net::to_string(proxy_access::ref(lock)->conn().where())
+                      + ": a condition's lock must be an object of the same manager, "
+                        "made or got through this same connection");
   list_value args{static_cast<std::int64_t>(lock.id())};
-  return make<condition_proxy>(conn_, args);
+  return make<condition_proxy>(conn(), args);
 }
 
 event_proxy manager::event() const {
-  return make<event_proxy>(conn_, list_value{});
+  return make<event_proxy>(conn(), list_value{});
 }
 
 barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const {
@@ -107,56 +128,57 @@ barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const
   auto seconds =
       timeout ? cafman::value{std::chrono::duration<double>(*timeout).count()} : cafman::value{};
   list_value args{parties, std::move(seconds)};
-  return make<barrier_proxy>(conn_, args);
+  return make<barrier_proxy>(conn(), args);
 }
 
 array_proxy manager::array(char typecode, std::int64_t size) const {
   list_value args{std::string(1, typecode), size};
-  return make<array_proxy>(conn_, args);
+  return make<array_proxy>(conn(), args);
 }
 
 array_proxy manager::array(char typecode, list_value items) const {
   list_value args{std::string(1, typecode), std::move(items)};
-  return make<array_proxy>(conn_, args);
+  return make<array_proxy>(conn(), args);
 }
 
 queue_proxy manager::queue(std::int64_t maxsize) const {
-  return make<queue_proxy>(conn_, list_value{maxsize});
+  return make<queue_proxy>(conn(), list_value{maxsize});
 }
 
 joinable_queue_proxy manager::joinable_queue(std::int64_t maxsize) const {
-  return make<joinable_queue_proxy>(conn_, list_value{maxsize});
+  return make<joinable_queue_proxy>(conn(), list_value{maxsize});
 }
 
 detail::proxy_parts manager::named(const std::string& name, const char* type_id,
                                    std::optional<list_value> create_args) const {
   using reply = std::pair<std::uint64_t, std::string>;
   // The manager names the caller by this connection's session.
+  auto& c = conn();
   auto [id, actual] =
-      create_args ? conn_->call_registry<reply>(lookup_atom_v, caller{}, name, std::string{type_id},
-                                                cafman::value{std::move(*create_args)})
-                  : conn_->call_registry<reply>(lookup_atom_v, caller{}, name);
+      create_args ? c->call_registry<reply>(lookup_atom_v, caller{}, name, std::string{type_id},
+                                            cafman::value{std::move(*create_args)})
+                  : c->call_registry<reply>(lookup_atom_v, caller{}, name);
   // Ours from here: a mismatch throws, and the reference goes with `ref`.
-  auto ref = std::make_shared<detail::object_ref>(conn_, id, actual);
+  auto ref = std::make_shared<detail::object_ref>(c, id, actual);
   if (type_id && actual != type_id)
     throw type_error("the object published as '" + name + "' is a '" + actual + "', not a '" +
                      type_id + "': get it with the proxy of its type");
-  return {std::move(ref), conn_->options().timeout};
+  return {std::move(ref), c->options().timeout};
 }
 
 void manager::publish(const std::string& name, const object_proxy& p) const {
-  if (&proxy_access::ref(p)->conn() != conn_.get())
+  if (&proxy_access::ref(p)->conn() != conn().get())
     throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name + "' on " +
                       address() + ": it is not a proxy of this manager");
-  conn_->call_registry<void>(publish_atom_v, caller{}, name, p.id());
+  conn()->call_registry<void>(publish_atom_v, caller{}, name, p.id());
 }
 
 void manager::unpublish(const std::string& name) const {
-  conn_->call_registry<void>(unpublish_atom_v, name);
+  conn()->call_registry<void>(unpublish_atom_v, name);
 }
 
 std::vector<std::string> manager::names() const {
-  auto published = conn_->call_registry<cafman::value>(names_atom_v);
+  auto published = conn()->call_registry<cafman::value>(names_atom_v);
   std::vector<std::string> result;
   for (auto& name : published.as_list())
     result.push_back(name.as_string());
@@ -164,27 +186,27 @@ std::vector<std::string> manager::names() const {
 }
 
 std::uint64_t manager::number_of_objects() const {
-  return conn_->call_registry<std::uint64_t>(objects_atom_v);
+  return conn()->call_registry<std::uint64_t>(objects_atom_v);
 }
 
 cafman::value manager::debug_info() const {
-  return conn_->call_registry<cafman::value>(debug_atom_v);
+  return conn()->call_registry<cafman::value>(debug_atom_v);
 }
 
 void manager::shutdown_server() const {
-  conn_->call_registry<void>(shutdown_atom_v);
+  conn()->call_registry<void>(shutdown_atom_v);
 }
 
 std::string manager::address() const {
-  return net::to_string(conn_->where());
+  return net::to_string(conn()->where());
 }
 
 const cafman::authkey& manager::authkey() const {
-  return conn_->key();
+  return conn()->key();
 }
 
 const connection_options& manager::options() const {
-  return conn_->options();
+  return conn()->options();
 }
 
 manager connect(const std::string& address, const cafman::authkey& key,

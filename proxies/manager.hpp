@@ -149,6 +149,10 @@ protected:
 
   manager() = default;
 
+  /// The connection; throws connection_error once the manager was shut
+  /// down (sync_manager::shutdown) or this object was moved from.
+  const std::shared_ptr<detail::connection>& conn() const;
+
   std::shared_ptr<detail::connection> conn_;
 
 private:

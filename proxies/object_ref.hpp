@@ -63,7 +63,7 @@ std::shared_ptr<object_ref> adopt_object(const std::shared_ptr<connection>& conn
                                          const object_ref& from);
 
 struct manager_access {
-  static const std::shared_ptr<connection>& conn(const manager& m) { return m.conn_; }
+  static const std::shared_ptr<connection>& conn(const manager& m) { return m.conn(); }
 };
 
 struct proxy_access {

@@ -3,11 +3,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,16 +23,45 @@ namespace cafman {
 
 namespace {
 
+// In the forked child: one descriptor that reports readable when the
+// owner is gone, for the server to poll. The pipe alone is not enough: its
+// write end lives on in every plain fork() child of the owner, and kept the
+// manager alive after the owner died. So the owner process itself is
+// watched too (a pidfd is readable once the process exited), and the pipe
+// still says "shut down" when the owner closes it.
+int watch_owner(int pipe_fd, pid_t owner) {
+  // The system call itself: Debian's glibc header declares pidfd_open
+  // without C linkage for C++.
+  int pid_fd = static_cast<int>(::syscall(SYS_pidfd_open, owner, 0));
+  if (pid_fd < 0 && errno != ESRCH)
+    throw error(std::string{"cannot watch the owner process: pidfd_open: "} + std::strerror(errno));
+  if (pid_fd < 0 || ::getppid() != owner) // it died before we could watch it
+    ::_exit(0);
+  int watch = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event pipe_event{};
+  pipe_event.events = EPOLLIN;
+  pipe_event.data.fd = pipe_fd;
+  epoll_event pid_event{};
+  pid_event.events = EPOLLIN;
+  pid_event.data.fd = pid_fd;
+  if (watch < 0 || ::epoll_ctl(watch, EPOLL_CTL_ADD, pipe_fd, &pipe_event) != 0
+      || ::epoll_ctl(watch, EPOLL_CTL_ADD, pid_fd, &pid_event) != 0)
+    throw error("cannot watch the owner process of the manager");
+  return watch;
+}
+
 // In the forked child: serve until the owner goes, then leave without
 // running the parent's destructors (trap 8 in the CAF notes).
-[[noreturn]] void run_manager(const sync_manager_options& options, int ready_fd, int owner_fd) {
+[[noreturn]] void run_manager(const sync_manager_options& options, int ready_fd, int owner_fd,
+                              pid_t owner) {
   try {
     server_options opts;
     opts.host = options.host;
     opts.authkey = options.authkey;
     opts.threads = options.server_threads;
-    opts.owner_fd = owner_fd;
+    opts.owner_fd = watch_owner(owner_fd, owner);
     opts.types = options.types.table();
+    opts.limits = options.limits;
     opts.lean = options.lean;
     opts.allow_basp = options.allow_basp;
     server srv{opts};
@@ -72,12 +104,13 @@ sync_manager::sync_manager(sync_manager_options options) {
   if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(owner, O_CLOEXEC) != 0)
     throw error("cannot create pipes for the manager process");
   std::fflush(nullptr); // or buffered output would be written twice
+  auto owner_pid = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0)
     throw error("cannot fork the manager process");
   if (pid_ == 0) {
     auto kept = detail::keep_only_descriptors({ready[1], owner[0]});
-    run_manager(options, kept[0], kept[1]);
+    run_manager(options, kept[0], kept[1], owner_pid);
   }
   ::close(ready[1]);
   ::close(owner[0]);

@@ -21,6 +21,8 @@ struct sync_manager_options {
   connection_options connection;
   /// The custom types the manager offers besides the builtin ones.
   type_registry types;
+  /// Elements per operation, waiters per object, objects per session.
+  object_limits limits;
   /// Frame size, unread replies, session liveness (see net/lean_broker.hpp).
   net::lean_options lean;
   /// Serve actor handles (`proxy.actor()`) over BASP: see
@@ -30,7 +32,8 @@ struct sync_manager_options {
 
 /// Starts the manager process on construction. It exits when shutdown()
 /// is called, when this object is destroyed, or when this process dies
-/// (it watches a pipe from its owner, so no orphan is ever left behind).
+/// (it watches this process, so no orphan is left behind, even when this
+/// process forked children of its own).
 class sync_manager : public manager {
 public:
   explicit sync_manager(sync_manager_options options = {});
@@ -42,7 +45,8 @@ public:
   sync_manager& operator=(const sync_manager&) = delete;
 
   /// Exits every object and stops the manager process; waits for it.
-  /// Proxies still alive raise connection_error from then on.
+  /// Every call on this manager and on proxies still alive raises
+  /// connection_error from then on. Calling it again does nothing.
   void shutdown();
 
   /// The manager process.

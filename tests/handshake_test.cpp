@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <ios>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -248,6 +250,21 @@ TEST_CASE("authkey::from_file names the file and the reason", "[net]") {
              Contains(missing) && Contains("No such file"));
   CHECK_THAT(message_of<cafman::error>([] { authkey::from_file("/tmp"); }),
              Contains("/tmp") && Contains("Is a directory"));
+}
+
+TEST_CASE("authkey::from_file refuses a key file that group or others may access", "[net]") {
+  watchdog guard{10s};
+  temp_file key{"s3cret\n"}; // mkstemp makes it 0600
+  CHECK(authkey::from_file(key.path).bytes() == text("s3cret"));
+  for (mode_t mode : {0644, 0640, 0604, 0660, 0602}) {
+    INFO("mode " << std::oct << mode);
+    REQUIRE(::chmod(key.path.c_str(), mode) == 0);
+    CHECK_THAT(message_of<cafman::error>([&] { authkey::from_file(key.path); }),
+               Contains("'" + key.path + "' is accessible by group or others")
+                 && Contains("chmod 600 " + key.path));
+  }
+  REQUIRE(::chmod(key.path.c_str(), 0400) == 0);
+  CHECK(authkey::from_file(key.path).bytes() == text("s3cret"));
 }
 
 TEST_CASE("authkey hex round trip and bad hex", "[net]") {

@@ -32,6 +32,20 @@ cafman::process doomed_getter(const cafman::queue_proxy& q) {
                          q};
 }
 
+/// A child that takes an item as get(block) does but never confirms it,
+/// then waits to be killed: to the manager, a getter that died after its
+/// request, before (or just after) the reply reached it.
+cafman::process unconfirmed_getter(const cafman::queue_proxy& q, bool block) {
+  return cafman::process{[](cafman::queue_proxy mine, bool blocking) {
+                           using cafman::detail::proxy_access;
+                           auto wait = cafman::detail::wait_of(blocking, std::nullopt);
+                           proxy_access::call_waiting<std::pair<value, std::uint64_t>>(
+                             mine, wait, cafman::get_atom_v, proxy_access::who(mine), wait);
+                           hang_until_killed();
+                         },
+                         q, block};
+}
+
 } // namespace
 
 TEST_CASE("queue: put, get, qsize, empty, full, maxsize", "[queue]") {
@@ -182,7 +196,7 @@ TEST_CASE("queue: a getter killed while waiting never receives an item", "[queue
   });
 }
 
-TEST_CASE("queue: a getter that exits right after its item never sees it handed out again",
+TEST_CASE("queue: a getter that exits right after its items never sees them handed out again",
           "[queue]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {
@@ -195,17 +209,62 @@ TEST_CASE("queue: a getter that exits right after its item never sees it handed 
       return std::size_t{0};
     };
     for (int round = 0; round < 5; ++round) {
-      cafman::process getter{[](cafman::queue_proxy mine) { mine.get(); }, q};
+      // One item it gets at once, one it waits for: both are confirmed.
+      q.put("at once");
+      cafman::process getter{[](cafman::queue_proxy mine) {
+                               mine.get();
+                               mine.get();
+                             },
+                             q};
       REQUIRE(eventually([&] { return q.n_waiting() == 1; }));
       q.put(round);
       REQUIRE(getter.join(10s));
       CHECK(getter.exitcode() == 0);
       // Once the registry has seen the getter's session end, the queue has
       // that session's DOWN in its mailbox ahead of the next call: had the
-      // receipt arrived after it, the item would be back in the queue.
+      // receipts arrived after it, the items would be back in the queue.
       REQUIRE(eventually([&] { return clients_of_queue() == 1; }));
       CHECK(q.qsize() == 0);
     }
+  });
+}
+
+TEST_CASE("queue: an item a getter took at once but never confirmed goes back to the front",
+          "[queue][crash]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto q = m.queue();
+    for (bool block : {true, false}) {
+      q.put("taken");
+      q.put("next");
+      auto dead = unconfirmed_getter(q, block);
+      REQUIRE(eventually([&] { return q.qsize() == 1; })); // it holds "taken"
+      kill_now(dead);
+      REQUIRE(eventually([&] { return q.qsize() == 2; }));
+      CHECK(q.get_nowait() == value{"taken"});
+      CHECK(q.get_nowait() == value{"next"});
+    }
+  });
+}
+
+TEST_CASE("queue: an unconfirmed item of a dead getter goes to a getter that waits",
+          "[queue][crash]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto q = m.queue();
+    auto got = m.dict();
+    q.put("taken");
+    auto dead = unconfirmed_getter(q, false);
+    REQUIRE(eventually([&] { return q.empty(); }));
+    cafman::process live{
+        [](cafman::queue_proxy mine, cafman::dict_proxy out) { out.set("live", mine.get()); }, q,
+        got};
+    REQUIRE(eventually([&] { return q.n_waiting() == 1; }));
+    kill_now(dead);
+    REQUIRE(live.join(10s));
+    CHECK(live.exitcode() == 0);
+    CHECK(got.get("live") == value{"taken"});
+    CHECK(q.empty());
   });
 }
 

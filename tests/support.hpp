@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,6 +122,7 @@ public:
     key_file_ = "/tmp/cafman-test-key-" + std::to_string(::getpid()) + "-"
                 + std::to_string(counter()++);
     std::ofstream{key_file_} << secret << "\n";
+    ::chmod(key_file_.c_str(), 0600); // a key others can read is refused
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
       std::abort();

@@ -30,6 +30,7 @@ fail() {
   exit 1
 }
 
+umask 077 # the server refuses a key file others can read
 echo 'remote manager example secret' > "$work/key"
 echo 'not the secret' > "$work/wrong-key"
 

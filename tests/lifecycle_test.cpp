@@ -1,0 +1,183 @@
+// Start-up and shut-down from the client's side: a manager used after its
+// shutdown, a sync_manager whose owner dies while a plain fork() child of
+// the owner lives on, and references that cross from one manager to
+// another.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cafman/cafman.hpp"
+#include "proxies/child.hpp"
+#include "tests/support.hpp"
+#include "tests/watchdog.hpp"
+
+using namespace std::chrono_literals;
+using Catch::Contains;
+using cafman::list_value;
+using cafman::value;
+using namespace cafman::testing;
+
+namespace {
+
+struct tally {
+  std::int64_t start = 0;
+  std::int64_t get() const { return start; }
+};
+
+/// The text of the connection_error `f` throws, or what else happened.
+template <class F>
+std::string lost_message(F&& f) {
+  try {
+    f();
+  } catch (const cafman::connection_error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string{"not a connection_error: "} + e.what();
+  }
+  return "no error";
+}
+
+/// Two managers for one test; both must be empty at its end.
+template <class F>
+void with_two_managers(F&& body) {
+  {
+    cafman::sync_manager_options options;
+    options.types.add<tally, std::int64_t>("Tally").method("get", &tally::get);
+    cafman::sync_manager m1;
+    cafman::sync_manager m2{options};
+    body(m1, m2);
+    CHECK(eventually([&] { return m1.number_of_objects() == 0; }));
+    CHECK(eventually([&] { return m2.number_of_objects() == 0; }));
+  }
+  CHECK(no_children_left());
+}
+
+} // namespace
+
+TEST_CASE("sync_manager: every call after shutdown throws connection_error", "[lifecycle]") {
+  watchdog dog{30s};
+  {
+    cafman::sync_manager m;
+    auto d = m.dict({{"k", 1}});
+    auto q = m.queue();
+    q.put(1);
+    cafman::manager copy = m;
+    m.shutdown();
+    const std::string shut = "the manager was shut down";
+    CHECK_THAT(lost_message([&] { m.dict(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.number_of_objects(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.address(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.authkey(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.options(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.queue(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.names(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.debug_info(); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.publish("d", d); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.get<cafman::dict_proxy>("d"); }), Contains(shut));
+    CHECK_THAT(lost_message([&] { m.shutdown_server(); }), Contains(shut));
+    // Proxies and copies of the manager made before: the manager is gone.
+    CHECK_THAT(lost_message([&] { d.get("k"); }),
+               Contains("the manager process died or shut down"));
+    CHECK_THAT(lost_message([&] { d.set("k", 2); }), Contains("died or shut down"));
+    CHECK_THAT(lost_message([&] { q.get_nowait(); }), Contains("died or shut down"));
+    CHECK_THAT(lost_message([&] { copy.number_of_objects(); }), Contains("died or shut down"));
+    CHECK_THAT(lost_message([&] { copy.list(); }), Contains("died or shut down"));
+    m.shutdown(); // again: nothing left to do
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("sync_manager: its process exits when its owner dies, even with a plain fork() child",
+          "[lifecycle]") {
+  watchdog dog{30s};
+  // Orphans become this process's children: the manager, to time its exit,
+  // and the plain child, to clean it up.
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  int report[2];
+  REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
+  pid_t owner = ::fork();
+  REQUIRE(owner >= 0);
+  if (owner == 0) {
+    ::close(report[0]);
+    cafman::sync_manager m;
+    pid_t plain = ::fork(); // inherits everything the owner holds
+    if (plain == 0) {
+      ::sleep(20); // bounded, should the test not kill it
+      ::_exit(0);
+    }
+    pid_t pids[2] = {m.pid(), plain};
+    cafman::detail::write_all(report[1], pids, sizeof pids);
+    hang_until_killed();
+  }
+  ::close(report[1]);
+  pid_t pids[2] = {-1, -1};
+  pollfd pfd{report[0], POLLIN, 0};
+  REQUIRE(::poll(&pfd, 1, 10000) == 1);
+  REQUIRE(::read(report[0], pids, sizeof pids) == static_cast<ssize_t>(sizeof pids));
+  ::close(report[0]);
+  auto [manager, plain] = pids;
+  ::kill(owner, SIGKILL);
+  REQUIRE(::waitpid(owner, nullptr, 0) == owner);
+  auto exited = cafman::detail::wait_for_exit(manager, 1s);
+  CHECK(exited);
+  if (!exited) {
+    ::kill(manager, SIGKILL);
+    ::waitpid(manager, nullptr, 0);
+  }
+  ::kill(plain, SIGKILL);
+  ::waitpid(plain, nullptr, 0);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  CHECK(no_children_left());
+}
+
+TEST_CASE("a condition on another manager's lock is refused, naming both managers",
+          "[lifecycle]") {
+  watchdog dog{30s};
+  with_two_managers([](cafman::sync_manager& m1, cafman::sync_manager& m2) {
+    auto lock = m1.lock();
+    auto rlock = m1.rlock();
+    auto same_id = m2.lock(); // m2 may have an object of the lock's id
+    auto refusal = [&](auto& foreign_lock) {
+      try {
+        m2.condition(foreign_lock);
+      } catch (const cafman::value_error& e) {
+        return std::string{e.what()};
+      }
+      return std::string{"not refused with a value_error"};
+    };
+    for (auto text : {refusal(lock), refusal(rlock)})
+      CHECK_THAT(text, Contains(m1.address()) && Contains(m2.address())
+                         && Contains("must be an object of the same manager"));
+    CHECK(m2.number_of_objects() == 1);
+    // Its own lock will do. Another connection to the same manager is
+    // another client session, which may not use this session's lock.
+    auto cond = m1.condition(lock);
+    auto other = cafman::connect(m1.address(), m1.authkey());
+    CHECK_THROWS_WITH(other.condition(lock), Contains("made or got through this same connection"));
+    CHECK(m1.number_of_objects() == 3);
+  });
+}
+
+TEST_CASE("create arguments holding another manager's proxy are refused", "[lifecycle]") {
+  watchdog dog{30s};
+  with_two_managers([](cafman::sync_manager& m1, cafman::sync_manager& m2) {
+    auto foreign = m1.dict();
+    auto refused = Contains("it is not a proxy of this manager");
+    CHECK_THROWS_WITH(m2.list({foreign}), refused);
+    CHECK_THROWS_WITH(m2.dict({{"inner", foreign}}), refused);
+    CHECK_THROWS_WITH(m2.make_namespace({{"inner", list_value{foreign}}}), refused);
+    CHECK_THROWS_AS(m2.create("Tally", foreign), cafman::value_error);
+    CHECK_THROWS_WITH(m2.create("Tally", list_value{foreign}), refused);
+    CHECK_THROWS_WITH(m2.get_or_create<cafman::list_proxy>("l", {foreign}), refused);
+    CHECK(m2.number_of_objects() == 0);
+    CHECK(m2.create("Tally", 5).call<std::int64_t>("get") == 5);
+  });
+}

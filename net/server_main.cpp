@@ -3,6 +3,7 @@
 // SIGTERM or a client's shutdown request. `--publish jobs=queue` serves a
 // named object (see docs/remote-manager.md).
 
+#include <chrono>
 #include <iostream>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "cafman/errors.hpp"
 #include "net/server.hpp"
+#include "net/socket.hpp"
 
 namespace po = boost::program_options;
 
@@ -24,6 +26,10 @@ cafman::authkey authkey_from(const po::variables_map& vm) {
   if (auto key = cafman::authkey::from_env("CAFMAN_AUTHKEY"))
     return *key;
   throw cafman::error("no authkey: pass --authkey-file FILE or set CAFMAN_AUTHKEY");
+}
+
+void log_to_stderr(cafman::log_level, const std::string& line) {
+  std::cerr << "cafman-server: " << line << "\n";
 }
 
 using publication = std::pair<std::string, std::string>; // name, type id
@@ -67,6 +73,12 @@ int main(int argc, char** argv) {
     ("authkey-file", po::value<std::string>(),
      "file holding the key clients must prove (default: $CAFMAN_AUTHKEY)")
     ("threads", po::value<std::size_t>()->default_value(2), "scheduler threads")
+    ("handshake-timeout", po::value<unsigned>()->default_value(2000),
+     "milliseconds a connection has to prove the key and choose its stream; then it is closed")
+    ("max-pending-handshakes", po::value<std::size_t>()->default_value(10000),
+     "connections in their handshake at once; more are closed at once")
+    ("max-pending-per-address", po::value<std::size_t>()->default_value(32),
+     "the same, from one source address")
     ("publish", po::value<std::vector<std::string>>()->composing(),
      "NAME=TYPE: serve a new object of TYPE (queue, dict, ...) as NAME, for clients' "
      "get<Proxy>(NAME); repeatable");
@@ -86,6 +98,16 @@ int main(int argc, char** argv) {
     opts.threads = vm["threads"].as<std::size_t>();
     if (opts.threads == 0)
       throw cafman::error("--threads must be at least 1");
+    opts.handshake_timeout = std::chrono::milliseconds{vm["handshake-timeout"].as<unsigned>()};
+    opts.max_pending_handshakes = vm["max-pending-handshakes"].as<std::size_t>();
+    opts.max_pending_per_address = vm["max-pending-per-address"].as<std::size_t>();
+    if (opts.handshake_timeout.count() == 0 || opts.max_pending_handshakes == 0
+        || opts.max_pending_per_address == 0)
+      throw po::error("--handshake-timeout, --max-pending-handshakes and "
+                      "--max-pending-per-address must be at least 1");
+    opts.log = log_to_stderr;
+    // Thousands of pending peers need thousands of descriptors.
+    cafman::net::raise_descriptor_limit();
     cafman::server srv{opts};
     srv.stop_on_signals();
     for (auto& [name, type] : publications)

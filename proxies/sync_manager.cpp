@@ -13,6 +13,7 @@
 
 #include "cafman/errors.hpp"
 #include "net/server.hpp"
+#include "net/socket.hpp"
 #include "proxies/child.hpp"
 #include "proxies/connection.hpp"
 
@@ -30,6 +31,7 @@ namespace {
     opts.threads = options.server_threads;
     opts.owner_fd = owner_fd;
     opts.types = options.types.table();
+    net::raise_descriptor_limit(); // this process only serves: let it hold many peers
     server srv{opts};
     auto port = srv.port();
     detail::write_all(ready_fd, &port, sizeof(port));

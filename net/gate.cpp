@@ -13,6 +13,7 @@
 #include <utility>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -290,6 +291,11 @@ struct gate::impl {
       throw error(std::string{"cannot create the gate's epoll instance: "} + std::strerror(errno));
     if (key.empty())
       throw value_error("cannot run the gate with an empty authkey");
+    // accept() runs until it would block: it must not block.
+    int flags = ::fcntl(listener.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(listener.get(), F_SETFL, flags | O_NONBLOCK) != 0)
+      throw error(std::string{"cannot make the listening socket non-blocking: "}
+                  + std::strerror(errno));
     add(listener.get(), EPOLLIN, &listener_token);
   }
 

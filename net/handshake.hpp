@@ -138,7 +138,9 @@ private:
   handshake_result result_{handshake_status::ok, ""};
 };
 
-/// Runs the server side on a connected, blocking socket. The caller keeps
+/// Runs the server side on a connected, blocking socket, driving a
+/// server_handshake_machine (the server's gate drives its machines itself,
+/// many at once; this is for one peer, e.g. in tests). The caller keeps
 /// ownership of `fd` and should close it unless the result is ok. Throws
 /// cafman::value_error for an empty (moved-from) key, and cafman::error if
 /// OpenSSL fails to draw random bytes or compute an HMAC.

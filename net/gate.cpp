@@ -443,7 +443,11 @@ struct gate::impl {
     if (!accepting_paused_until || now < *accepting_paused_until)
       return;
     accepting_paused_until.reset();
-    add(listener.get(), EPOLLIN, &listener_token);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &listener_token;
+    if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, listener.get(), &ev) != 0)
+      pause_accepting(errno); // out of kernel memory, say: try again later
   }
 
   // A new connection: refused at once over a limit, else its handshake

@@ -249,6 +249,16 @@ public:
     return log_;
   }
 
+  /// The server's resident memory in kB (VmRSS).
+  long rss_kb() const {
+    std::ifstream status{"/proc/" + std::to_string(pid_) + "/status"};
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("VmRSS:", 0) == 0)
+        return std::stol(line.substr(6));
+    return -1;
+  }
+
   /// CPU seconds the server used so far (user + system).
   double cpu_seconds() const {
     std::ifstream stat{"/proc/" + std::to_string(pid_) + "/stat"};
@@ -496,6 +506,7 @@ TEST_CASE("1000 held and 100 slowloris connections lock no client out", "[gate][
     // Bounded: an old gate never answers most of them.
     eventually([&] { return attack.challenged() >= 1100; }, 5s);
     INFO("connections that got a challenge: " << attack.challenged());
+    auto rss_under_attack = srv.rss_kb();
     // At least 100 clients, and on until the server dropped every attacker
     // at its deadline once (and each came back), so that the clients also
     // meet a gate busy expiring and re-accepting; at most 20 s.
@@ -516,7 +527,8 @@ TEST_CASE("1000 held and 100 slowloris connections lock no client out", "[gate][
               << attack.challenged() << " challenged, " << attack.reconnects()
               << " dropped by the server and reopened): " << in_time << "/" << clients
               << " clients connected and called within 1 s; median " << took[clients / 2]
-              << " ms, max " << took.back() << " ms\n";
+              << " ms, max " << took.back() << " ms; server RSS " << rss_under_attack
+              << " kB with the attackers pending\n";
     CHECK(in_time * 100 >= clients * 99);
     CHECK(attack.challenged() >= 1100);
     CHECK(attack.reconnects() >= 1100);

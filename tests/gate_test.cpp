@@ -217,9 +217,12 @@ public:
     ::close(out[1]);
     ::close(err[1]);
     unique_fd stdout_end{out[0]};
-    auto line = receive(stdout_end.get(), 200, 10s);
-    std::string first{line.begin(), line.end()};
-    first = first.substr(0, first.find('\n'));
+    std::string first;
+    auto deadline = steady::now() + 10s;
+    char c = 0;
+    while (net::poll_until(stdout_end.get(), POLLIN, deadline) == 0
+           && ::read(stdout_end.get(), &c, 1) == 1 && c != '\n')
+      first += c;
     INFO("the server's first line: " << first);
     REQUIRE(first.rfind("cafman-server listening on ", 0) == 0);
     address_ = first.substr(first.rfind(' ') + 1);

@@ -50,7 +50,9 @@ extern "C" void on_stop_signal(int) {
 
 struct server::impl {
   server_options options;
-  net::listener listener; // bound first: a server that cannot bind starts nothing
+  // Bound first: a server that cannot bind starts nothing. Its descriptor
+  // belongs to the gate from the start; only its port is used here.
+  net::listener listener;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   registry_actor registry;

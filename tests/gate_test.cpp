@@ -605,6 +605,27 @@ TEST_CASE("the per-address limit closes one more connection at once and logs it"
   CHECK(no_children_left());
 }
 
+TEST_CASE("the global limit on pending handshakes closes one more connection at once",
+          "[gate][programs]") {
+  watchdog guard{30s};
+  {
+    gate_server srv{{"--max-pending-handshakes", "3"}};
+    std::vector<unique_fd> held;
+    for (auto source : {"127.0.0.11", "127.0.0.12", "127.0.0.13"}) {
+      held.push_back(raw_connect(srv.port(), source));
+      REQUIRE(receive(held.back().get(), challenge_frame_size, 2s).size()
+              == challenge_frame_size);
+    }
+    auto over = raw_connect(srv.port(), "127.0.0.14");
+    REQUIRE(over);
+    CHECK(receive(over.get(), challenge_frame_size, 1s).empty());
+    CHECK(srv.logged("3 connections are in their handshake (the limit)"));
+    held.clear(); // the places free up as the server sees the peers leave
+    CHECK(eventually([&] { return visit(srv.address()); }));
+  }
+  CHECK(no_children_left());
+}
+
 TEST_CASE("descriptor exhaustion: no spin, a log line, and accepting resumes",
           "[gate][programs]") {
   watchdog guard{60s};

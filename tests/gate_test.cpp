@@ -34,6 +34,7 @@
 #include <openssl/hmac.h>
 
 #include "cafman/errors.hpp"
+#include "net/gate_log.hpp"
 #include "net/handshake.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
@@ -496,6 +497,40 @@ TEST_CASE("the handshake machine refuses a wrong key and malformed frames", "[ga
     bytes two{wire::marker, wire::version};
     CHECK_THROWS_AS(m.feed(two.data(), two.size()), std::length_error);
   }
+}
+
+// ------------------------------------------------------- the log limiter
+
+TEST_CASE("the gate's log passes a few lines a second per kind, then counts the rest",
+          "[gate]") {
+  std::vector<std::string> lines;
+  net::rate_limited_log log{[&](cafman::log_level, const std::string& line) {
+                              lines.push_back(line);
+                            },
+                            3};
+  auto t0 = net::gate_clock::now();
+  int formatted = 0;
+  auto line = [&](const char* text) {
+    return [&formatted, text] {
+      ++formatted;
+      return std::string{text};
+    };
+  };
+  for (int i = 0; i < 10; ++i)
+    log.write(net::gate_event::rejected, cafman::log_level::info, line("rejected"), t0);
+  log.write(net::gate_event::address_limit, cafman::log_level::warning, line("refused"), t0);
+  CHECK(lines.size() == 4); // 3 of one kind, 1 of another
+  CHECK(formatted == 4);    // the held-back lines were never formatted
+  REQUIRE(log.next_flush());
+  CHECK(*log.next_flush() == t0 + 1s);
+  log.flush(t0 + 999ms);
+  CHECK(lines.size() == 4);
+  log.flush(t0 + 1s);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines.back() == "7 more rejected connections in the last second");
+  CHECK_FALSE(log.next_flush());
+  log.write(net::gate_event::rejected, cafman::log_level::info, line("rejected"), t0 + 1s);
+  CHECK(lines.size() == 6); // a new second, a new allowance
 }
 
 // ---------------------------------------------------- real server processes

@@ -354,6 +354,30 @@ bool visit(const std::string& address) {
   }
 }
 
+// Whatever this process writes to fd 2 while it lives lands in a pipe;
+// fd 2 is restored however the test ends.
+class stderr_capture {
+public:
+  stderr_capture() {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
+    read_end_.reset(fds[0]);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[1]);
+  }
+  ~stderr_capture() { ::dup2(saved_.get(), STDERR_FILENO); }
+
+  std::string text() {
+    char buf[4096];
+    auto n = ::read(read_end_.get(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+  }
+
+private:
+  unique_fd saved_{::dup(STDERR_FILENO)};
+  unique_fd read_end_;
+};
+
 // --------------------------------------------------------------- attacker
 
 // Keeps `idle` connections that never send a byte and `slow` ones that
@@ -744,13 +768,7 @@ TEST_CASE("an in-process server that cannot bind throws at once and leaves nothi
 TEST_CASE("the log sink hears of rejected peers; the library writes nothing to stderr",
           "[gate]") {
   watchdog guard{30s};
-  // Whatever the library writes to fd 2 meanwhile lands in this pipe.
-  int err_pipe[2];
-  REQUIRE(::pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) == 0);
-  unique_fd err_read{err_pipe[0]};
-  unique_fd saved_stderr{::dup(STDERR_FILENO)};
-  ::dup2(err_pipe[1], STDERR_FILENO);
-  ::close(err_pipe[1]);
+  stderr_capture captured;
   std::mutex mtx;
   std::vector<std::string> lines;
   {
@@ -779,11 +797,7 @@ TEST_CASE("the log sink hears of rejected peers; the library writes nothing to s
     CHECK(logged("authkey rejected: the client does not know the key"));
     CHECK(logged("no handshake within 200 ms"));
   }
-  ::dup2(saved_stderr.get(), STDERR_FILENO);
-  char buf[4096];
-  auto n = ::read(err_read.get(), buf, sizeof buf);
-  std::string written = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-  CHECK(written.empty());
+  CHECK(captured.text().empty());
   std::lock_guard<std::mutex> lock{mtx};
   for (auto& line : lines)
     CHECK_THAT(line, Contains("rejected 127.0.0.1:"));

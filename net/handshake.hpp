@@ -25,11 +25,14 @@
 // What it does not do: encrypt, or detect a man in the middle that relays
 // frames unchanged between a real client and a real server.
 
+#include <array>
 #include <chrono>
+#include <memory>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/authkey.hpp"
 
@@ -73,7 +76,71 @@ struct handshake_result {
   explicit operator bool() const { return status == handshake_status::ok; }
 };
 
-/// Runs the server side on a connected, blocking socket. The caller keeps
+namespace detail {
+class handshake_frame_reader; // parses one frame as its bytes arrive
+} // namespace detail
+
+/// The server side as a state machine that owns no socket: it is given the
+/// bytes the peer sent and says what to send back. The gate runs thousands
+/// of them on one thread; a test or a fuzzer drives one from a buffer:
+///
+///   server_handshake_machine m{key};
+///   send(m.output()), then m.output().clear();     // the challenge
+///   while (m.current() == reading)
+///     m.feed(bytes, n);   // n <= m.wanted(), then send m.output() again
+///   // done: the welcome is in output(); failed: result() says why, and
+///   // output() may hold a refusal to send before closing
+///
+/// wanted() never exceeds the rest of the current header step or frame, so
+/// a caller that reads at most that many bytes leaves whatever the peer sends
+/// after its answer unread. A machine costs about half a kilobyte; it
+/// refers to `key`, which must outlive it.
+class server_handshake_machine {
+public:
+  enum class state { reading, done, failed };
+
+  /// Draws a random challenge. Throws cafman::value_error for an empty key,
+  /// cafman::error if OpenSSL cannot draw random bytes.
+  explicit server_handshake_machine(const authkey& key);
+
+  /// With a given challenge, so that tests and fuzzers can compute answers.
+  server_handshake_machine(
+    const authkey& key,
+    const std::array<std::uint8_t, handshake_wire::challenge_size>& challenge);
+
+  ~server_handshake_machine();
+  server_handshake_machine(const server_handshake_machine&) = delete;
+  server_handshake_machine& operator=(const server_handshake_machine&) = delete;
+
+  state current() const { return state_; }
+
+  /// How many bytes feed() takes next; 0 once done or failed.
+  std::size_t wanted() const;
+
+  /// Consumes `size` bytes the peer sent, at most wanted() (more throws
+  /// std::length_error: the caller would lose bytes of the next protocol).
+  state feed(const std::uint8_t* data, std::size_t size);
+
+  /// Bytes to send to the peer, in order; the caller removes what it sent.
+  std::vector<std::uint8_t>& output() { return output_; }
+
+  /// {ok, "authenticated"} once done; why it failed once failed.
+  const handshake_result& result() const { return result_; }
+
+private:
+  void check_answer(const std::uint8_t* payload, std::size_t size);
+
+  const authkey& key_;
+  std::array<std::uint8_t, handshake_wire::challenge_size> challenge_;
+  std::unique_ptr<detail::handshake_frame_reader> reader_;
+  std::vector<std::uint8_t> output_;
+  state state_ = state::reading;
+  handshake_result result_{handshake_status::ok, ""};
+};
+
+/// Runs the server side on a connected, blocking socket, driving a
+/// server_handshake_machine (the server's gate drives its machines itself,
+/// many at once; this is for one peer, e.g. in tests). The caller keeps
 /// ownership of `fd` and should close it unless the result is ok. Throws
 /// cafman::value_error for an empty (moved-from) key, and cafman::error if
 /// OpenSSL fails to draw random bytes or compute an HMAC.

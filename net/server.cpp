@@ -1,17 +1,14 @@
 #include "net/server.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
-#include <iostream>
-#include <list>
-#include <optional>
+#include <cstring>
+#include <set>
 #include <thread>
+#include <utility>
 
 #include <fcntl.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <caf/actor_registry.hpp>
@@ -24,7 +21,7 @@
 #include <caf/send.hpp>
 
 #include "cafman/errors.hpp"
-#include "net/handshake.hpp"
+#include "net/gate.hpp"
 #include "net/lean_broker.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/socket.hpp"
@@ -49,78 +46,117 @@ extern "C" void on_stop_signal(int) {
   }
 }
 
-std::string peer_name(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof(addr);
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return "unknown peer";
-  char host[64] = "?";
-  std::uint16_t port = 0;
-  if (addr.ss_family == AF_INET) {
-    auto in = reinterpret_cast<sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    port = ntohs(in->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    auto in6 = reinterpret_cast<sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-    port = ntohs(in6->sin6_port);
-  }
-  return std::string{host} + ":" + std::to_string(port);
-}
-
-/// A connection in its handshake, on a thread of its own so that one slow
-/// peer never delays another (each is bounded by handshake_timeout).
-struct pending_handshake {
-  std::thread worker;
-  std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
-};
-
 } // namespace
 
 struct server::impl {
   server_options options;
+  // Bound first: a server that cannot bind starts nothing. Its descriptor
+  // belongs to the gate from the start; only its port is used here.
+  net::listener listener;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<access_table> access = std::make_shared<access_table>();
   registry_actor registry;
   caf::actor basp;
   caf::actor lean_broker;
-  net::listener listener;
   int wake_pipe[2] = {-1, -1};
-  std::thread gate;
+  std::unique_ptr<net::gate> gate;
+  std::thread gate_thread;
   std::atomic<bool> closing{false};
-  std::list<pending_handshake> pending;
 
-  explicit impl(server_options opts) : options(std::move(opts)) {
+  explicit impl(server_options opts)
+    : options(std::move(opts)), listener(net::listen_tcp(options.host, options.port)) {
+    net::unique_fd listening{listener.fd};
     net::configure(cfg, options.threads);
     sys = std::make_unique<caf::actor_system>(cfg);
-    registry = spawn_registry(*sys, options.types, access, options.limits);
-    // Clients call it on the lean path too, which finds actors by id here.
-    sys->registry().put(registry->id(), caf::actor_cast<caf::strong_actor_ptr>(registry));
-    // Created once, before any other thread can ask for it: the middleman's
-    // table of named brokers is not thread-safe.
-    basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-    lean_broker = net::spawn_lean_broker(*sys, registry, access, options.lean);
-    listener = net::listen_tcp(options.host, options.port);
-    if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-      throw error("cannot create the server's wake-up pipe");
-    gate = std::thread{[this] { run_gate(); }};
+    // From the first spawn on, an exception must stop what was spawned, or
+    // ~actor_system waits for it forever (CAF-0.17-NOTES trap 13).
+    try {
+      registry = spawn_registry(*sys, options.types, access, options.limits);
+      // Clients call it on the lean path too, which finds actors by id here.
+      sys->registry().put(registry->id(), caf::actor_cast<caf::strong_actor_ptr>(registry));
+      // Created once, before any other thread can ask for it: the middleman's
+      // table of named brokers is not thread-safe.
+      basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
+      lean_broker = net::spawn_lean_broker(*sys, registry, access, options.lean);
+      if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        throw error(std::string{"cannot create the server's wake-up pipe: "}
+                    + std::strerror(errno));
+      start_gate(std::move(listening));
+    } catch (...) {
+      stop_actors();
+      close_wake_pipe();
+      throw;
+    }
   }
 
   ~impl() {
     closing = true;
     wake();
-    if (gate.joinable())
-      gate.join();
-    for (auto& p : pending)
-      p.worker.join();
-    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(lean_broker, caf::exit_reason::user_shutdown);
-    ::close(listener.fd);
-    ::close(wake_pipe[0]);
-    ::close(wake_pipe[1]);
+    if (gate_thread.joinable())
+      gate_thread.join();
+    gate.reset(); // closes the listener and every pending connection
+    stop_actors();
+    close_wake_pipe();
+  }
+
+  void start_gate(net::unique_fd listening) {
+    net::gate_options gate_opts;
+    gate_opts.handshake_timeout = options.handshake_timeout;
+    gate_opts.max_pending = options.max_pending_handshakes;
+    gate_opts.max_pending_per_address = options.max_pending_per_address;
+    gate_opts.log = options.log;
+    gate = std::make_unique<net::gate>(
+      std::move(listening), options.authkey, std::move(gate_opts),
+      [this](net::unique_fd fd, const net::stream_choice& choice) {
+        hand_over(std::move(fd), choice);
+      });
+    gate->watch(wake_pipe[0], [this] {
+      char drain[64];
+      while (::read(wake_pipe[0], drain, sizeof(drain)) > 0) {
+      }
+      if (!closing)
+        request_shutdown();
+    });
+    if (options.owner_fd >= 0)
+      gate->watch(options.owner_fd, [this] {
+        request_shutdown(); // the owner died or closed its end
+        gate->unwatch(options.owner_fd);
+      });
+    gate_thread = std::thread{[this] { gate->run(closing); }};
+  }
+
+  // What follows a passed handshake, in one place: the socket goes to the
+  // stream the client chose, and CAF owns the descriptor from here on.
+  void hand_over(net::unique_fd fd, const net::stream_choice& choice) {
+    if (choice.kind == net::lean::stream_kind::lean) {
+      caf::anon_send(lean_broker, adopt_atom_v, fd.release(), choice.token);
+      return;
+    }
+    if (!options.allow_basp) {
+      if (options.log)
+        options.log(log_level::info, "closed a BASP stream: this server serves actor handles "
+                                     "only with allow_basp (--allow-basp)");
+      return; // fd closes here
+    }
+    auto scribe = sys->middleman().backend().new_scribe(fd.release());
+    caf::anon_send(basp, caf::publish_atom_v, std::move(scribe), gated_publish_key,
+                   caf::actor_cast<caf::strong_actor_ptr>(registry), std::set<std::string>{});
+  }
+
+  void stop_actors() {
+    if (registry)
+      caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    if (lean_broker)
+      caf::anon_send_exit(lean_broker, caf::exit_reason::user_shutdown);
+  }
+
+  void close_wake_pipe() {
     if (signal_wake_fd == wake_pipe[1])
       signal_wake_fd = -1;
+    for (auto& fd : wake_pipe)
+      if (fd >= 0)
+        ::close(std::exchange(fd, -1));
   }
 
   void wake() noexcept {
@@ -144,109 +180,6 @@ struct server::impl {
 
   void request_shutdown() {
     caf::anon_send(registry, shutdown_atom_v);
-  }
-
-  // Accepts connections and watches for shutdown requests until closing.
-  void run_gate() {
-    pollfd fds[3] = {{listener.fd, POLLIN, 0}, {wake_pipe[0], POLLIN, 0},
-                     {options.owner_fd, POLLIN, 0}};
-    nfds_t count = options.owner_fd >= 0 ? 3 : 2;
-    while (!closing) {
-      if (::poll(fds, count, -1) < 0)
-        continue; // EINTR
-      if (fds[1].revents) {
-        char drain[64];
-        while (::read(wake_pipe[0], drain, sizeof(drain)) > 0) {
-        }
-        request_shutdown();
-      }
-      if (count == 3 && fds[2].revents) {
-        request_shutdown(); // the owner died or closed its end
-        count = 2;
-      }
-      if (fds[0].revents & POLLIN)
-        admit();
-    }
-  }
-
-  void admit() {
-    int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0)
-      return;
-    pending.remove_if([](pending_handshake& p) {
-      if (!*p.done)
-        return false;
-      p.worker.join();
-      return true;
-    });
-    if (pending.size() >= options.max_pending_handshakes) {
-      std::cerr << "cafman-server: refused " << peer_name(fd) << ": too many connections "
-                << "in their handshake\n";
-      ::close(fd);
-      return;
-    }
-    auto& entry = pending.emplace_back();
-    entry.worker = std::thread{[this, fd, done = entry.done] {
-      authenticate(fd);
-      *done = true;
-    }};
-  }
-
-  // One byte after the handshake chooses BASP or the lean stream; read
-  // alone, so that no byte of the chosen protocol is consumed here.
-  std::optional<net::lean::stream_kind> read_stream_kind(int fd) {
-    auto deadline = std::chrono::steady_clock::now() + options.handshake_timeout;
-    std::uint8_t byte = 0;
-    if (net::poll_until(fd, POLLIN, deadline) != 0 || ::recv(fd, &byte, 1, 0) != 1)
-      return std::nullopt;
-    return static_cast<net::lean::stream_kind>(byte);
-  }
-
-  // A lean stream names the client session it belongs to (8 bytes).
-  std::optional<std::uint64_t> read_session(int fd) {
-    auto deadline = std::chrono::steady_clock::now() + options.handshake_timeout;
-    char bytes[8];
-    std::size_t have = 0;
-    while (have < sizeof(bytes)) {
-      if (net::poll_until(fd, POLLIN, deadline) != 0)
-        return std::nullopt;
-      auto n = ::recv(fd, bytes + have, sizeof(bytes) - have, 0);
-      if (n <= 0)
-        return std::nullopt;
-      have += static_cast<std::size_t>(n);
-    }
-    return net::lean::get_u64(bytes);
-  }
-
-  void authenticate(int fd) {
-    net::set_nodelay(fd);
-    auto result = net::server_handshake(fd, options.authkey, options.handshake_timeout);
-    if (!result) {
-      std::cerr << "cafman-server: rejected " << peer_name(fd) << ": " << result.detail << "\n";
-      ::close(fd);
-      return;
-    }
-    auto kind = read_stream_kind(fd);
-    if (kind == net::lean::stream_kind::lean) {
-      auto session = read_session(fd);
-      if (!session) {
-        std::cerr << "cafman-server: closed " << peer_name(fd) << ": no session announced\n";
-        ::close(fd);
-        return;
-      }
-      caf::anon_send(lean_broker, adopt_atom_v, fd, *session);
-      return;
-    }
-    if (kind != net::lean::stream_kind::basp || !options.allow_basp) {
-      std::cerr << "cafman-server: closed " << peer_name(fd) << ": no stream chosen\n";
-      ::close(fd);
-      return;
-    }
-    // From here on CAF owns the socket and speaks BASP on it.
-    auto scribe = sys->middleman().backend().new_scribe(fd);
-    caf::anon_send(basp, caf::publish_atom_v, std::move(scribe), gated_publish_key,
-                   caf::actor_cast<caf::strong_actor_ptr>(registry),
-                   std::set<std::string>{});
   }
 };
 

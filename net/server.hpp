@@ -12,6 +12,7 @@
 #include "actors/registry.hpp"
 #include "net/authkey.hpp"
 #include "net/lean_broker.hpp"
+#include "net/log.hpp"
 
 namespace cafman {
 
@@ -20,10 +21,18 @@ struct server_options {
   std::uint16_t port = 0; // 0 = any free port
   cafman::authkey authkey = cafman::authkey::random();
   std::size_t threads = 2;
-  /// Bounds each connection's authkey handshake.
+  /// Bounds each connection's authkey handshake and stream choice: a peer
+  /// that has not finished by then is disconnected.
   std::chrono::milliseconds handshake_timeout{2000};
   /// Connections still in their handshake; further ones are closed at once.
-  std::size_t max_pending_handshakes = 64;
+  /// Each costs about a kilobyte and a descriptor, no thread.
+  std::size_t max_pending_handshakes = 10000;
+  /// The same, from one source address (the port aside).
+  std::size_t max_pending_per_address = 32;
+  /// Where the server reports rejected peers, refusals at the limits above
+  /// and failures to accept (rate-limited). Empty: nothing is reported; the
+  /// library itself never writes to stderr.
+  log_sink log;
   /// When this descriptor reports end-of-file, the server shuts down: the
   /// read end of a pipe whose write end its owner process holds.
   int owner_fd = -1;
@@ -43,7 +52,9 @@ struct server_options {
 
 class server {
 public:
-  /// Binds and starts accepting; throws connection_error if it cannot bind.
+  /// Binds and starts accepting. Throws connection_error naming the address
+  /// and the reason if it cannot resolve the host or bind; nothing is left
+  /// running then.
   explicit server(server_options options);
   ~server();
 

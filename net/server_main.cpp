@@ -3,6 +3,7 @@
 // SIGTERM or a client's shutdown request. `--publish jobs=queue` serves a
 // named object (see docs/remote-manager.md).
 
+#include <chrono>
 #include <iostream>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "cafman/errors.hpp"
 #include "net/server.hpp"
+#include "net/socket.hpp"
 
 namespace po = boost::program_options;
 
@@ -24,6 +26,10 @@ cafman::authkey authkey_from(const po::variables_map& vm) {
   if (auto key = cafman::authkey::from_env("CAFMAN_AUTHKEY"))
     return *key;
   throw cafman::error("no authkey: pass --authkey-file FILE or set CAFMAN_AUTHKEY");
+}
+
+void log_to_stderr(cafman::log_level, const std::string& line) {
+  std::cerr << "cafman-server: " << line << "\n";
 }
 
 using publication = std::pair<std::string, std::string>; // name, type id
@@ -55,6 +61,20 @@ std::vector<publication> publications_from(const po::variables_map& vm,
   return result;
 }
 
+// What one client may make the server do (see docs/safety.md).
+void set_client_limits(const po::variables_map& vm, cafman::server_options& opts) {
+  opts.lean.session_timeout = std::chrono::milliseconds{vm["session-timeout"].as<unsigned>()};
+  opts.lean.max_frame_bytes = vm["max-frame-bytes"].as<std::uint32_t>();
+  opts.lean.max_unread_reply_bytes = vm["max-unread-reply-bytes"].as<std::size_t>();
+  opts.lean.max_in_flight = vm["max-in-flight"].as<std::size_t>();
+  opts.limits.max_elements_per_op = vm["max-elements-per-op"].as<std::uint64_t>();
+  opts.limits.max_waiters_per_object = vm["max-waiters-per-object"].as<std::size_t>();
+  opts.limits.max_objects_per_session = vm["max-objects-per-session"].as<std::size_t>();
+  opts.allow_basp = vm.count("allow-basp") > 0;
+  if (opts.lean.session_timeout.count() == 0 || opts.lean.max_in_flight == 0)
+    throw po::error("--session-timeout and --max-in-flight must be at least 1");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -67,6 +87,30 @@ int main(int argc, char** argv) {
     ("authkey-file", po::value<std::string>(),
      "file holding the key clients must prove (default: $CAFMAN_AUTHKEY)")
     ("threads", po::value<std::size_t>()->default_value(2), "scheduler threads")
+    ("handshake-timeout", po::value<unsigned>()->default_value(2000),
+     "milliseconds a connection has to prove the key and choose its stream; then it is closed")
+    ("max-pending-handshakes", po::value<std::size_t>()->default_value(10000),
+     "connections in their handshake at once; more are closed at once")
+    ("max-pending-per-address", po::value<std::size_t>()->default_value(32),
+     "the same, from one source address")
+    ("session-timeout", po::value<unsigned>()->default_value(10000),
+     "milliseconds a client may stay silent (clients heartbeat every second) before it is "
+     "declared dead and everything it holds is released")
+    ("max-frame-bytes", po::value<std::uint32_t>()->default_value(256u << 20),
+     "largest request frame; a larger one closes the stream")
+    ("max-unread-reply-bytes", po::value<std::size_t>()->default_value(64u << 20),
+     "reply bytes a client has not read before the server stops reading its requests")
+    ("max-in-flight", po::value<std::size_t>()->default_value(64),
+     "requests of one stream waiting for their objects before the server stops reading it")
+    ("max-elements-per-op", po::value<std::uint64_t>()->default_value(10'000'000),
+     "elements one operation may create (l *= n, array(n), extend, ...)")
+    ("max-waiters-per-object", po::value<std::size_t>()->default_value(100'000),
+     "calls that may wait on one object at once")
+    ("max-objects-per-session", po::value<std::size_t>()->default_value(1'000'000),
+     "objects one client may hold at once")
+    ("allow-basp", "also serve CAF's BASP to authenticated clients, for actor handles "
+                   "(proxy.actor()); CAF 0.17 decodes it without a depth bound and lets a "
+                   "client address any actor: off by default")
     ("publish", po::value<std::vector<std::string>>()->composing(),
      "NAME=TYPE: serve a new object of TYPE (queue, dict, ...) as NAME, for clients' "
      "get<Proxy>(NAME); repeatable");
@@ -86,6 +130,17 @@ int main(int argc, char** argv) {
     opts.threads = vm["threads"].as<std::size_t>();
     if (opts.threads == 0)
       throw cafman::error("--threads must be at least 1");
+    opts.handshake_timeout = std::chrono::milliseconds{vm["handshake-timeout"].as<unsigned>()};
+    opts.max_pending_handshakes = vm["max-pending-handshakes"].as<std::size_t>();
+    opts.max_pending_per_address = vm["max-pending-per-address"].as<std::size_t>();
+    if (opts.handshake_timeout.count() == 0 || opts.max_pending_handshakes == 0
+        || opts.max_pending_per_address == 0)
+      throw po::error("--handshake-timeout, --max-pending-handshakes and "
+                      "--max-pending-per-address must be at least 1");
+    set_client_limits(vm, opts);
+    opts.log = log_to_stderr;
+    // Thousands of pending peers need thousands of descriptors.
+    cafman::net::raise_descriptor_limit();
     cafman::server srv{opts};
     srv.stop_on_signals();
     for (auto& [name, type] : publications)

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,7 +64,9 @@ int bind_and_listen(int fd, const addrinfo& ai) {
   int on = 1;
   if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0
       || ::bind(fd, ai.ai_addr, ai.ai_addrlen) != 0
-      || ::listen(fd, 128) != 0)
+      // A flood of connects must not overflow a short queue: the gate
+      // drains it quickly, and a SYN dropped costs a client a second.
+      || ::listen(fd, SOMAXCONN) != 0)
     return errno;
   return 0;
 }
@@ -207,6 +210,18 @@ int poll_until(int fd, short events, clock::time_point deadline) {
     if (rc < 0 && errno != EINTR)
       return errno;
   }
+}
+
+std::uint64_t raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+    return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+      ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur;
 }
 
 address parse_address(std::string_view text) {

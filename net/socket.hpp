@@ -42,7 +42,8 @@ struct listener {
   std::uint16_t port;
 };
 
-/// Binds and listens (SO_REUSEADDR, backlog 128, close-on-exec). `host` is a
+/// Binds and listens (SO_REUSEADDR, the system's largest backlog,
+/// close-on-exec). `host` is a
 /// name or a numeric IPv4/IPv6 address (without brackets); port 0 picks a
 /// free port, reported in the result.
 listener listen_tcp(const std::string& host, std::uint16_t port);
@@ -62,6 +63,11 @@ void set_nodelay(int fd);
 /// the deadline passed, or poll's errno.
 int poll_until(int fd, short events,
                std::chrono::steady_clock::time_point deadline);
+
+/// Raises this process's soft limit on open descriptors to its hard limit,
+/// so that a server can hold thousands of connections; returns the limit
+/// now in force (0 if it cannot be read).
+std::uint64_t raise_descriptor_limit();
 
 struct address {
   std::string host; // without brackets, also for IPv6

@@ -16,6 +16,7 @@
 
 #include "cafman/errors.hpp"
 #include "net/server.hpp"
+#include "net/socket.hpp"
 #include "proxies/child.hpp"
 #include "proxies/connection.hpp"
 
@@ -64,6 +65,7 @@ int watch_owner(int pipe_fd, pid_t owner) {
     opts.limits = options.limits;
     opts.lean = options.lean;
     opts.allow_basp = options.allow_basp;
+    net::raise_descriptor_limit(); // this process only serves: let it hold many peers
     server srv{opts};
     auto port = srv.port();
     detail::write_all(ready_fd, &port, sizeof(port));

@@ -119,7 +119,7 @@ struct registry_state {
   }
 
   caf::error too_many_objects(const holder_entry& holder) const {
-    return caf::make_error(errc::bad_argument,
+    return caf::make_error(errc::limit_exceeded,
                            "client session " + std::to_string(holder.number) + " already holds " +
                                std::to_string(holder.held.size()) +
                                " objects, the most the manager allows one client "

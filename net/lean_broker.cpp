@@ -50,6 +50,7 @@ struct lean_stream {
   std::vector<char> in; // received bytes not yet dispatched
   std::size_t in_flight = 0;
   bool halted = false;
+  std::uint64_t discarding = 0; // bytes left of a frame over the size limit
 };
 
 struct lean_state {
@@ -260,6 +261,22 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
           });
 }
 
+// A frame over the size limit is answered at once and its bytes are dropped
+// as they arrive, never buffered: the stream stays usable.
+void refuse_oversized(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+                      lean_stream& stream, const char* body, std::uint32_t length) {
+  auto request = lean::get_u64(body);
+  if (request == lean::no_reply)
+    return;
+  ++stream.in_flight;
+  reply(self, st, hdl, stream.generation, request,
+        caf::make_message(caf::make_error(
+            errc::limit_exceeded,
+            "a request of " + std::to_string(length) +
+                " bytes is larger than the manager allows (max_frame_bytes " +
+                std::to_string(st->options.max_frame_bytes) + "): send less at once")));
+}
+
 // Dispatches every whole frame received on `hdl`, as far as the stream may
 // go on; a malformed or oversized frame closes the stream.
 void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) {
@@ -268,7 +285,15 @@ void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) 
     return;
   auto& stream = i->second;
   std::size_t pos = 0;
-  while (stream.in.size() - pos >= lean::length_size) {
+  while (stream.discarding > 0 || stream.in.size() - pos >= lean::length_size) {
+    if (stream.discarding > 0) {
+      auto skipped = std::min<std::uint64_t>(stream.discarding, stream.in.size() - pos);
+      pos += skipped;
+      stream.discarding -= skipped;
+      if (stream.discarding > 0)
+        break;
+      continue;
+    }
     if (!may_dispatch(self, st, hdl, stream)) {
       stream.halted = true;
       self->halt(hdl);
@@ -276,11 +301,21 @@ void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) 
       break;
     }
     auto length = lean::get_u32(stream.in.data() + pos);
-    if (length < lean::request_header_size || length > st->options.max_frame_bytes) {
-      close_stream(self, st, hdl); // not our protocol, or over the limit: no reply is possible
+    if (length < lean::request_header_size) {
+      close_stream(self, st, hdl); // not our protocol: no reply is possible
       return;
     }
-    if (stream.in.size() - pos - lean::length_size < length)
+    auto have = stream.in.size() - pos - lean::length_size;
+    if (length > st->options.max_frame_bytes) {
+      if (have < sizeof(std::uint64_t))
+        break; // its request id first
+      refuse_oversized(self, st, hdl, stream, stream.in.data() + pos + lean::length_size,
+                       length);
+      pos += lean::length_size + sizeof(std::uint64_t);
+      stream.discarding = length - sizeof(std::uint64_t);
+      continue;
+    }
+    if (have < length)
       break;
     dispatch(self, st, hdl, stream, stream.in.data() + pos + lean::length_size, length);
     pos += lean::length_size + length;

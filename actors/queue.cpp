@@ -236,7 +236,11 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
       [self](get_atom, const caller& who, caf::timespan wait) {
         return self->state.get(self, who, wait);
       },
-      [&st](confirm_atom, std::uint64_t receipt) { st.unconfirmed.erase(receipt); },
+      [&st](confirm_atom, const caller& who, std::uint64_t receipt) {
+        if (auto handed = st.unconfirmed.find(receipt);
+            handed != st.unconfirmed.end() && handed->second.session == who.session)
+          st.unconfirmed.erase(handed);
+      },
       [&st](qsize_atom) { return static_cast<std::int64_t>(st.items.size()); },
       [&st](empty_atom) { return st.items.empty(); },
       [&st](full_atom) { return st.full(); },

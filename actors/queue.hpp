@@ -30,7 +30,8 @@ using queue_actor = caf::typed_actor<
     // getter) if the getter's session ends: it may have died before the
     // reply reached it.
     caf::replies_to<get_atom, caller, caf::timespan>::with<value, std::uint64_t>,
-    caf::reacts_to<confirm_atom, std::uint64_t>,
+    // (caller, receipt): only the session the item was handed to confirms it.
+    caf::reacts_to<confirm_atom, caller, std::uint64_t>,
     caf::replies_to<qsize_atom>::with<std::int64_t>, caf::replies_to<empty_atom>::with<bool>,
     caf::replies_to<full_atom>::with<bool>, caf::replies_to<maxsize_atom>::with<std::int64_t>,
     caf::replies_to<n_waiting_atom>::with<std::int64_t>>; // calls waiting: get, put, join

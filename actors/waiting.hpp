@@ -34,12 +34,14 @@
 
 namespace cafman::detail {
 
+/// What a waiter's deadline sends its object: (timeout_atom, ticket). Only
+/// the object itself sends it; the server refuses it from clients.
+using deadline_expiry = caf::reacts_to<timeout_atom, std::uint64_t>;
+
 /// The interface a blocking object's actor really has: its public one plus
-/// the (timeout_atom, ticket) its waiters' deadlines send it, which clients
-/// never send.
+/// its waiters' deadlines.
 template <class Handle>
-using with_deadlines =
-  typename Handle::template extend<caf::reacts_to<timeout_atom, std::uint64_t>>;
+using with_deadlines = typename Handle::template extend<deadline_expiry>;
 
 /// A ticket no other waiter of this process has: expiry messages name it.
 std::uint64_t next_ticket();

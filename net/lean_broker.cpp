@@ -17,6 +17,7 @@
 #include <caf/io/system_messages.hpp>
 
 #include "actors/reference.hpp"
+#include "actors/waiting.hpp"
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
 
@@ -211,6 +212,9 @@ caf::expected<caf::message> decode(caf::io::broker* self, const state_ptr& st,
   } else if (!st->access->allows(session, target)) {
     return caf::make_error(errc::no_such_object,
                            "object " + std::to_string(target) + " no longer exists");
+  } else if (accepted_by(msg, caf::detail::type_list<detail::deadline_expiry>{})) {
+    return caf::make_error(errc::unsupported_message,
+                           "a waiter's deadline is its object's to send, not a client's");
   }
   stamp_callers(msg, session);
   return msg;

@@ -25,7 +25,7 @@ value basic_queue_proxy<Derived, Handle>::get(bool block, wait_timeout timeout) 
   auto [item, receipt] = proxy_access::call_waiting<std::pair<value, std::uint64_t>>(
     *this, wait, get_atom_v, proxy_access::who(*this), wait);
   try {
-    proxy_access::tell(*this, confirm_atom_v, receipt);
+    proxy_access::tell(*this, confirm_atom_v, proxy_access::who(*this), receipt);
   } catch (const cafman::error&) {
     // The item is ours; if the manager never gets the receipt, it sees
     // this session end and queues the item again (at least once).

@@ -4,6 +4,7 @@
 // is stopped with SIGSTOP.
 
 #include <csignal>
+#include <future>
 #include <string>
 
 #include <sys/socket.h>
@@ -166,6 +167,28 @@ TEST_CASE("a caller cannot act as another session: a forged caller releases noth
     CHECK(lock.locked());
     lock.release();
     m.unpublish("shared");
+  });
+}
+
+TEST_CASE("a client cannot expire or confirm for another client on an object both hold",
+          "[isolation]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto q = m.queue();
+    m.publish("q", q);
+    raw_client intruder{m};
+    REQUIRE(intruder.call(intruder.registry, cafman::lookup_atom_v, caller{}, std::string{"q"})
+                .match_elements<std::uint64_t, std::string>());
+    auto waiting = std::async(std::launch::async, [&] { return q.get(20s); });
+    REQUIRE(eventually([&] { return q.n_waiting() == 1; }));
+    // Deadline tickets are small sequential numbers: try them all.
+    for (std::uint64_t ticket = 0; ticket < 2000; ++ticket)
+      REQUIRE(intruder.error_of(q.id(), cafman::timeout_atom_v, ticket) ==
+              "a waiter's deadline is its object's to send, not a client's");
+    CHECK(q.n_waiting() == 1);
+    q.put(1);
+    CHECK(waiting.get() == value{1});
+    m.unpublish("q");
   });
 }
 

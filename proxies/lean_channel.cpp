@@ -61,7 +61,7 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
   caf::message reply;
   auto body = in_.data() + net::lean::length_size;
   auto size = frame - net::lean::length_size;
-  if (auto err = net::lean::read_message(sys, body, size, net::lean::reply_header_size, reply))
+  if (auto err = net::lean::read_reply(sys, body, size, reply))
     throw_lost(peer, "undecodable reply");
   return reply;
 }

@@ -62,8 +62,6 @@ struct wire_layout<std::int64_t> : layout_of<layout::fixed, 8> {};
 template <>
 struct wire_layout<std::uint64_t> : layout_of<layout::fixed, 8> {};
 template <>
-struct wire_layout<double> : layout_of<layout::fixed, 8> {}; // IEEE 754 bits
-template <>
 struct wire_layout<caf::timespan> : layout_of<layout::fixed, 8> {}; // the count
 template <>
 struct wire_layout<caf::atom_value> : layout_of<layout::fixed, 8> {};

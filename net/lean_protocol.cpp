@@ -2,12 +2,25 @@
 
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+#include <caf/deserializer.hpp>
+#include <caf/detail/type_erased_value_impl.hpp>
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
+#include <caf/serializer.hpp>
+#include <caf/timespan.hpp>
 
 #include "cafman/value.hpp"
 #include "net/frame_guard.hpp"
+
+// Debian's libcaf_io.so 0.17.6 carries its own copy of this instantiation,
+// and in that copy load() and save() do nothing. A program that links
+// libcaf_io before libcaf_core (as CMake orders CAF::io) and has no copy
+// of its own decodes every timespan as 0 and leaves its 8 bytes unread
+// (found by fuzz/frame_fuzz.cpp). The executable's copy takes precedence
+// over both libraries', so every program with the lean decoder has this one.
+template class caf::detail::type_erased_value_impl<caf::timespan>;
 
 namespace cafman::net::lean {
 

@@ -412,22 +412,15 @@ struct repr_writer {
 // The binder of this thread's current (de)serialization, if any.
 thread_local reference_binder* current_binder = nullptr;
 
-// See take_save_failure().
+// See take_save_failure() and take_load_failure().
 thread_local caf::error save_failure;
-
-// Containers may nest this deep. The limit protects the loader's stack from
-// hostile input; the saver enforces it too, so that what one side writes the
-// other side accepts.
-constexpr std::size_t max_depth = 512;
+thread_local caf::error load_failure;
 
 // CAF's binary serializer writes sequence sizes as 32-bit numbers.
 constexpr std::size_t max_wire_size = std::numeric_limits<std::uint32_t>::max();
 
 caf::error check_depth(std::size_t depth) {
-  if (depth > max_depth)
-    return caf::make_error(caf::sec::invalid_argument,
-                           "cafman::value nested deeper than 512 levels");
-  return caf::none;
+  return depth > max_value_depth ? value_too_deep() : caf::none;
 }
 
 std::uint64_t to_bits(double x) noexcept {
@@ -1005,6 +998,12 @@ std::string to_string(const value& x) {
 
 // -- value: serialization -----------------------------------------------------
 
+caf::error value_too_deep() {
+  return caf::make_error(caf::sec::invalid_argument, "cafman::value nested deeper than "
+                                                       + std::to_string(max_value_depth)
+                                                       + " levels");
+}
+
 caf::error inspect(caf::serializer& f, value& x) {
   auto err = save(f, x, 0);
   if (err)
@@ -1017,7 +1016,14 @@ caf::error take_save_failure() {
 }
 
 caf::error inspect(caf::deserializer& f, value& x) {
-  return load(f, x, 0);
+  auto err = load(f, x, 0);
+  if (err)
+    load_failure = err;
+  return err;
+}
+
+caf::error take_load_failure() {
+  return std::exchange(load_failure, caf::error{});
 }
 
 binder_scope::binder_scope(reference_binder& binder) noexcept

@@ -526,6 +526,15 @@ std::ostream& operator<<(std::ostream& out, const value& x);
 /// Returns `x.repr()`; CAF's deep_to_string finds it by ADL.
 std::string to_string(const value& x);
 
+/// How deep containers may nest in a value that travels: the loader
+/// recurses once per level, so the limit protects its stack from hostile
+/// input; the saver enforces it too, so that what one side writes the other
+/// side accepts.
+constexpr std::size_t max_value_depth = 512;
+
+/// The error for a value nested deeper than max_value_depth.
+caf::error value_too_deep();
+
 /// Writes a kind tag byte, then the payload. Fails for containers nested more
 /// than 512 deep and for sizes that CAF's 32-bit sequence lengths cannot hold.
 caf::error inspect(caf::serializer& f, value& x);
@@ -539,6 +548,12 @@ caf::error inspect(caf::deserializer& f, value& x);
 /// failure on this thread: whoever serializes a message with values checks
 /// it afterwards. Returns it and clears it.
 caf::error take_save_failure();
+
+/// The same for loading: CAF 0.17.6 also drops the error of an element's
+/// loader and stops decoding the message there (a value nested too deep
+/// came out as an empty message with bytes left over). Whoever decodes a
+/// message with values checks this afterwards. Returns it and clears it.
+caf::error take_load_failure();
 
 /// What a process does with the references in the values it sends and
 /// receives: a reference must keep its object alive on the way, so each end

@@ -2,11 +2,25 @@
 
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+#include <caf/deserializer.hpp>
+#include <caf/detail/type_erased_value_impl.hpp>
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
+#include <caf/serializer.hpp>
+#include <caf/timespan.hpp>
 
 #include "cafman/value.hpp"
+#include "net/frame_guard.hpp"
+
+// Debian's libcaf_io.so 0.17.6 carries its own copy of this instantiation,
+// and in that copy load() and save() do nothing. A program that links
+// libcaf_io before libcaf_core (as CMake orders CAF::io) and has no copy
+// of its own decodes every timespan as 0 and leaves its 8 bytes unread
+// (found by fuzz/frame_fuzz.cpp). The executable's copy takes precedence
+// over both libraries', so every program with the lean decoder has this one.
+template class caf::detail::type_erased_value_impl<caf::timespan>;
 
 namespace cafman::net::lean {
 
@@ -52,14 +66,38 @@ caf::error append_frame(caf::actor_system& sys, std::vector<char>& out,
   return caf::none;
 }
 
-caf::error read_message(caf::actor_system& sys, const char* body, std::size_t size,
-                        std::size_t header_size, caf::message& out) {
-  caf::binary_deserializer source{sys, body + header_size, size - header_size};
-  if (auto err = source(out))
+namespace {
+
+caf::error decode(caf::actor_system& sys, const char* data, std::size_t size,
+                  caf::message& out) {
+  caf::binary_deserializer source{sys, data, size};
+  take_load_failure(); // stale: from a deserialization that did not ask
+  auto err = source(out);
+  // CAF 0.17.6 may drop the error of an element's loader: the value loader
+  // keeps its own (see take_load_failure).
+  if (auto failure = take_load_failure())
+    return failure;
+  if (err)
     return err;
   if (source.remaining() != 0)
     return caf::make_error(caf::sec::invalid_argument, "trailing bytes in a frame");
   return caf::none;
+}
+
+} // namespace
+
+caf::error read_message(caf::actor_system& sys, const char* body, std::size_t size,
+                        std::size_t header_size, caf::message& out) {
+  auto data = body + header_size;
+  auto data_size = size - header_size;
+  if (auto err = check_request(data, data_size))
+    return err;
+  return decode(sys, data, data_size, out);
+}
+
+caf::error read_reply(caf::actor_system& sys, const char* body, std::size_t size,
+                      caf::message& out) {
+  return decode(sys, body + reply_header_size, size - reply_header_size, out);
 }
 
 } // namespace cafman::net::lean

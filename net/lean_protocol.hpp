@@ -55,8 +55,18 @@ std::uint64_t get_u64(const char* in);
 caf::error append_frame(caf::actor_system& sys, std::vector<char>& out,
                         std::initializer_list<std::uint64_t> header, const caf::message& msg);
 
-/// Decodes the message that follows `header_size` bytes of a frame body.
+/// Decodes the message of a request: the bytes after `header_size` bytes
+/// of a frame body. CAF decodes them only after check_request (see
+/// frame_guard.hpp) found nothing but what the object interfaces accept;
+/// otherwise the guard's error names what was refused.
 caf::error read_message(caf::actor_system& sys, const char* body, std::size_t size,
                         std::size_t header_size, caf::message& out);
+
+/// Decodes the message of a reply, unchecked: a client trusts the manager it
+/// authenticated (replies also carry types no request may, such as
+/// caf::error with any context). Bounded still by what CAF bounds itself
+/// and by cafman::value's own limits.
+caf::error read_reply(caf::actor_system& sys, const char* body, std::size_t size,
+                      caf::message& out);
 
 } // namespace cafman::net::lean

@@ -74,7 +74,7 @@ caf::message lean_channel::read_reply(caf::actor_system& sys, std::uint64_t id,
   caf::message reply;
   auto body = in_.data() + net::lean::length_size;
   auto size = frame - net::lean::length_size;
-  if (auto err = net::lean::read_message(sys, body, size, net::lean::reply_header_size, reply))
+  if (auto err = net::lean::read_reply(sys, body, size, reply))
     throw_lost(peer, "undecodable reply");
   if (answered == id)
     return reply;

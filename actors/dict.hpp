@@ -1,39 +1,12 @@
 #pragma once
 
-// The shared dict: Python's dict API on an insertion-ordered dict_value,
-// plus fetch_add, the atomic `d[k] += delta` Python's managers lack.
-
-#include <cstdint>
-
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
+// Spawning the dict object; what it answers is its interface,
+// cafman/interfaces/dict.hpp.
 
 #include "actors/object.hpp"
+#include "cafman/interfaces/dict.hpp"
 
 namespace cafman {
-
-using dict_actor = caf::typed_actor<
-  caf::replies_to<get_atom, value>::with<value>,         // d[k]
-  caf::replies_to<get_atom, value, value>::with<value>,  // d.get(k, default)
-  caf::replies_to<put_atom, value, value>::with<void>,
-  caf::replies_to<delete_atom, value>::with<void>,
-  caf::replies_to<contains_atom, value>::with<bool>,
-  caf::replies_to<len_atom>::with<std::int64_t>,
-  caf::replies_to<pop_atom, value>::with<value>,
-  caf::replies_to<pop_atom, value, value>::with<value>,
-  caf::replies_to<popitem_atom>::with<value>,            // [key, value]
-  caf::replies_to<setdef_atom, value, value>::with<value>,
-  caf::replies_to<update_atom, value>::with<void>,
-  caf::replies_to<clear_atom>::with<void>,
-  caf::replies_to<copy_atom>::with<value>,
-  caf::replies_to<keys_atom>::with<value>,
-  caf::replies_to<values_atom>::with<value>,
-  caf::replies_to<items_atom>::with<value>,              // [[k, v], ...]
-  caf::replies_to<fetch_add_atom, value, value>::with<value>,
-  // An iterator over a snapshot of the keys, values or [key, value] items.
-  caf::replies_to<iter_atom, keys_atom>::with<value>,
-  caf::replies_to<iter_atom, values_atom>::with<value>,
-  caf::replies_to<iter_atom, items_atom>::with<value>>;
 
 /// `manager.dict(mapping)`: args is [] or [dict or list of pairs].
 caf::expected<caf::actor> spawn_dict(object_context& ctx, const value& args);

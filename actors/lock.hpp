@@ -1,34 +1,12 @@
 #pragma once
 
-// The shared lock and rlock (Python's manager.Lock() and manager.RLock()).
-// Owned by one thread of one client process; released when that client's
-// session ends, so a crashed client never leaves the lock held. An rlock
-// counts its owner's recursion; a lock refuses to be re-entered.
-
-#include <cstdint>
-
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
+// Spawning the lock object; what it answers is its interface,
+// cafman/interfaces/lock.hpp.
 
 #include "actors/object.hpp"
+#include "cafman/interfaces/lock.hpp"
 
 namespace cafman {
-
-using lock_actor = caf::typed_actor<
-  // (caller, wait) -> acquired; wait 0 tries once, detail::forever blocks.
-  caf::replies_to<acquire_atom, caller, caf::timespan>::with<bool>,
-  caf::replies_to<release_atom, caller>::with<void>,
-  caf::replies_to<locked_atom>::with<bool>,
-  caf::replies_to<locked_atom, caller>::with<bool>, // held by this caller?
-  // The fencing token of the caller's hold: how many times the lock had
-  // been granted when the caller got it, so it grows with every new holder.
-  // An error unless the caller holds the lock (see lock_proxy::fence).
-  caf::replies_to<fence_atom, caller>::with<std::uint64_t>,
-  caf::replies_to<n_waiting_atom>::with<std::int64_t>, // calls waiting to acquire
-  // For conditions: release completely and return the recursion count,
-  // then take the lock back with that count (waits as long as it takes).
-  caf::replies_to<rel_save_atom, caller>::with<std::uint64_t>,
-  caf::replies_to<acq_restore_atom, caller, std::uint64_t>::with<void>>;
 
 /// `manager.lock()`: args is [].
 caf::expected<caf::actor> spawn_lock(object_context& ctx, const value& args);

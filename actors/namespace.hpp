@@ -1,22 +1,12 @@
 #pragma once
 
-// The shared namespace: named attributes, like Python's manager.Namespace().
-
-#include <string>
-
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
+// Spawning the namespace object; what it answers is its interface,
+// cafman/interfaces/namespace.hpp.
 
 #include "actors/object.hpp"
+#include "cafman/interfaces/namespace.hpp"
 
 namespace cafman {
-
-using namespace_actor = caf::typed_actor<
-  caf::replies_to<get_atom, std::string>::with<value>,
-  caf::replies_to<put_atom, std::string, value>::with<void>,
-  caf::replies_to<delete_atom, std::string>::with<void>,
-  caf::replies_to<contains_atom, std::string>::with<bool>,
-  caf::replies_to<copy_atom>::with<value>>;  // vars(ns) as a dict
 
 /// `manager.make_namespace()`: args is [] or [dict of initial attributes].
 caf::expected<caf::actor> spawn_namespace(caf::actor_system& sys, const value& args);

@@ -16,41 +16,9 @@
 
 #include "actors/access.hpp"
 #include "actors/object.hpp"
+#include "cafman/interfaces/registry.hpp"
 
 namespace cafman {
-
-/// What a client may ask of the registry over its lean stream. Every
-/// `caller` in a client's frame is rewritten by the server with the session
-/// of the connection it came on (net/lean_broker.cpp), so a client acts only
-/// as itself.
-using registry_client_actor = caf::typed_actor<
-  // (caller, type id, constructor args) -> object id; the caller's session
-  // holds one reference to the new object.
-  caf::replies_to<create_atom, caller, std::string, value>::with<std::uint64_t>,
-  caf::reacts_to<decref_atom, caller, std::uint64_t>,
-  // (caller, id, donor): a reference to an object another session holds
-  // and hands over (a parent to its child process). The client names the
-  // donor by that session's secret token, which the server replaces with
-  // the donor's number before the registry sees it -> the type id.
-  caf::replies_to<incref_atom, caller, std::uint64_t, std::uint64_t>::with<std::string>,
-  // Named objects. A name is a hold of the manager (manager_session): the
-  // object outlives every client until it is unpublished. Publishing a
-  // name already taken is an error.
-  // (caller, name, id of an object the caller holds)
-  caf::replies_to<publish_atom, caller, std::string, std::uint64_t>::with<void>,
-  // (caller, name) -> (object id, type id); the session takes a reference.
-  caf::replies_to<lookup_atom, caller, std::string>::with<std::uint64_t, std::string>,
-  // The same, but creates and publishes the object first if the name is
-  // free: (caller, name, type id, constructor args). Atomic, as every
-  // message of the registry: racing clients get one object.
-  caf::replies_to<lookup_atom, caller, std::string, std::string, value>::with<std::uint64_t,
-                                                                              std::string>,
-  caf::replies_to<unpublish_atom, std::string>::with<void>,
-  // The published names, sorted (a list of strings).
-  caf::replies_to<names_atom>::with<value>,
-  caf::replies_to<objects_atom>::with<std::uint64_t>,
-  caf::replies_to<debug_atom>::with<value>,
-  caf::replies_to<shutdown_atom>::with<void>>;
 
 /// The whole interface: the client's, and what the server's own parts send.
 using registry_actor = registry_client_actor::extend<

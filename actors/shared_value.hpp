@@ -1,23 +1,12 @@
 #pragma once
 
-// The shared value: Python's manager.Value(typecode, v), with the typecode
-// enforced (Python only stores it) and the atomic operations Python lacks:
-// `v.value += 1` from several processes loses updates there, fetch_add here
-// cannot.
-
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
+// Spawning the shared value object; what it answers is its interface,
+// cafman/interfaces/shared_value.hpp.
 
 #include "actors/object.hpp"
+#include "cafman/interfaces/shared_value.hpp"
 
 namespace cafman {
-
-using value_actor = caf::typed_actor<
-  caf::replies_to<get_atom>::with<value>,
-  caf::replies_to<put_atom, value>::with<void>,
-  caf::replies_to<typecode_atom>::with<std::string>,
-  caf::replies_to<fetch_add_atom, value>::with<value>,  // returns the old value
-  caf::replies_to<cas_atom, value, value>::with<value>>; // (expected, desired) -> old value
 
 /// `manager.value(typecode, v)`: args is [typecode (one-character str), v].
 caf::expected<caf::actor> spawn_shared_value(caf::actor_system& sys, const value& args);

@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include <unistd.h>
+
 #include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -409,21 +411,27 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
   });
   return {
       [=](adopt_atom, int fd, std::uint64_t token) {
+        std::shared_ptr<lean_session> joined;
+        if (token != 0) {
+          auto session = st->by_token.find(token);
+          if (session == st->by_token.end()) {
+            // A session that ended, or never was. Closed before CAF makes
+            // anything of it: a scribe closed in the handler that added it
+            // is never freed by CAF 0.17 (LeakSanitizer found it).
+            ::close(fd);
+            return;
+          }
+          joined = session->second;
+        }
         auto hdl = self->add_scribe(fd);
         auto generation = st->next_generation++;
         auto& stream = st->streams[hdl] = lean_stream{};
         stream.generation = generation;
         self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
-        if (token == 0) {
+        if (joined)
+          welcome(self, st, hdl, stream, joined);
+        else
           open_session(self, st, hdl, generation);
-          return;
-        }
-        auto session = st->by_token.find(token);
-        if (session == st->by_token.end()) {
-          close_stream(self, st, hdl); // a session that ended, or never was
-          return;
-        }
-        welcome(self, st, hdl, stream, session->second);
       },
       [=](caf::io::new_data_msg& msg) {
         auto i = st->streams.find(msg.handle);

@@ -21,7 +21,7 @@
 namespace cafman {
 
 /// The whole interface: the client's, and what the server's own parts send.
-using registry_actor = registry_client_actor::extend<
+using registry_actor = registry_client_actor::extend_with<registry_handles_actor>::extend<
   // A session (an actor the server keeps per client connection group, or a
   // test's actor) introduces itself and gets its number; its DOWN releases
   // everything it holds.
@@ -39,8 +39,6 @@ using registry_actor = registry_client_actor::extend<
   // An object that another object spawned becomes a managed object of the
   // given type id, held once by the manager (see actors/reference.hpp).
   caf::reacts_to<manage_atom, caf::actor, std::string>,
-  // An object's handle, for actor users.
-  caf::replies_to<get_atom, std::uint64_t>::with<caf::actor>,
   // The server's own publish: (name, type id, constructor args) -> object id
   caf::replies_to<publish_atom, std::string, std::string, value>::with<std::uint64_t>>;
 

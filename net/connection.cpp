@@ -1,4 +1,4 @@
-#include "proxies/connection.hpp"
+#include "net/connection.hpp"
 
 #include <set>
 
@@ -9,12 +9,11 @@
 #include <caf/io/network/multiplexer.hpp>
 
 #include "cafman/errors.hpp"
+#include "net/failures.hpp"
 #include "net/handshake.hpp"
+#include "net/object_ref.hpp"
 #include "net/system_config.hpp"
-#include "proxies/child.hpp"
-#include "proxies/failures.hpp"
-#include "proxies/object_ref.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 namespace cafman::detail {
 
@@ -73,7 +72,7 @@ connection::~connection() {
   basp_registry_ = nullptr;
   sys_.reset();
   if (basp_fd_ >= 0)
-    forget_in_children(basp_fd_);
+    net::forget_in_children(basp_fd_);
 }
 
 // A thread of the library, never the user's: a client that is alive but
@@ -233,7 +232,7 @@ void connection::check_owner() const {
 
 // Actor users' path: BASP, opened once, on which the registry answers with
 // actor handles. The manager serves it only when told to (allow_basp).
-registry_actor connection::basp_registry() {
+registry_handles_actor connection::basp_registry() {
   std::lock_guard<std::mutex> guard{basp_mtx_};
   if (basp_registry_)
     return basp_registry_;
@@ -241,7 +240,7 @@ registry_actor connection::basp_registry() {
   auto fd = open_stream(net::lean::stream_kind::basp, 0, deadline);
   auto basp = sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
   basp_fd_ = fd.get();
-  close_in_children(basp_fd_);
+  net::close_in_children(basp_fd_);
   auto scribe = sys_->middleman().backend().new_scribe(fd.release());
   caf::scoped_actor self{*sys_, true};
   caf::strong_actor_ptr remote;
@@ -255,7 +254,7 @@ registry_actor connection::basp_registry() {
                            (failure ? caf::to_string(failure) : "no registry") +
                            "): a manager serves them over BASP only when started with "
                            "allow_basp (cafman-server --allow-basp)");
-  basp_registry_ = caf::actor_cast<registry_actor>(std::move(remote));
+  basp_registry_ = caf::actor_cast<registry_handles_actor>(std::move(remote));
   return basp_registry_;
 }
 

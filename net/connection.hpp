@@ -28,13 +28,13 @@
 #include <caf/message.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/registry.hpp"
+#include "cafman/interfaces/registry.hpp"
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
+#include "net/failures.hpp"
+#include "net/lean_channel.hpp"
+#include "net/options.hpp"
 #include "net/socket.hpp"
-#include "proxies/failures.hpp"
-#include "proxies/lean_channel.hpp"
-#include "proxies/options.hpp"
 
 namespace cafman::detail {
 
@@ -130,7 +130,7 @@ private:
   std::unique_ptr<lean_channel> borrow_channel(std::chrono::steady_clock::time_point deadline);
   void give_back(std::unique_ptr<lean_channel> channel);
   void send_heartbeats();
-  registry_actor basp_registry();
+  registry_handles_actor basp_registry();
   std::string describe() const;
 
   /// Throws if this process is not the one that opened the connection: a
@@ -166,7 +166,7 @@ private:
   /// Actor users' BASP connection, opened on first use.
   std::mutex basp_mtx_;
   int basp_fd_ = -1;
-  registry_actor basp_registry_;
+  registry_handles_actor basp_registry_;
 };
 
 } // namespace cafman::detail

@@ -1,4 +1,4 @@
-#include "proxies/failures.hpp"
+#include "net/failures.hpp"
 
 #include <caf/error.hpp>
 #include <caf/exit_reason.hpp>

@@ -1,4 +1,4 @@
-#include "proxies/lean_channel.hpp"
+#include "net/lean_channel.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -11,9 +11,8 @@
 #include <caf/message.hpp>
 
 #include "cafman/errors.hpp"
+#include "net/failures.hpp"
 #include "net/lean_protocol.hpp"
-#include "proxies/child.hpp"
-#include "proxies/failures.hpp"
 
 namespace cafman::detail {
 
@@ -39,11 +38,11 @@ void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
 } // namespace
 
 lean_channel::lean_channel(net::unique_fd fd) : fd_(std::move(fd)) {
-  close_in_children(fd_.get());
+  net::close_in_children(fd_.get());
 }
 
 lean_channel::~lean_channel() {
-  forget_in_children(fd_.get());
+  net::forget_in_children(fd_.get());
 }
 
 caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,

@@ -26,8 +26,8 @@
 #include "net/lean_protocol.hpp"
 #include "net/socket.hpp"
 #include "net/system_config.hpp"
-#include "proxies/failures.hpp"
-#include "proxies/options.hpp"
+#include "net/failures.hpp"
+#include "net/options.hpp"
 
 namespace cafman {
 

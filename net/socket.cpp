@@ -6,6 +6,8 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -255,6 +257,30 @@ std::string to_string(const address& addr) {
   if (addr.host.find(':') != std::string::npos)
     return "[" + addr.host + "]:" + port;
   return addr.host + ":" + port;
+}
+
+namespace {
+
+std::mutex registered_mtx;
+std::set<int> registered;
+
+} // namespace
+
+void close_in_children(int fd) {
+  std::lock_guard<std::mutex> guard{registered_mtx};
+  registered.insert(fd);
+}
+
+void forget_in_children(int fd) {
+  std::lock_guard<std::mutex> guard{registered_mtx};
+  registered.erase(fd);
+}
+
+void close_registered_descriptors() {
+  // After fork only this thread exists; the mutex may have been held by a
+  // thread that is gone, so the set is read without it.
+  for (int fd : registered)
+    ::close(fd);
 }
 
 } // namespace cafman::net

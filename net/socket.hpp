@@ -81,4 +81,16 @@ address parse_address(std::string_view text);
 /// "host:port", or "[host]:port" when host is an IPv6 address.
 std::string to_string(const address& addr);
 
+/// Descriptors a forked cafman::process must not keep: the sockets of
+/// manager connections and the pipes managers watch for their owner's death.
+/// A child holding them would keep a dead parent's connections and
+/// references alive until the child itself exits. Other descriptors are
+/// inherited, as with Python's fork start method.
+void close_in_children(int fd);
+void forget_in_children(int fd);
+
+/// In a freshly forked cafman::process child: closes every descriptor
+/// registered with close_in_children.
+void close_registered_descriptors();
+
 } // namespace cafman::net

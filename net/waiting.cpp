@@ -1,4 +1,4 @@
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 #include <algorithm>
 #include <atomic>

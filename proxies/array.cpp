@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "actors/array.hpp"
+#include "cafman/interfaces/array.hpp"
 #include "cafman/value.hpp"
 #include "proxies/object_proxy.hpp"
 #include "proxies/slice.hpp"

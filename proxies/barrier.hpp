@@ -9,9 +9,9 @@
 
 #include <cstdint>
 
-#include "actors/barrier.hpp"
+#include "cafman/interfaces/barrier.hpp"
 #include "proxies/object_proxy.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 namespace cafman {
 

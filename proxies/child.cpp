@@ -1,8 +1,6 @@
 #include "proxies/child.hpp"
 
 #include <cerrno>
-#include <mutex>
-#include <set>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,30 +9,6 @@
 #include <unistd.h>
 
 namespace cafman::detail {
-
-namespace {
-
-std::mutex registered_mtx;
-std::set<int> registered;
-
-} // namespace
-
-void close_in_children(int fd) {
-  std::lock_guard<std::mutex> guard{registered_mtx};
-  registered.insert(fd);
-}
-
-void forget_in_children(int fd) {
-  std::lock_guard<std::mutex> guard{registered_mtx};
-  registered.erase(fd);
-}
-
-void close_registered_descriptors() {
-  // After fork only this thread exists; the mutex may have been held by a
-  // thread that is gone, so the set is read without it.
-  for (int fd : registered)
-    ::close(fd);
-}
 
 std::vector<int> keep_only_descriptors(std::initializer_list<int> keep) {
   // First out of the way (above any target number), then into place.

@@ -12,18 +12,6 @@
 
 namespace cafman::detail {
 
-/// Descriptors a forked cafman::process must not keep: the sockets of
-/// manager connections and the pipes managers watch for their owner's death.
-/// A child holding them would keep a dead parent's connections and
-/// references alive until the child itself exits. Other descriptors are
-/// inherited, as with Python's fork start method.
-void close_in_children(int fd);
-void forget_in_children(int fd);
-
-/// In a freshly forked cafman::process child: closes every descriptor
-/// registered with close_in_children.
-void close_registered_descriptors();
-
 /// In a freshly forked manager child: moves the given descriptors to 3, 4, ... and
 /// closes every other inherited one (the parent's sockets and pipes would
 /// otherwise keep the parent's connections open after it dies). Returns

@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <limits>
 
-#include "actors/condition.hpp"
+#include "cafman/interfaces/condition.hpp"
 #include "proxies/lockable.hpp"
 #include "proxies/object_proxy.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 namespace cafman {
 

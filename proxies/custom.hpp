@@ -13,10 +13,10 @@
 
 #include <caf/actor_cast.hpp>
 
-#include "actors/custom.hpp"
+#include "cafman/interfaces/custom.hpp"
 #include "cafman/convert.hpp"
 #include "proxies/object_proxy.hpp"
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -1,6 +1,6 @@
 #include "proxies/dict.hpp"
 
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 
 namespace cafman {
 

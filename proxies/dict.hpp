@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "actors/dict.hpp"
+#include "cafman/interfaces/dict.hpp"
 #include "cafman/value.hpp"
 #include "proxies/iterator.hpp"
 #include "proxies/object_proxy.hpp"

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 
-#include "actors/event.hpp"
+#include "cafman/interfaces/event.hpp"
 #include "proxies/object_proxy.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 namespace cafman {
 

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <utility>
 
-#include "actors/iterator.hpp"
+#include "cafman/interfaces/iterator.hpp"
 #include "cafman/value.hpp"
 #include "proxies/object_proxy.hpp"
 

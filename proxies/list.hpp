@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "actors/list.hpp"
+#include "cafman/interfaces/list.hpp"
 #include "cafman/value.hpp"
 #include "proxies/iterator.hpp"
 #include "proxies/object_proxy.hpp"

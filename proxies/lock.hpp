@@ -8,10 +8,10 @@
 //   std::unique_lock timed{lock, std::defer_lock};
 //   if (timed.try_lock_for(50ms)) { ... }
 
-#include "actors/lock.hpp"
+#include "cafman/interfaces/lock.hpp"
 #include "proxies/lockable.hpp"
 #include "proxies/object_proxy.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 namespace cafman {
 

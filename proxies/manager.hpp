@@ -20,7 +20,7 @@
 #include "proxies/list.hpp"
 #include "proxies/lock.hpp"
 #include "proxies/namespace.hpp"
-#include "proxies/options.hpp"
+#include "net/options.hpp"
 #include "proxies/queue.hpp"
 #include "proxies/semaphore.hpp"
 #include "proxies/shared_value.hpp"

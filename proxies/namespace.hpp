@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "actors/namespace.hpp"
+#include "cafman/interfaces/namespace.hpp"
 #include "cafman/value.hpp"
 #include "proxies/object_proxy.hpp"
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "cafman/errors.hpp"
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "cafman/errors.hpp"
+#include "net/socket.hpp"
 #include "proxies/child.hpp"
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 
 namespace cafman {
 
@@ -69,7 +70,7 @@ std::shared_ptr<connection> child_binder::reconnect(const manager& m) {
 namespace {
 
 [[noreturn]] void run_child(const std::function<void(detail::child_binder&)>& body) {
-  detail::close_registered_descriptors();
+  net::close_registered_descriptors();
   int status = 0;
   try {
     detail::child_binder binder;

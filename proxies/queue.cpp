@@ -1,7 +1,7 @@
 #include "proxies/queue.hpp"
 
 #include "cafman/errors.hpp"
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -18,9 +18,9 @@
 #include <chrono>
 #include <cstdint>
 
-#include "actors/queue.hpp"
+#include "cafman/interfaces/queue.hpp"
 #include "proxies/object_proxy.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 namespace cafman {
 

@@ -1,6 +1,6 @@
 #include "proxies/semaphore.hpp"
 
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 
 namespace cafman {
 

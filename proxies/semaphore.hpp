@@ -6,10 +6,10 @@
 
 #include <cstdint>
 
-#include "actors/semaphore.hpp"
+#include "cafman/interfaces/semaphore.hpp"
 #include "proxies/lockable.hpp"
 #include "proxies/object_proxy.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 
 namespace cafman {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "actors/shared_value.hpp"
+#include "cafman/interfaces/shared_value.hpp"
 #include "cafman/value.hpp"
 #include "proxies/object_proxy.hpp"
 

@@ -18,7 +18,7 @@
 #include "net/server.hpp"
 #include "net/socket.hpp"
 #include "proxies/child.hpp"
-#include "proxies/connection.hpp"
+#include "net/connection.hpp"
 
 namespace cafman {
 
@@ -117,7 +117,7 @@ sync_manager::sync_manager(sync_manager_options options) {
   ::close(ready[1]);
   ::close(owner[0]);
   owner_fd_ = owner[1];
-  detail::close_in_children(owner_fd_);
+  net::close_in_children(owner_fd_);
   auto port = await_port(ready[0], pid_, options.connection.connect_timeout);
   ::close(ready[0]);
   conn_ = std::make_shared<detail::connection>(net::address{options.host, port},
@@ -137,7 +137,7 @@ void sync_manager::shutdown() {
     // Already gone: closing the pipe and reaping below is all that is left.
   }
   conn_.reset();
-  detail::forget_in_children(owner_fd_);
+  net::forget_in_children(owner_fd_);
   ::close(owner_fd_);
   if (!detail::wait_for_exit(pid_, std::chrono::seconds(5))) {
     ::kill(pid_, SIGKILL);

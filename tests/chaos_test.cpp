@@ -31,11 +31,11 @@
 #include "proxies/dict.hpp"
 #include "proxies/list.hpp"
 #include "proxies/lock.hpp"
-#include "proxies/object_ref.hpp"
+#include "proxies/proxy_access.hpp"
 #include "proxies/queue.hpp"
 #include "proxies/semaphore.hpp"
 #include "proxies/shared_value.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 #include "support.hpp"
 #include "watchdog.hpp"
 

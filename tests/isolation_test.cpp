@@ -16,10 +16,10 @@
 #include "net/handshake.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/system_config.hpp"
-#include "proxies/lean_channel.hpp"
+#include "net/lean_channel.hpp"
 #include "proxies/lock.hpp"
 #include "proxies/queue.hpp"
-#include "proxies/waiting.hpp"
+#include "net/waiting.hpp"
 #include "support.hpp"
 #include "watchdog.hpp"
 

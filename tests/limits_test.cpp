@@ -20,7 +20,9 @@
 
 #include "actors/barrier.hpp"
 #include "actors/condition.hpp"
+#include "actors/dict.hpp"
 #include "actors/event.hpp"
+#include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/queue.hpp"
 #include "actors/registry.hpp"

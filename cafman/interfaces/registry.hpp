@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -45,5 +46,10 @@ using registry_client_actor = caf::typed_actor<
   caf::replies_to<objects_atom>::with<std::uint64_t>,
   caf::replies_to<debug_atom>::with<value>,
   caf::replies_to<shutdown_atom>::with<void>>;
+
+/// What an actor user's BASP connection asks of the registry: the handle of
+/// an object its session holds.
+using registry_handles_actor =
+  caf::typed_actor<caf::replies_to<get_atom, std::uint64_t>::with<caf::actor>>;
 
 } // namespace cafman

@@ -29,6 +29,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "cafman/interfaces/registry.hpp"
+#include "cafman/interfaces/reply.hpp"
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/failures.hpp"
@@ -94,11 +95,11 @@ public:
   }
 
   /// A call on the registry over the lean path, with this connection's
-  /// deadline.
-  template <class R, class... Ts>
-  R call_registry(Ts&&... xs) {
-    return call<R>(registry_id_, std::chrono::steady_clock::now() + options_.timeout,
-                   std::forward<Ts>(xs)...);
+  /// deadline; the request must be one of registry_client_actor's.
+  template <class... Ts>
+  reply_t<registry_client_actor, Ts...> call_registry(Ts&&... xs) {
+    return call<reply_t<registry_client_actor, Ts...>>(
+      registry_id_, std::chrono::steady_clock::now() + options_.timeout, std::forward<Ts>(xs)...);
   }
 
   /// The number the manager gave this process's session: blocking objects

@@ -20,7 +20,7 @@
 namespace cafman {
 
 /// Thread-safe: calls from several threads may share one proxy.
-class array_proxy : public basic_proxy<array_proxy> {
+class array_proxy : public basic_proxy<array_proxy, array_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "array";

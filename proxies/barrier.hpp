@@ -16,7 +16,7 @@
 namespace cafman {
 
 /// Thread-safe; a copy refers to the same barrier.
-class barrier_proxy : public basic_proxy<barrier_proxy> {
+class barrier_proxy : public basic_proxy<barrier_proxy, barrier_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "barrier";

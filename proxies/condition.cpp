@@ -16,22 +16,22 @@ bool condition_proxy::acquire(bool blocking, wait_timeout timeout) const {
 }
 
 void condition_proxy::release() const {
-  proxy_access::call<void>(*this, release_atom_v, proxy_access::who(*this));
+  proxy_access::call(*this, release_atom_v, proxy_access::who(*this));
 }
 
 bool condition_proxy::wait(wait_timeout timeout) const {
   auto wait = detail::wait_of(true, timeout);
   // Taking the lock back has no deadline on the manager (as in Python).
-  return proxy_access::call_waiting<bool>(*this, detail::forever, wait_atom_v,
+  return proxy_access::call_waiting(*this, detail::forever, wait_atom_v,
                                           proxy_access::who(*this), wait);
 }
 
 void condition_proxy::notify(std::int64_t n) const {
-  proxy_access::call<void>(*this, notify_atom_v, proxy_access::who(*this), n);
+  proxy_access::call(*this, notify_atom_v, proxy_access::who(*this), n);
 }
 
 std::int64_t condition_proxy::n_waiting() const {
-  return proxy_access::call<std::int64_t>(*this, n_waiting_atom_v);
+  return proxy_access::call(*this, n_waiting_atom_v);
 }
 
 condition_actor condition_proxy::actor() const {

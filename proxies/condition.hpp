@@ -19,7 +19,7 @@
 namespace cafman {
 
 /// Thread-safe; a copy refers to the same condition.
-class condition_proxy : public basic_proxy<condition_proxy>, public lockable<condition_proxy> {
+class condition_proxy : public basic_proxy<condition_proxy, condition_actor>, public lockable<condition_proxy> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "condition";

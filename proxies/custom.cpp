@@ -9,7 +9,7 @@ custom_proxy::custom_proxy(std::shared_ptr<detail::object_ref> ref,
     : basic_proxy(std::move(ref), timeout) {}
 
 std::vector<std::string> custom_proxy::methods() const {
-  return from_value<std::vector<std::string>>(proxy_access::call<value>(*this, methods_atom_v));
+  return from_value<std::vector<std::string>>(proxy_access::call(*this, methods_atom_v));
 }
 
 const std::string& custom_proxy::type_id() const {

@@ -21,7 +21,7 @@
 namespace cafman {
 
 /// Thread-safe: calls from several threads may share one proxy.
-class custom_proxy : public basic_proxy<custom_proxy> {
+class custom_proxy : public basic_proxy<custom_proxy, custom_actor> {
 public:
   /// Made by `manager.create(type_id, args...)`, not by users.
   custom_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
@@ -32,7 +32,7 @@ public:
   /// wrong number or type of arguments, and what the method threw.
   template <class R = value, class... Ts>
   R call(const std::string& method, const Ts&... args) const {
-    auto result = detail::proxy_access::call<value>(*this, call_atom_v, method,
+    auto result = detail::proxy_access::call(*this, call_atom_v, method,
                                                     value{list_value{to_value(args)...}});
     if constexpr (!std::is_void_v<R>) {
       try {
@@ -45,11 +45,12 @@ public:
 
   /// Sends the message (xs...) to an actor-type object and returns its
   /// reply: R is its type, void for an empty one, or a std::pair for two
-  /// values. Every element must be a type CAF can serialize (atoms,
-  /// numbers, strings, cafman::value, ...).
+  /// values, checked as the reply arrives (the user's actor type, not
+  /// custom_actor, declares the message). Every element must be a type CAF
+  /// can serialize (atoms, numbers, strings, cafman::value, ...).
   template <class R = value, class... Ts>
   R request(Ts&&... xs) const {
-    return detail::proxy_access::call<R>(*this, std::forward<Ts>(xs)...);
+    return detail::proxy_access::call_as<R>(*this, std::forward<Ts>(xs)...);
   }
 
   /// The methods a plain-class object exposes, sorted.

@@ -10,69 +10,69 @@ dict_proxy::dict_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::mil
     : basic_proxy(std::move(ref), timeout) {}
 
 value dict_proxy::get(const value& key) const {
-  return proxy_access::call<value>(*this, get_atom_v, key);
+  return proxy_access::call(*this, get_atom_v, key);
 }
 
 value dict_proxy::get(const value& key, const value& fallback) const {
-  return proxy_access::call<value>(*this, get_atom_v, key, fallback);
+  return proxy_access::call(*this, get_atom_v, key, fallback);
 }
 
 void dict_proxy::set(const value& key, const value& v) const {
-  proxy_access::call<void>(*this, put_atom_v, key, v);
+  proxy_access::call(*this, put_atom_v, key, v);
 }
 
 void dict_proxy::erase(const value& key) const {
-  proxy_access::call<void>(*this, delete_atom_v, key);
+  proxy_access::call(*this, delete_atom_v, key);
 }
 
 bool dict_proxy::contains(const value& key) const {
-  return proxy_access::call<bool>(*this, contains_atom_v, key);
+  return proxy_access::call(*this, contains_atom_v, key);
 }
 
 std::size_t dict_proxy::size() const {
-  return static_cast<std::size_t>(proxy_access::call<std::int64_t>(*this, len_atom_v));
+  return static_cast<std::size_t>(proxy_access::call(*this, len_atom_v));
 }
 
 value dict_proxy::pop(const value& key) const {
-  return proxy_access::call<value>(*this, pop_atom_v, key);
+  return proxy_access::call(*this, pop_atom_v, key);
 }
 
 value dict_proxy::pop(const value& key, const value& fallback) const {
-  return proxy_access::call<value>(*this, pop_atom_v, key, fallback);
+  return proxy_access::call(*this, pop_atom_v, key, fallback);
 }
 
 std::pair<value, value> dict_proxy::popitem() const {
-  auto pair = proxy_access::call<value>(*this, popitem_atom_v);
+  auto pair = proxy_access::call(*this, popitem_atom_v);
   auto& kv = pair.as_list();
   return {kv.at(0), kv.at(1)};
 }
 
 value dict_proxy::setdefault(const value& key, const value& fallback) const {
-  return proxy_access::call<value>(*this, setdef_atom_v, key, fallback);
+  return proxy_access::call(*this, setdef_atom_v, key, fallback);
 }
 
 void dict_proxy::update(const value& other) const {
-  proxy_access::call<void>(*this, update_atom_v, other);
+  proxy_access::call(*this, update_atom_v, other);
 }
 
 void dict_proxy::clear() const {
-  proxy_access::call<void>(*this, clear_atom_v);
+  proxy_access::call(*this, clear_atom_v);
 }
 
 dict_value dict_proxy::copy() const {
-  return proxy_access::call<value>(*this, copy_atom_v).as_dict();
+  return proxy_access::call(*this, copy_atom_v).as_dict();
 }
 
 list_value dict_proxy::keys() const {
-  return proxy_access::call<value>(*this, keys_atom_v).as_list();
+  return proxy_access::call(*this, keys_atom_v).as_list();
 }
 
 list_value dict_proxy::values() const {
-  return proxy_access::call<value>(*this, values_atom_v).as_list();
+  return proxy_access::call(*this, values_atom_v).as_list();
 }
 
 std::vector<std::pair<value, value>> dict_proxy::items() const {
-  auto pairs = proxy_access::call<value>(*this, items_atom_v);
+  auto pairs = proxy_access::call(*this, items_atom_v);
   std::vector<std::pair<value, value>> result;
   for (auto& kv : pairs.as_list())
     result.emplace_back(kv.as_list().at(0), kv.as_list().at(1));
@@ -80,7 +80,7 @@ std::vector<std::pair<value, value>> dict_proxy::items() const {
 }
 
 value dict_proxy::fetch_add(const value& key, const value& delta) const {
-  return proxy_access::call<value>(*this, fetch_add_atom_v, key, delta);
+  return proxy_access::call(*this, fetch_add_atom_v, key, delta);
 }
 
 namespace {
@@ -88,7 +88,7 @@ namespace {
 // The dict answers (iter, what) with a reference to a new iterator object.
 template <class T, class What>
 batched_range<T> walk(const dict_proxy& d, What what, std::int64_t batch) {
-  auto source = proxy_access::call<value>(d, iter_atom_v, what);
+  auto source = proxy_access::call(d, iter_atom_v, what);
   return {source.template get<iterator_proxy>(), batch};
 }
 

@@ -14,7 +14,7 @@
 namespace cafman {
 
 /// Thread-safe: calls from several threads may share one proxy.
-class dict_proxy : public basic_proxy<dict_proxy> {
+class dict_proxy : public basic_proxy<dict_proxy, dict_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "dict";

@@ -15,7 +15,7 @@
 namespace cafman {
 
 /// Thread-safe; a copy refers to the same event.
-class event_proxy : public basic_proxy<event_proxy> {
+class event_proxy : public basic_proxy<event_proxy, event_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "event";

@@ -16,7 +16,7 @@
 namespace cafman {
 
 /// Thread-safe; copies share the position.
-class iterator_proxy : public basic_proxy<iterator_proxy> {
+class iterator_proxy : public basic_proxy<iterator_proxy, iterator_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = iterator_type_id;

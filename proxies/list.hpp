@@ -16,7 +16,7 @@
 namespace cafman {
 
 /// Thread-safe: calls from several threads may share one proxy.
-class list_proxy : public basic_proxy<list_proxy> {
+class list_proxy : public basic_proxy<list_proxy, list_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "list";

@@ -13,22 +13,22 @@ bool basic_lock_proxy<Derived>::acquire(bool blocking, wait_timeout timeout) con
 
 template <class Derived>
 void basic_lock_proxy<Derived>::release() const {
-  proxy_access::call<void>(*this, release_atom_v, proxy_access::who(*this));
+  proxy_access::call(*this, release_atom_v, proxy_access::who(*this));
 }
 
 template <class Derived>
 bool basic_lock_proxy<Derived>::locked() const {
-  return proxy_access::call<bool>(*this, locked_atom_v);
+  return proxy_access::call(*this, locked_atom_v);
 }
 
 template <class Derived>
 std::uint64_t basic_lock_proxy<Derived>::fence() const {
-  return proxy_access::call<std::uint64_t>(*this, fence_atom_v, proxy_access::who(*this));
+  return proxy_access::call(*this, fence_atom_v, proxy_access::who(*this));
 }
 
 template <class Derived>
 std::int64_t basic_lock_proxy<Derived>::n_waiting() const {
-  return proxy_access::call<std::int64_t>(*this, n_waiting_atom_v);
+  return proxy_access::call(*this, n_waiting_atom_v);
 }
 
 template <class Derived>

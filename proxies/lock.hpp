@@ -16,7 +16,7 @@
 namespace cafman {
 
 template <class Derived>
-class basic_lock_proxy : public basic_proxy<Derived>, public lockable<Derived> {
+class basic_lock_proxy : public basic_proxy<Derived, lock_actor>, public lockable<Derived> {
 public:
   /// Takes the lock, waiting up to `timeout` (nullopt: as long as it
   /// takes; blocking = false: not at all). True when taken. Re-entering a
@@ -41,7 +41,7 @@ public:
   lock_actor actor() const;
 
 protected:
-  using basic_proxy<Derived>::basic_proxy;
+  using basic_proxy<Derived, lock_actor>::basic_proxy;
 };
 
 /// Thread-safe; a copy refers to the same lock.

@@ -127,13 +127,12 @@ joinable_queue_proxy manager::joinable_queue(std::int64_t maxsize) const {
 
 detail::proxy_parts manager::named(const std::string& name, const char* type_id,
                                    std::optional<list_value> create_args) const {
-  using reply = std::pair<std::uint64_t, std::string>;
   // The manager names the caller by this connection's session.
   auto& c = conn();
   auto [id, actual] =
-      create_args ? c->call_registry<reply>(lookup_atom_v, caller{}, name, std::string{type_id},
-                                            cafman::value{std::move(*create_args)})
-                  : c->call_registry<reply>(lookup_atom_v, caller{}, name);
+      create_args ? c->call_registry(lookup_atom_v, caller{}, name, std::string{type_id},
+                                     cafman::value{std::move(*create_args)})
+                  : c->call_registry(lookup_atom_v, caller{}, name);
   // Ours from here: a mismatch throws, and the reference goes with `ref`.
   auto ref = std::make_shared<detail::object_ref>(c, id, actual);
   if (type_id && actual != type_id)
@@ -146,15 +145,15 @@ void manager::publish(const std::string& name, const object_proxy& p) const {
   if (&proxy_access::ref(p)->conn() != conn().get())
     throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name + "' on " +
                       address() + ": it is not a proxy of this manager");
-  conn()->call_registry<void>(publish_atom_v, caller{}, name, p.id());
+  conn()->call_registry(publish_atom_v, caller{}, name, p.id());
 }
 
 void manager::unpublish(const std::string& name) const {
-  conn()->call_registry<void>(unpublish_atom_v, name);
+  conn()->call_registry(unpublish_atom_v, name);
 }
 
 std::vector<std::string> manager::names() const {
-  auto published = conn()->call_registry<cafman::value>(names_atom_v);
+  auto published = conn()->call_registry(names_atom_v);
   std::vector<std::string> result;
   for (auto& name : published.as_list())
     result.push_back(name.as_string());
@@ -162,15 +161,15 @@ std::vector<std::string> manager::names() const {
 }
 
 std::uint64_t manager::number_of_objects() const {
-  return conn()->call_registry<std::uint64_t>(objects_atom_v);
+  return conn()->call_registry(objects_atom_v);
 }
 
 cafman::value manager::debug_info() const {
-  return conn()->call_registry<cafman::value>(debug_atom_v);
+  return conn()->call_registry(debug_atom_v);
 }
 
 void manager::shutdown_server() const {
-  conn()->call_registry<void>(shutdown_atom_v);
+  conn()->call_registry(shutdown_atom_v);
 }
 
 std::string manager::address() const {

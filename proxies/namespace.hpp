@@ -11,7 +11,7 @@
 namespace cafman {
 
 /// Thread-safe: calls from several threads may share one proxy.
-class namespace_proxy : public basic_proxy<namespace_proxy> {
+class namespace_proxy : public basic_proxy<namespace_proxy, namespace_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "namespace";

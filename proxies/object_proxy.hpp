@@ -52,11 +52,15 @@ private:
   friend struct detail::proxy_access;
 };
 
-/// Adds `with_timeout` to a proxy type: a copy whose calls use another
-/// deadline (`d.with_timeout(100ms).get("k")`).
-template <class Derived>
+/// A proxy type of objects whose actors have the typed interface
+/// `Interface` (cafman/interfaces/), which every call is checked against;
+/// adds `with_timeout`: a copy whose calls use another deadline
+/// (`d.with_timeout(100ms).get("k")`).
+template <class Derived, class Interface>
 class basic_proxy : public object_proxy {
 public:
+  using interface = Interface;
+
   Derived with_timeout(std::chrono::milliseconds timeout) const { return Derived{ref_, timeout}; }
 
 protected:

@@ -4,7 +4,10 @@
 // and the manager's connection.
 
 #include <memory>
+#include <type_traits>
+#include <utility>
 
+#include "cafman/interfaces/reply.hpp"
 #include "net/object_ref.hpp"
 #include "net/waiting.hpp"
 #include "proxies/manager.hpp"
@@ -19,17 +22,28 @@ struct manager_access {
 struct proxy_access {
   static const std::shared_ptr<object_ref>& ref(const object_proxy& p) { return p.ref_; }
 
-  /// One call on the proxy's object with the proxy's deadline.
+  /// One call on the proxy's object with the proxy's deadline; the request
+  /// must be one of the object's interface, which gives the reply's type.
+  template <class Proxy, class... Ts>
+  static reply_t<typename Proxy::interface, Ts...> call(const Proxy& p, Ts&&... xs) {
+    return p.ref_->conn().template call<reply_t<typename Proxy::interface, Ts...>>(
+      p.ref_->id(), deadline_in(p.timeout_), std::forward<Ts>(xs)...);
+  }
+
+  /// A call whose reply type R the caller names, checked when the reply
+  /// arrives: for actor-type objects, whose interface only their user knows
+  /// (custom_proxy::request).
   template <class R, class... Ts>
-  static R call(const object_proxy& p, Ts&&... xs) {
-    return p.ref_->conn().template call<R>(p.ref_->id(),
-                                           deadline_in(p.timeout_),
+  static R call_as(const object_proxy& p, Ts&&... xs) {
+    return p.ref_->conn().template call<R>(p.ref_->id(), deadline_in(p.timeout_),
                                            std::forward<Ts>(xs)...);
   }
 
-  /// A one-way message to the proxy's object.
-  template <class... Ts>
-  static void tell(const object_proxy& p, Ts&&... xs) {
+  /// A one-way message to the proxy's object, one its interface declares.
+  template <class Proxy, class... Ts>
+  static void tell(const Proxy& p, Ts&&... xs) {
+    static_assert(std::is_void_v<reply_t<typename Proxy::interface, Ts...>>,
+                  "a one-way message gets no reply: the interface declares one");
     p.ref_->conn().tell(p.ref_->id(), std::forward<Ts>(xs)...);
   }
 
@@ -40,16 +54,18 @@ struct proxy_access {
 
   /// A call the manager may keep waiting for `wait` (see waiting.hpp);
   /// the message names the caller and the wait itself.
-  template <class R, class... Ts>
-  static R call_waiting(const object_proxy& p, caf::timespan wait, Ts&&... xs) {
-    return p.ref_->conn().template call<R>(p.ref_->id(), reply_deadline(wait, p.timeout_),
-                                           std::forward<Ts>(xs)...);
+  template <class Proxy, class... Ts>
+  static reply_t<typename Proxy::interface, Ts...> call_waiting(const Proxy& p, caf::timespan wait,
+                                                                Ts&&... xs) {
+    return p.ref_->conn().template call<reply_t<typename Proxy::interface, Ts...>>(
+      p.ref_->id(), reply_deadline(wait, p.timeout_), std::forward<Ts>(xs)...);
   }
 
   /// acquire(blocking, timeout) of a lock, semaphore or condition.
-  static bool acquire(const object_proxy& p, bool blocking, wait_timeout timeout) {
+  template <class Proxy>
+  static bool acquire(const Proxy& p, bool blocking, wait_timeout timeout) {
     auto wait = wait_of(blocking, timeout);
-    return call_waiting<bool>(p, wait, acquire_atom_v, who(p), wait);
+    return call_waiting(p, wait, acquire_atom_v, who(p), wait);
   }
 
   template <class Proxy>

@@ -11,7 +11,7 @@ template <class Derived, class Handle>
 void basic_queue_proxy<Derived, Handle>::put(const value& item, bool block,
                                              wait_timeout timeout) const {
   auto wait = detail::wait_of(block, timeout);
-  proxy_access::call_waiting<void>(*this, wait, put_atom_v, proxy_access::who(*this), item, wait);
+  proxy_access::call_waiting(*this, wait, put_atom_v, proxy_access::who(*this), item, wait);
 }
 
 template <class Derived, class Handle>
@@ -22,7 +22,7 @@ void basic_queue_proxy<Derived, Handle>::put_nowait(const value& item) const {
 template <class Derived, class Handle>
 value basic_queue_proxy<Derived, Handle>::get(bool block, wait_timeout timeout) const {
   auto wait = detail::wait_of(block, timeout);
-  auto [item, receipt] = proxy_access::call_waiting<std::pair<value, std::uint64_t>>(
+  auto [item, receipt] = proxy_access::call_waiting(
     *this, wait, get_atom_v, proxy_access::who(*this), wait);
   try {
     proxy_access::tell(*this, confirm_atom_v, proxy_access::who(*this), receipt);
@@ -45,27 +45,27 @@ value basic_queue_proxy<Derived, Handle>::get_nowait() const {
 
 template <class Derived, class Handle>
 std::int64_t basic_queue_proxy<Derived, Handle>::qsize() const {
-  return proxy_access::call<std::int64_t>(*this, qsize_atom_v);
+  return proxy_access::call(*this, qsize_atom_v);
 }
 
 template <class Derived, class Handle>
 bool basic_queue_proxy<Derived, Handle>::empty() const {
-  return proxy_access::call<bool>(*this, empty_atom_v);
+  return proxy_access::call(*this, empty_atom_v);
 }
 
 template <class Derived, class Handle>
 bool basic_queue_proxy<Derived, Handle>::full() const {
-  return proxy_access::call<bool>(*this, full_atom_v);
+  return proxy_access::call(*this, full_atom_v);
 }
 
 template <class Derived, class Handle>
 std::int64_t basic_queue_proxy<Derived, Handle>::maxsize() const {
-  return proxy_access::call<std::int64_t>(*this, maxsize_atom_v);
+  return proxy_access::call(*this, maxsize_atom_v);
 }
 
 template <class Derived, class Handle>
 std::int64_t basic_queue_proxy<Derived, Handle>::n_waiting() const {
-  return proxy_access::call<std::int64_t>(*this, n_waiting_atom_v);
+  return proxy_access::call(*this, n_waiting_atom_v);
 }
 
 template <class Derived, class Handle>
@@ -84,12 +84,12 @@ joinable_queue_proxy::joinable_queue_proxy(std::shared_ptr<detail::object_ref> r
     : basic_queue_proxy(std::move(ref), timeout) {}
 
 void joinable_queue_proxy::task_done() const {
-  proxy_access::call<void>(*this, task_done_atom_v);
+  proxy_access::call(*this, task_done_atom_v);
 }
 
 bool joinable_queue_proxy::join(wait_timeout timeout) const {
   auto wait = detail::wait_of(true, timeout);
-  return proxy_access::call_waiting<bool>(*this, wait, join_atom_v, proxy_access::who(*this), wait);
+  return proxy_access::call_waiting(*this, wait, join_atom_v, proxy_access::who(*this), wait);
 }
 
 } // namespace cafman

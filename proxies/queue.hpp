@@ -25,7 +25,7 @@
 namespace cafman {
 
 template <class Derived, class Handle>
-class basic_queue_proxy : public basic_proxy<Derived> {
+class basic_queue_proxy : public basic_proxy<Derived, Handle> {
 public:
   /// Appends `item`. On a full queue it waits for room up to `timeout`
   /// (nullopt: as long as it takes; block = false: not at all), then
@@ -59,7 +59,7 @@ public:
   Handle actor() const;
 
 protected:
-  using basic_proxy<Derived>::basic_proxy;
+  using basic_proxy<Derived, Handle>::basic_proxy;
 };
 
 /// Thread-safe; a copy refers to the same queue.

@@ -13,22 +13,22 @@ bool basic_semaphore_proxy<Derived>::acquire(bool blocking, wait_timeout timeout
 
 template <class Derived>
 void basic_semaphore_proxy<Derived>::release(std::int64_t n) const {
-  proxy_access::call<void>(*this, release_atom_v, proxy_access::who(*this), n);
+  proxy_access::call(*this, release_atom_v, proxy_access::who(*this), n);
 }
 
 template <class Derived>
 std::int64_t basic_semaphore_proxy<Derived>::value() const {
-  return proxy_access::call<std::int64_t>(*this, get_atom_v);
+  return proxy_access::call(*this, get_atom_v);
 }
 
 template <class Derived>
 bool basic_semaphore_proxy<Derived>::locked() const {
-  return proxy_access::call<bool>(*this, locked_atom_v);
+  return proxy_access::call(*this, locked_atom_v);
 }
 
 template <class Derived>
 std::int64_t basic_semaphore_proxy<Derived>::n_waiting() const {
-  return proxy_access::call<std::int64_t>(*this, n_waiting_atom_v);
+  return proxy_access::call(*this, n_waiting_atom_v);
 }
 
 template <class Derived>

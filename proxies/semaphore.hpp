@@ -14,7 +14,7 @@
 namespace cafman {
 
 template <class Derived>
-class basic_semaphore_proxy : public basic_proxy<Derived>, public lockable<Derived> {
+class basic_semaphore_proxy : public basic_proxy<Derived, semaphore_actor>, public lockable<Derived> {
 public:
   /// Takes one permit, waiting up to `timeout` (nullopt: as long as it
   /// takes; blocking = false: not at all). True when taken.
@@ -33,7 +33,7 @@ public:
   semaphore_actor actor() const;
 
 protected:
-  using basic_proxy<Derived>::basic_proxy;
+  using basic_proxy<Derived, semaphore_actor>::basic_proxy;
 };
 
 /// Thread-safe; a copy refers to the same semaphore.

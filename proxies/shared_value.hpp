@@ -11,7 +11,7 @@
 namespace cafman {
 
 /// Thread-safe: calls from several threads may share one proxy.
-class value_proxy : public basic_proxy<value_proxy> {
+class value_proxy : public basic_proxy<value_proxy, value_actor> {
 public:
   /// The type id of the objects it refers to.
   static constexpr const char* type_id = "value";

@@ -182,7 +182,7 @@ private:
     auto wait = cafman::detail::wait_of(true, 200ms);
     try {
       timed(200ms, [&] {
-        auto [item, receipt] = proxy_access::call_waiting<std::pair<value, std::uint64_t>>(
+        auto [item, receipt] = proxy_access::call_waiting(
           s_.jobs, wait, cafman::get_atom_v, proxy_access::who(s_.jobs), wait);
         tell(ack::taken, static_cast<std::uint64_t>(item.as_int()));
         proxy_access::tell(s_.jobs, cafman::confirm_atom_v, proxy_access::who(s_.jobs),
@@ -549,6 +549,15 @@ int fresh_client_check(const cafman::manager& m) {
   return fresh.exitcode().value_or(-1);
 }
 
+// AddressSanitizer holds freed memory in quarantine (256 MB by default),
+// so a sanitized manager's RSS grows with the work done, leak or not:
+// the bound is checked in the normal build only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool rss_is_meaningful = false;
+#else
+constexpr bool rss_is_meaningful = true;
+#endif
+
 std::uint64_t rss_kib(pid_t pid) {
   std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
   std::string line;
@@ -630,7 +639,8 @@ TEST_CASE("chaos: clients killed and stopped at random lose no acknowledged upda
       CHECK(stuck == 0);
       CHECK(fresh == 0);
       CHECK(leaked == 0);
-      CHECK(rss_after <= rss_before + rss_before / 10);
+      if (rss_is_meaningful)
+        CHECK(rss_after <= rss_before + rss_before / 10);
       shared_objects::unpublish(m);
     }
     CHECK(eventually([&] { return m.number_of_objects() == 0; }));

@@ -39,7 +39,7 @@ cafman::process unconfirmed_getter(const cafman::queue_proxy& q, bool block) {
   return cafman::process{[](cafman::queue_proxy mine, bool blocking) {
                            using cafman::detail::proxy_access;
                            auto wait = cafman::detail::wait_of(blocking, std::nullopt);
-                           proxy_access::call_waiting<std::pair<value, std::uint64_t>>(
+                           proxy_access::call_waiting(
                              mine, wait, cafman::get_atom_v, proxy_access::who(mine), wait);
                            hang_until_killed();
                          },
@@ -318,9 +318,12 @@ TEST_CASE("joinable_queue: task_done, join and their errors", "[queue]") {
     CHECK(q.join());
     CHECK_THROWS_WITH(q.task_done(), "task_done() called too many times");
     CHECK_THROWS_AS(q.task_done(), cafman::value_error);
-    // A plain queue's actor refuses the joinable-only messages.
+    // A plain queue's actor refuses the joinable-only messages (which a
+    // queue_proxy cannot send: its interface has none).
     auto plain = m.queue();
-    CHECK_THROWS_AS(cafman::detail::proxy_access::call<void>(plain, cafman::task_done_atom_v),
+    auto& ref = cafman::detail::proxy_access::ref(plain);
+    CHECK_THROWS_AS(ref->conn().call<void>(ref->id(), std::chrono::steady_clock::now() + 5s,
+                                           cafman::task_done_atom_v),
                     cafman::remote_error);
   });
 }

@@ -84,9 +84,9 @@ struct barrier_state {
   }
 
   // A party that is gone will never arrive: the others must not wait for it.
-  void session_ended(std::uint64_t session) {
-    auto of_session = [session](auto& waiter) { return waiter.who.session == session; };
-    if (std::any_of(waiters.begin(), waiters.end(), of_session))
+  void left(const detail::departure& gone) {
+    auto of_theirs = [&gone](auto& waiter) { return gone.covers(waiter.who); };
+    if (std::any_of(waiters.begin(), waiters.end(), of_theirs))
       break_barrier("a client waiting on it ended (closed or crashed) before all " +
                     std::to_string(parties) + " parties arrived");
   }
@@ -100,12 +100,13 @@ barrier_impl::behavior_type make_barrier(barrier_ptr self, std::int64_t parties,
   st.default_wait = default_wait;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
-                         [&st](std::uint64_t s) { st.session_ended(s); });
+                         [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
   return {
       [self](wait_atom, const caller& who, caf::timespan wait) {
         return self->state.wait(self, who, wait);
       },
+      [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
       [&st](abort_atom) { st.break_barrier("abort() was called"); },
       [&st](reset_atom) { st.reset(); },
       [&st](parties_atom) { return st.parties; },

@@ -108,12 +108,12 @@ struct condition_state {
 
   // A notify that went to a waiter of this session (dead before the
   // manager knew) passes on to the next live waiter: no wake-up is lost.
-  void session_ended(std::uint64_t session) {
-    waiters.drop_session(session);
-    auto notified = std::count_if(reacquiring.begin(), reacquiring.end(), [session](auto& x) {
-      return x.who.session == session && x.data;
+  void left(const detail::departure& gone) {
+    waiters.drop(gone);
+    auto notified = std::count_if(reacquiring.begin(), reacquiring.end(), [&gone](auto& x) {
+      return gone.covers(x.who) && x.data;
     });
-    reacquiring.drop_session(session);
+    reacquiring.drop(gone);
     for (; notified > 0 && !waiters.empty(); --notified)
       reacquire(waiters.take_front(), true);
   }
@@ -128,11 +128,16 @@ condition_impl::behavior_type make_condition(condition_ptr self, caf::actor lock
   st.lock = caf::actor_cast<lock_actor>(std::move(lock));
   st.private_lock = private_lock;
   detail::watch_sessions(self, st.sessions, std::move(registry),
-                         [&st](std::uint64_t s) { st.session_ended(s); });
+                         [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
   return {
     [self](acquire_atom, const caller& who, caf::timespan wait) {
       return self->delegate(self->state.lock, acquire_atom_v, who, wait);
+    },
+    // The caller's hold of the lock goes too: the lock hears it from here.
+    [self](left_atom, const caller& who) {
+      self->state.left(detail::departure{who.session, who.thread});
+      self->send(self->state.lock, left_atom_v, who);
     },
     [self](release_atom, const caller& who) {
       return self->delegate(self->state.lock, release_atom_v, who);

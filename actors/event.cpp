@@ -52,10 +52,13 @@ event_impl::behavior_type make_event(event_ptr self, object_limits limits, caf::
   auto& st = self->state;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
-                         [&st](std::uint64_t s) { st.waiters.drop_session(s); });
+                         [&st](const detail::departure& gone) { st.waiters.drop(gone); });
   detail::reject_unexpected(self);
   return {
       [&st](set_atom) { st.set(); },
+      [&st](left_atom, const caller& who) {
+        st.waiters.drop(detail::departure{who.session, who.thread});
+      },
       [&st](clear_atom) { st.flag = false; },
       [&st](is_set_atom) { return st.flag; },
       [self](wait_atom, const caller& who, caf::timespan wait) {

@@ -134,9 +134,9 @@ struct lock_state {
   }
 
   // A client session ended (closed or crashed): it holds and waits no more.
-  void session_ended(std::uint64_t session) {
-    waiters.drop_session(session);
-    if (owner && owner->session == session) {
+  void left(const detail::departure& gone) {
+    waiters.drop(gone);
+    if (owner && gone.covers(*owner)) {
       owner.reset();
       count = 0;
       hand_over();
@@ -150,13 +150,14 @@ lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, object_limits 
   st.recursive = recursive;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
-                         [&st](std::uint64_t s) { st.session_ended(s); });
+                         [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
   return {
     [self](acquire_atom, const caller& who, caf::timespan wait) {
       return self->state.acquire(self, who, wait);
     },
     [&st](release_atom, const caller& who) { return st.release(who); },
+    [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
     [&st](locked_atom) { return st.owner.has_value(); },
     [&st](locked_atom, const caller& who) { return st.owner == who; },
     [&st](fence_atom, const caller& who) { return st.fence(who); },

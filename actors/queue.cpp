@@ -35,7 +35,7 @@ struct queue_state {
   detail::waiter_list<> joiners;
   // Items handed to getters and not yet confirmed, by receipt.
   struct handed_item {
-    std::uint64_t session;
+    caller getter;
     value item;
   };
   std::map<std::uint64_t, handed_item> unconfirmed;
@@ -109,7 +109,7 @@ struct queue_state {
       sessions.watch(self, who.session);
       auto item = std::move(items.front());
       items.pop_front();
-      auto receipt = hand_out(who.session, item);
+      auto receipt = hand_out(who, item);
       admit_putter();
       return {std::move(item), receipt};
     }
@@ -128,11 +128,11 @@ struct queue_state {
       hand_to_getter(std::move(item));
   }
 
-  // Records an item given to a getter of `session` until the getter
-  // confirms it; returns the receipt the getter confirms with.
-  std::uint64_t hand_out(std::uint64_t session, const value& item) {
+  // Records an item given to `getter` until it confirms it; returns the
+  // receipt it confirms with.
+  std::uint64_t hand_out(const caller& getter, const value& item) {
     auto receipt = detail::next_ticket();
-    unconfirmed.emplace(receipt, handed_item{session, item});
+    unconfirmed.emplace(receipt, handed_item{getter, item});
     return receipt;
   }
 
@@ -140,7 +140,7 @@ struct queue_state {
   // it: the item stays on record until the getter confirms it.
   void hand_to_getter(value item) {
     auto getter = getters.take_front();
-    auto receipt = hand_out(getter.who.session, item);
+    auto receipt = hand_out(getter.who, item);
     getter.promise.deliver(std::move(item), receipt);
   }
 
@@ -201,13 +201,13 @@ struct queue_state {
   // delivered again elsewhere: at least once, never lost). A dropped
   // putter's item was never in the queue and is discarded: its put never
   // returned, so its client cannot have relied on it.
-  void session_ended(std::uint64_t session) {
-    getters.drop_session(session);
-    putters.drop_session(session);
-    joiners.drop_session(session);
+  void left(const detail::departure& gone) {
+    getters.drop(gone);
+    putters.drop(gone);
+    joiners.drop(gone);
     std::vector<value> returned;
     for (auto i = unconfirmed.begin(); i != unconfirmed.end();) {
-      if (i->second.session == session) {
+      if (gone.covers(i->second.getter)) {
         returned.push_back(std::move(i->second.item));
         i = unconfirmed.erase(i);
       } else {
@@ -227,7 +227,7 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
   st.maxsize = maxsize;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
-                         [&st](std::uint64_t s) { st.session_ended(s); });
+                         [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
   return {
       [self](put_atom, const caller& who, value& item, caf::timespan wait) {
@@ -236,9 +236,10 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
       [self](get_atom, const caller& who, caf::timespan wait) {
         return self->state.get(self, who, wait);
       },
+      [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
       [&st](confirm_atom, const caller& who, std::uint64_t receipt) {
         if (auto handed = st.unconfirmed.find(receipt);
-            handed != st.unconfirmed.end() && handed->second.session == who.session)
+            handed != st.unconfirmed.end() && handed->second.getter.session == who.session)
           st.unconfirmed.erase(handed);
       },
       [&st](qsize_atom) { return static_cast<std::int64_t>(st.items.size()); },

@@ -26,9 +26,9 @@ struct semaphore_state {
 
   std::int64_t permits = 1;
   std::optional<std::int64_t> bound; // bounded semaphores only
-  // Permits each session took and nobody has given back; their sum is
-  // never more than the permits out, so crashes never inflate the count.
-  std::map<std::uint64_t, std::int64_t> held;
+  // Permits each caller took and nobody has given back; their sum is never
+  // more than the permits out, so crashes never inflate the count.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::int64_t> held; // by (session, thread)
   detail::waiter_list<> waiters;
   detail::session_watch sessions;
   object_limits limits;
@@ -37,15 +37,15 @@ struct semaphore_state {
 
   const char* kind() const { return bound ? "bounded semaphore" : "semaphore"; }
 
-  void take_permit(std::uint64_t session) {
+  void take_permit(const caller& who) {
     --permits;
-    ++held[session];
+    ++held[{who.session, who.thread}];
   }
 
   caf::result<bool> acquire(semaphore_ptr self, const caller& who, caf::timespan wait) {
     sessions.watch(self, who.session);
     if (permits > 0 && waiters.empty()) {
-      take_permit(who.session);
+      take_permit(who);
       return true;
     }
     if (wait == caf::timespan{0})
@@ -65,22 +65,26 @@ struct semaphore_state {
       throw value_error(std::string{kind()} + " released too many times (it holds at most "
                         + std::to_string(limit) + " permits)");
     permits += n;
-    forget_taken(who.session, n);
+    forget_taken(who, n);
     hand_over();
   }
 
-  // n permits came back: first those of the releasing session, then (a
-  // release by another session, as in signalling) those of any other, so
-  // a crash never returns a permit that was already given back.
-  void forget_taken(std::uint64_t session, std::int64_t n) {
-    auto take_from = [&](std::map<std::uint64_t, std::int64_t>::iterator i) {
+  // n permits came back: first those of the releasing caller, then those
+  // of its session, then (a release by another session, as in signalling)
+  // those of any other, so a crash never returns a permit that was already
+  // given back.
+  void forget_taken(const caller& who, std::int64_t n) {
+    auto take_from = [&](decltype(held)::iterator i) {
       auto part = std::min(i->second, n);
       n -= part;
       i->second -= part;
       return i->second == 0 ? held.erase(i) : std::next(i);
     };
-    if (auto mine = held.find(session); mine != held.end())
+    if (auto mine = held.find({who.session, who.thread}); mine != held.end())
       take_from(mine);
+    for (auto i = held.lower_bound({who.session, 0}); n > 0 && i != held.end()
+                                                      && i->first.first == who.session;)
+      i = take_from(i);
     for (auto i = held.begin(); n > 0 && i != held.end();)
       i = take_from(i);
   }
@@ -89,7 +93,7 @@ struct semaphore_state {
   void hand_over() {
     while (permits > 0 && !waiters.empty()) {
       auto next = waiters.take_front();
-      take_permit(next.who.session);
+      take_permit(next.who);
       next.promise.deliver(true);
     }
   }
@@ -99,16 +103,25 @@ struct semaphore_state {
       waiter->promise.deliver(false);
   }
 
-  // A client session ended (closed or crashed): its permits come back.
-  void session_ended(std::uint64_t session) {
-    waiters.drop_session(session);
-    auto mine = held.find(session);
-    if (mine == held.end())
+  // Callers left (a session ended, or an actor client's actor died):
+  // their permits come back.
+  void left(const detail::departure& gone) {
+    waiters.drop(gone);
+    std::int64_t returned = 0;
+    for (auto i = held.lower_bound({gone.session, 0});
+         i != held.end() && i->first.first == gone.session;) {
+      if (gone.covers(caller{i->first.first, i->first.second})) {
+        returned += i->second;
+        i = held.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    if (returned == 0)
       return;
-    permits += mine->second;
+    permits += returned;
     if (bound)
       permits = std::min(permits, *bound);
-    held.erase(mine);
     hand_over();
   }
 };
@@ -121,13 +134,14 @@ semaphore_impl::behavior_type make_semaphore(semaphore_ptr self, std::int64_t pe
   st.bound = bound;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
-                         [&st](std::uint64_t s) { st.session_ended(s); });
+                         [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
   using detail::guard;
   return {
     [self](acquire_atom, const caller& who, caf::timespan wait) {
       return self->state.acquire(self, who, wait);
     },
+    [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
     [&st](release_atom, const caller& who, std::int64_t n) {
       return guard([&] { st.release(who, n); });
     },

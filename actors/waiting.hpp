@@ -34,6 +34,18 @@
 
 namespace cafman::detail {
 
+/// Whose holds and waits end: every caller of a client session that ended
+/// (closed or crashed), or one caller an actor client reported gone (its
+/// actor died: (left_atom, caller)).
+struct departure {
+  std::uint64_t session = 0;
+  std::optional<std::uint64_t> thread; // none: the whole session
+
+  bool covers(const caller& who) const {
+    return who.session == session && (!thread || *thread == who.thread);
+  }
+};
+
 /// What a waiter's deadline sends its object: (timeout_atom, ticket). Only
 /// the object itself sends it; the server refuses it from clients.
 using deadline_expiry = caf::reacts_to<timeout_atom, std::uint64_t>;
@@ -109,11 +121,11 @@ public:
     return result;
   }
 
-  /// Removes the waiters of a session that ended; each gets an error (in
-  /// case it was another object waiting on behalf of that session).
-  void drop_session(std::uint64_t session) {
+  /// Removes the waiters of callers that left; each gets an error (in
+  /// case it was another object waiting on behalf of one).
+  void drop(const departure& gone) {
     for (auto i = entries_.begin(); i != entries_.end();) {
-      if (i->who.session == session) {
+      if (gone.covers(i->who)) {
         i->promise.deliver(session_ended());
         i = entries_.erase(i);
       } else {
@@ -189,11 +201,12 @@ private:
   std::map<caf::actor_addr, std::uint64_t> by_address_;
 };
 
-/// Starts a blocking object's session watch: `on_ended(session)` runs for
+/// Starts a blocking object's session watch: `on_left(departure)` runs for
 /// every client session that ends after calling it.
 template <class Self, class F>
-void watch_sessions(Self* self, session_watch& watch, caf::actor registry, F on_ended) {
-  watch = session_watch{std::move(registry), std::move(on_ended)};
+void watch_sessions(Self* self, session_watch& watch, caf::actor registry, F on_left) {
+  watch = session_watch{std::move(registry),
+                        [on_left](std::uint64_t session) { on_left(departure{session, {}}); }};
   self->set_down_handler([&watch](caf::down_msg& msg) { watch.on_down(msg); });
 }
 

@@ -38,6 +38,10 @@ std::string to_string(errc code) {
       return "method_failed";
     case errc::limit_exceeded:
       return "limit_exceeded";
+    case errc::timed_out:
+      return "timed_out";
+    case errc::connection_lost:
+      return "connection_lost";
   }
   return "unknown";
 }

@@ -38,6 +38,10 @@ enum class errc : std::uint8_t {
   not_exposed,   // a custom type has no exposed method of that name
   method_failed, // a custom type's method threw something not a cafman::error
   limit_exceeded, // the call would pass one of the manager's limits (actors/limits.hpp)
+  // Said by the client side itself, for calls whose failure reaches code
+  // as a caf::error (asynchronous calls, actor clients):
+  timed_out,       // no reply within the call's deadline
+  connection_lost, // the manager is gone, or dropped this client
 };
 
 /// Who calls a blocking object: the client session (the number the registry
@@ -134,6 +138,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, wait_atom, "wait")
   CAF_ADD_ATOM(cafman, cafman, notify_atom, "notify")
   CAF_ADD_ATOM(cafman, cafman, set_atom, "set")
+  CAF_ADD_ATOM(cafman, cafman, left_atom, "left")
   CAF_ADD_ATOM(cafman, cafman, is_set_atom, "is_set")
   CAF_ADD_ATOM(cafman, cafman, abort_atom, "abort")
   CAF_ADD_ATOM(cafman, cafman, parties_atom, "parties")

@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <sys/socket.h>
@@ -61,6 +62,11 @@ connection::~connection() {
       // lost or hung manager: nothing to keep in order any more
     }
   }
+  for (auto& p : pipelines_)
+    p->sync(deadline);
+  for (auto& p : pipelines_)
+    p->stop(); // fails what is still pending
+  pipelines_.clear();
   {
     std::lock_guard<std::mutex> guard{control_mtx_};
     closing_ = true;
@@ -76,17 +82,40 @@ connection::~connection() {
 }
 
 // A thread of the library, never the user's: a client that is alive but
-// idle, or busy in a long call, must not be taken for a hung one.
+// idle, or busy in a long call, must not be taken for a hung one. It also
+// notices when the manager closed the session's stream.
 void connection::send_heartbeats() {
   std::unique_lock<std::mutex> guard{control_mtx_};
   while (!heartbeat_cv_.wait_for(guard, options_.heartbeat_interval, [this] { return closing_; })) {
     try {
+      if (control_->peer_closed())
+        throw_lost(describe());
       control_->tell(*sys_, net::lean::sync_target, caf::message{},
                      deadline_in(options_.heartbeat_interval), describe());
     } catch (const cafman::error&) {
-      return; // the manager is gone or hung: calls will say so
+      report_lost(guard);
+      return; // calls will say why
     }
   }
+}
+
+void connection::report_lost(std::unique_lock<std::mutex>& guard) {
+  lost_seen_ = true;
+  auto watchers = std::move(lost_watchers_);
+  guard.unlock();
+  for (auto& f : watchers)
+    f();
+  guard.lock();
+}
+
+void connection::on_lost(std::function<void()> f) {
+  std::unique_lock<std::mutex> guard{control_mtx_};
+  if (!lost_seen_) {
+    lost_watchers_.push_back(std::move(f));
+    return;
+  }
+  guard.unlock();
+  f();
 }
 
 // Connects, proves the key, and chooses the stream the socket will carry.
@@ -143,6 +172,47 @@ void connection::lean_tell(std::uint64_t target, const caf::message& message) {
   give_back(std::move(channel));
 }
 
+void connection::call_async(std::uint64_t object, std::chrono::steady_clock::time_point deadline,
+                            const caf::message& request, completion done) {
+  if (lost_) {
+    done(caf::make_message(lost(describe())));
+    return;
+  }
+  try {
+    pipeline_with_room().submit(object, request, deadline, std::move(done));
+  } catch (const cafman::error& e) {
+    done(caf::make_message(caf::make_error(errc::connection_lost, e.what())));
+  }
+}
+
+// The first stream with room: a stream past its window (calls waiting in
+// the manager, say) would make later calls wait behind it, so another one
+// is opened, up to a bound; past that the least loaded takes the call.
+pipeline& connection::pipeline_with_room() {
+  check_owner();
+  std::lock_guard<std::mutex> guard{pipelines_mtx_};
+  auto dead = std::partition(pipelines_.begin(), pipelines_.end(),
+                             [](auto& p) { return p->usable() || p->pending() > 0; });
+  for (auto i = dead; i != pipelines_.end(); ++i)
+    (*i)->stop();
+  pipelines_.erase(dead, pipelines_.end());
+  pipeline* least = nullptr;
+  for (auto& p : pipelines_) {
+    if (!p->usable())
+      continue;
+    if (p->pending() < options_.pipeline_window)
+      return *p;
+    if (!least || p->pending() < least->pending())
+      least = p.get();
+  }
+  if (least && pipelines_.size() >= options_.max_pipelines)
+    return *least;
+  auto channel = open_channel(deadline_in(options_.connect_timeout));
+  pipelines_.push_back(pipeline::start(*sys_, *this, channel->release(), describe(),
+                                       options_.max_calls_per_stream));
+  return *pipelines_.back();
+}
+
 std::unique_ptr<lean_channel>
 connection::borrow_channel(std::chrono::steady_clock::time_point deadline) {
   check_owner();
@@ -186,11 +256,6 @@ caf::error connection::on_write(const object_reference& ref) {
 std::shared_ptr<const reference_keeper> connection::on_read(std::uint64_t id,
                                                             const std::string& type_id) {
   return std::make_shared<object_ref>(shared_from_this(), id, type_id);
-}
-
-void connection::throw_unexpected(const caf::message& reply) const {
-  throw remote_error(describe() + " sent an unexpected reply: " + caf::to_string(reply) +
-                     " (do client and manager run the same cafman version?)");
 }
 
 // On an idle call stream when there is one: the one this thread most likely

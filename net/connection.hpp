@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,15 +36,10 @@
 #include "net/failures.hpp"
 #include "net/lean_channel.hpp"
 #include "net/options.hpp"
+#include "net/pipeline.hpp"
 #include "net/socket.hpp"
 
 namespace cafman::detail {
-
-template <class T>
-struct is_pair : std::false_type {};
-
-template <class A, class B>
-struct is_pair<std::pair<A, B>> : std::true_type {};
 
 class connection : public std::enable_shared_from_this<connection>, private reference_binder {
 public:
@@ -56,6 +52,16 @@ public:
   const net::address& where() const { return where_; }
   const cafman::authkey& key() const { return key_; }
   const connection_options& options() const { return options_; }
+  /// The registry's actor id, the target of registry calls.
+  std::uint64_t registry_id() const { return registry_id_; }
+
+  /// Runs `f` once, on a thread of the connection, when the manager is
+  /// found gone (its end of the session's stream closed, seen within a
+  /// heartbeat interval) or right away if it is already.
+  void on_lost(std::function<void()> f);
+
+  /// "the manager at HOST:PORT", for messages.
+  std::string describe() const;
 
   /// Object `id`'s actor handle, for actor users (over BASP, which the
   /// manager must allow: server_options::allow_basp).
@@ -68,24 +74,14 @@ public:
   R call(std::uint64_t object, std::chrono::steady_clock::time_point deadline, Ts&&... xs) {
     caf::message reply = lean_call(object, deadline,
                                    caf::make_message(std::forward<Ts>(xs)...));
-    if (reply.match_elements<caf::error>())
-      throw_error(reply.get_as<caf::error>(0), describe());
-    if constexpr (std::is_void_v<R>) {
-      if (!reply.empty())
-        throw_unexpected(reply);
-    } else if constexpr (is_pair<R>::value) {
-      using first = typename R::first_type;
-      using second = typename R::second_type;
-      if (!reply.match_elements<first, second>())
-        throw_unexpected(reply);
-      return R{std::move(*static_cast<first*>(reply.get_mutable(0))), // reply is ours alone
-               std::move(*static_cast<second*>(reply.get_mutable(1)))};
-    } else {
-      if (!reply.match_elements<R>())
-        throw_unexpected(reply);
-      return std::move(*static_cast<R*>(reply.get_mutable(0))); // reply is ours alone
-    }
+    return unpack<R>(reply, describe());
   }
+
+  /// A call that does not wait for its reply: `done` runs with it, on a
+  /// thread of the connection (see net/pipeline.hpp). Many such calls share
+  /// a stream; a stream whose calls wait long (a queue get) gets company.
+  void call_async(std::uint64_t object, std::chrono::steady_clock::time_point deadline,
+                  const caf::message& request, completion done);
 
   /// A one-way message to an object over the lean path: no reply, and no
   /// error from the object ever reaches the caller.
@@ -127,12 +123,10 @@ private:
   caf::message lean_call(std::uint64_t target, std::chrono::steady_clock::time_point deadline,
                          const caf::message& request);
   void lean_tell(std::uint64_t target, const caf::message& message);
-  [[noreturn]] void throw_unexpected(const caf::message& reply) const;
   std::unique_ptr<lean_channel> borrow_channel(std::chrono::steady_clock::time_point deadline);
   void give_back(std::unique_ptr<lean_channel> channel);
   void send_heartbeats();
   registry_handles_actor basp_registry();
-  std::string describe() const;
 
   /// Throws if this process is not the one that opened the connection: a
   /// forked child that reaches its parent's proxies (a lambda capture, an
@@ -155,6 +149,9 @@ private:
   std::mutex control_mtx_;
   std::unique_ptr<lean_channel> control_;
   bool closing_ = false; // under control_mtx_: stops the heartbeat thread
+  std::vector<std::function<void()>> lost_watchers_; // under control_mtx_
+  bool lost_seen_ = false;                           // under control_mtx_
+  void report_lost(std::unique_lock<std::mutex>& guard);
   std::condition_variable heartbeat_cv_;
   std::thread heartbeat_;
 
@@ -163,6 +160,11 @@ private:
   /// Set once a stream found the manager gone: later calls fail the same
   /// way at once instead of trying to connect again.
   std::atomic<bool> lost_{false};
+
+  /// Streams of asynchronous calls, opened on first use.
+  pipeline& pipeline_with_room();
+  std::mutex pipelines_mtx_;
+  std::vector<std::shared_ptr<pipeline>> pipelines_;
 
   /// Actor users' BASP connection, opened on first use.
   std::mutex basp_mtx_;

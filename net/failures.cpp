@@ -41,6 +41,10 @@ std::string context_of(const caf::error& e) {
       throw broken_barrier(text);
     case errc::not_owner:
       throw lock_error(text);
+    case errc::timed_out:
+      throw timeout_error(text);
+    case errc::connection_lost:
+      throw connection_error(text);
     default:
       throw remote_error(text);
   }
@@ -59,17 +63,37 @@ void throw_error(const caf::error& e, const std::string& peer) {
 }
 
 void throw_dropped(const caf::error& reason, const std::string& peer) {
-  throw connection_error("lost the connection to " + peer + ": " + context_of(reason));
+  throw_error(dropped(reason, peer), peer);
 }
 
 void throw_timeout(const std::string& peer) {
-  throw timeout_error("no reply from " + peer + " within the call's deadline; pass a longer "
-                      "timeout (with_timeout) if the operation is expected to take longer");
+  throw_error(timed_out(peer), peer);
 }
 
 void throw_lost(const std::string& peer, const std::string& why) {
-  throw connection_error("lost the connection to " + peer + (why.empty() ? "" : " (" + why + ")")
-                         + ": the manager process died or shut down");
+  throw_error(lost(peer, why), peer);
+}
+
+void throw_unexpected(const caf::message& reply, const std::string& peer) {
+  throw remote_error(peer + " sent an unexpected reply: " + caf::to_string(reply) +
+                     " (do client and manager run the same cafman version?)");
+}
+
+caf::error dropped(const caf::error& reason, const std::string& peer) {
+  return caf::make_error(errc::connection_lost,
+                         "lost the connection to " + peer + ": " + context_of(reason));
+}
+
+caf::error timed_out(const std::string& peer) {
+  return caf::make_error(errc::timed_out,
+                         "no reply from " + peer + " within the call's deadline; pass a longer "
+                         "timeout (with_timeout) if the operation is expected to take longer");
+}
+
+caf::error lost(const std::string& peer, const std::string& why) {
+  return caf::make_error(errc::connection_lost,
+                         "lost the connection to " + peer + (why.empty() ? "" : " (" + why + ")") +
+                             ": the manager process died or shut down");
 }
 
 } // namespace cafman::detail

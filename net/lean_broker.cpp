@@ -158,14 +158,43 @@ bool may_dispatch(caf::io::broker* self, const state_ptr& st, connection_handle 
          && self->wr_buf(hdl).size() <= st->options.max_unread_reply_bytes;
 }
 
+// Local: read a stream again (see maybe_resume).
+using retrigger_atom = caf::atom_constant<caf::atom("retrigger")>;
+constexpr caf::timespan retrigger_first = std::chrono::milliseconds{2};
+constexpr caf::timespan retrigger_last = std::chrono::seconds{2};
+
 void maybe_resume(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
                   lean_stream& stream) {
   if (!stream.halted || !may_dispatch(self, st, hdl, stream))
     return;
   stream.halted = false;
   self->ack_writes(hdl, false);
+  // What was received already goes first; reading resumes only if that
+  // did not halt the stream again. CAF 0.17 applies a halt or a trigger on
+  // the I/O loop's next turn, and squashes the two when they meet in one
+  // turn: a trigger then a halt leave the stream marked as read but never
+  // read again; a halt then a trigger lose the trigger. So a trigger never
+  // follows a halt of the same turn, and it is repeated, at growing
+  // intervals, until that turn has surely passed (on a stream being read
+  // it changes nothing).
+  auto generation = stream.generation;
+  process(self, st, hdl); // may close the stream
+  auto still = find_stream(st, hdl, generation);
+  if (!still || still->halted)
+    return;
   self->trigger(hdl);
-  process(self, st, hdl);
+  self->delayed_send(self, retrigger_first, retrigger_atom::value, hdl, generation,
+                     retrigger_first);
+}
+
+void retrigger(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
+               std::uint64_t generation, caf::timespan after) {
+  auto stream = find_stream(st, hdl, generation);
+  if (!stream || stream->halted)
+    return; // closed, or halted again (its resume retriggers)
+  self->trigger(hdl);
+  if (after < retrigger_last)
+    self->delayed_send(self, after * 2, retrigger_atom::value, hdl, generation, after * 2);
 }
 
 void reply(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
@@ -452,6 +481,9 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
           maybe_resume(self, st, msg.handle, i->second);
       },
       [=](const caf::io::connection_closed_msg& msg) { close_stream(self, st, msg.handle); },
+      [=](retrigger_atom, connection_handle hdl, std::uint64_t generation, caf::timespan after) {
+        retrigger(self, st, hdl, generation, after);
+      },
       [=](caf::tick_atom) {
         close_declared_dead(self, st);
         declare_silent_sessions_dead(self, st);

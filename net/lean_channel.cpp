@@ -65,6 +65,20 @@ caf::message lean_channel::welcome(caf::actor_system& sys,
   return read_reply(sys, net::lean::no_reply, deadline, peer);
 }
 
+bool lean_channel::peer_closed() const {
+  pollfd pfd{fd_.get(), POLLIN | POLLRDHUP, 0};
+  if (::poll(&pfd, 1, 0) != 1)
+    return false;
+  return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+net::unique_fd lean_channel::release() {
+  if (buffered_ != 0)
+    throw error("internal: a stream with unread bytes cannot change hands");
+  net::forget_in_children(fd_.get());
+  return std::move(fd_);
+}
+
 caf::message lean_channel::read_reply(caf::actor_system& sys, std::uint64_t id,
                                       std::chrono::steady_clock::time_point deadline,
                                       const std::string& peer) {

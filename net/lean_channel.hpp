@@ -49,6 +49,14 @@ public:
   void sync(caf::actor_system& sys, std::chrono::steady_clock::time_point deadline,
             const std::string& peer);
 
+  /// True once the manager closed the stream (or reset it), seen without
+  /// waiting; bytes it sent and nobody read yet do not count.
+  bool peer_closed() const;
+
+  /// Gives up the stream, for a pipeline to carry it on; nothing may be
+  /// buffered (right after welcome()).
+  net::unique_fd release();
+
 private:
   void send_all(const std::vector<char>& bytes, std::chrono::steady_clock::time_point deadline,
                 const std::string& peer);

@@ -17,6 +17,16 @@ struct connection_options {
   /// lives; the manager declares a client dead after its session timeout
   /// (10 s by default) of silence, so keep this well below that.
   std::chrono::milliseconds heartbeat_interval{1000};
+  /// Asynchronous calls (futures, actor clients) share streams: a stream
+  /// takes this many in flight before another one opens (the manager works
+  /// on at most 64 requests of a stream at once; more wait behind them).
+  std::size_t pipeline_window = 48;
+  /// Streams of asynchronous calls, at most; past that they share the
+  /// least loaded one.
+  std::size_t max_pipelines = 8;
+  /// Calls in flight on one stream, at most: more fail at once with
+  /// limit_error instead of queueing without bound.
+  std::size_t max_calls_per_stream = 4096;
 };
 
 } // namespace cafman

@@ -6,8 +6,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <type_traits>
+
+#include "cafman/interfaces/reply.hpp"
 
 #include "cafman/value.hpp"
 
@@ -62,6 +65,15 @@ public:
   using interface = Interface;
 
   Derived with_timeout(std::chrono::milliseconds timeout) const { return Derived{ref_, timeout}; }
+
+  /// Sends the request `xs...` of the object's interface and returns at
+  /// once; the future holds the reply, or the exception the blocking call
+  /// would throw (timeout_error at this proxy's deadline). Calls in flight
+  /// share the connection, so plain code can keep many going:
+  /// `auto f = d.async(cafman::get_atom_v, cafman::value{"k"}); ... f.get()`.
+  /// Defined in proxies/async.hpp (included by cafman/cafman.hpp).
+  template <class... Ts>
+  std::future<detail::reply_t<Interface, Ts...>> async(Ts&&... xs) const;
 
 protected:
   using object_proxy::object_proxy;

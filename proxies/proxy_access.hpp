@@ -3,6 +3,7 @@
 // Internal: how proxies reach the reference they hold (net/object_ref.hpp)
 // and the manager's connection.
 
+#include <future>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -37,6 +38,33 @@ struct proxy_access {
   static R call_as(const object_proxy& p, Ts&&... xs) {
     return p.ref_->conn().template call<R>(p.ref_->id(), deadline_in(p.timeout_),
                                            std::forward<Ts>(xs)...);
+  }
+
+  /// A request of the object's interface sent without waiting; the future
+  /// holds its reply or the exception. The completion keeps the reference,
+  /// so the object outlives the call even if the proxy does not.
+  template <class Proxy, class... Ts>
+  static std::future<reply_t<typename Proxy::interface, Ts...>> async(const Proxy& p,
+                                                                       Ts&&... xs) {
+    using reply = reply_t<typename Proxy::interface, Ts...>;
+    auto promise = std::make_shared<std::promise<reply>>();
+    auto result = promise->get_future();
+    auto& conn = p.ref_->conn();
+    conn.call_async(p.ref_->id(), deadline_in(p.timeout_),
+                    caf::make_message(std::forward<Ts>(xs)...),
+                    [promise, ref = p.ref_](caf::message outcome) {
+                      try {
+                        if constexpr (std::is_void_v<reply>) {
+                          unpack<void>(outcome, ref->conn().describe());
+                          promise->set_value();
+                        } else {
+                          promise->set_value(unpack<reply>(outcome, ref->conn().describe()));
+                        }
+                      } catch (...) {
+                        promise->set_exception(std::current_exception());
+                      }
+                    });
+    return result;
   }
 
   /// A one-way message to the proxy's object, one its interface declares.

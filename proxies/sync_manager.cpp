@@ -118,7 +118,7 @@ sync_manager::sync_manager(sync_manager_options options) {
   ::close(owner[0]);
   owner_fd_ = owner[1];
   net::close_in_children(owner_fd_);
-  auto port = await_port(ready[0], pid_, options.connection.connect_timeout);
+  auto port = await_port(ready[0], pid_, options.start_timeout);
   ::close(ready[0]);
   conn_ = std::make_shared<detail::connection>(net::address{options.host, port},
                                                options.authkey, options.connection);

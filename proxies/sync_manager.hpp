@@ -3,6 +3,7 @@
 // Python's `with Manager() as m:`: a manager server in a child process of
 // its own, connected to and shut down with this object's scope.
 
+#include <chrono>
 #include <string>
 #include <sys/types.h>
 
@@ -18,6 +19,9 @@ struct sync_manager_options {
   cafman::authkey authkey = cafman::authkey::random();
   /// Scheduler threads of the manager process.
   std::size_t server_threads = 2;
+  /// How long the manager process may take to start serving (a process
+  /// start on a loaded machine can take longer than a connect).
+  std::chrono::milliseconds start_timeout{30000};
   connection_options connection;
   /// The custom types the manager offers besides the builtin ones.
   type_registry types;

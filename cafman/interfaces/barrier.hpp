@@ -18,11 +18,13 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/caller_left.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
 
 using barrier_actor = caf::typed_actor<
+    caller_left,
     // (caller, wait) -> arrival index. detail::forever means "no timeout
     // given": the barrier's default timeout applies, as in Python.
     caf::replies_to<wait_atom, caller, caf::timespan>::with<std::int64_t>,

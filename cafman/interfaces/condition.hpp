@@ -11,11 +11,13 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/caller_left.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
 
 using condition_actor = caf::typed_actor<
+    caller_left,
   // The lock's own acquire and release, forwarded to it.
   caf::replies_to<acquire_atom, caller, caf::timespan>::with<bool>,
   caf::replies_to<release_atom, caller>::with<void>,

@@ -10,12 +10,14 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/caller_left.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
 
 using event_actor =
-    caf::typed_actor<caf::replies_to<set_atom>::with<void>, // wakes every waiter
+    caf::typed_actor<caller_left,
+                     caf::replies_to<set_atom>::with<void>, // wakes every waiter
                      caf::replies_to<clear_atom>::with<void>,
                      caf::replies_to<is_set_atom>::with<bool>,
                      // (caller, wait) -> the flag: true at once when set; false when `wait`

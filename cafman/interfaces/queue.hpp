@@ -16,11 +16,13 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/caller_left.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
 
 using queue_actor = caf::typed_actor<
+    caller_left,
     // (caller, item, wait); on a full queue wait 0 fails with queue_full at
     // once, detail::forever waits as long as it takes.
     caf::replies_to<put_atom, caller, value, caf::timespan>::with<void>,

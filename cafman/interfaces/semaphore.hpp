@@ -11,11 +11,13 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/caller_left.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
 
 using semaphore_actor = caf::typed_actor<
+    caller_left,
   // (caller, wait) -> acquired; wait 0 tries once, detail::forever blocks.
   caf::replies_to<acquire_atom, caller, caf::timespan>::with<bool>,
   caf::replies_to<release_atom, caller, std::int64_t>::with<void>, // release(n)

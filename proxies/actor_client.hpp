@@ -1,0 +1,95 @@
+#pragma once
+
+// Actors of a user's own caf::actor_system as clients of a manager. The
+// client connects as every client does (address, authkey, one session);
+// each object reachable from actors is a small actor of the user's system
+// (its stub) with the object's interface as actors see it
+// (cafman::handle<Interface>, cafman/interfaces/actor_view.hpp): any actor
+// requests it without blocking, and the stub carries the request to the
+// manager and the reply back.
+//
+//   cafman::actor_client client{sys, "127.0.0.1:50000", key};
+//   auto jobs = client.handle_of(client.manager().queue());
+//   self->request(jobs, 10s, cafman::get_atom_v, caf::timespan{5s})
+//     .then([](cafman::value& job, std::uint64_t) { ... },
+//           [](caf::error& e) { ... cafman::rethrow(e) ... });
+//
+// Blocking operations (queue get and put, acquire, wait, join) are
+// deferred replies in the manager: the requesting actor is the caller, so
+// the lock belongs to that actor, and when it dies the client tells the
+// manager, which releases what it held and drops its waits, as it does for
+// a process that dies. Errors arrive as caf::error in cafman's category
+// (errc); rethrow() turns one into the exception a proxy would throw. An
+// actor that monitors a handle gets a DOWN when the manager is lost
+// (reason errc::connection_lost).
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "cafman/interfaces/actor_view.hpp"
+#include "cafman/protocol.hpp"
+#include "net/options.hpp"
+#include "proxies/manager.hpp"
+#include "proxies/proxy_access.hpp"
+
+namespace cafman {
+
+/// What actors ask of the manager itself. Each reply is an object's handle,
+/// to cast to the handle of its kind:
+/// `caf::actor_cast<cafman::handle<cafman::dict_actor>>(a)`.
+using manager_handle = caf::typed_actor<
+  // (type id, constructor args) -> a new object
+  caf::replies_to<create_atom, std::string, value>::with<caf::actor>,
+  // (name) -> the object published as `name`
+  caf::replies_to<lookup_atom, std::string>::with<caf::actor>>;
+
+namespace detail {
+
+/// A stub on `ref`'s object in `sys` (proxies/actor_client.cpp).
+caf::actor spawn_stub(caf::actor_system& sys, std::shared_ptr<object_ref> ref,
+                      const actor_rules& rules);
+
+} // namespace detail
+
+class actor_client {
+public:
+  /// Connects to the manager at `address` ("host:port") with `key`.
+  actor_client(caf::actor_system& sys, const std::string& address, const authkey& key,
+               connection_options options = {});
+
+  /// Makes the objects of `m`'s manager reachable from the actors of `sys`,
+  /// on `m`'s session.
+  actor_client(caf::actor_system& sys, cafman::manager m);
+
+  /// The manager, for set-up code outside actors (its calls block).
+  const cafman::manager& manager() const { return manager_; }
+
+  /// A handle on `p`'s object for the actors of this system. It holds a
+  /// reference, as a proxy does: the object lives while any handle does.
+  template <class Proxy>
+  handle<typename Proxy::interface> handle_of(const Proxy& p) const {
+    using interface = typename Proxy::interface;
+    return caf::actor_cast<handle<interface>>(
+      detail::spawn_stub(sys_, detail::proxy_access::ref(p), detail::rules_of<interface>()));
+  }
+
+  /// For actors: creates objects and finds them by name without blocking.
+  manager_handle manager_actor() const { return manager_actor_; }
+
+private:
+  caf::actor_system& sys_;
+  cafman::manager manager_;
+  manager_handle manager_actor_;
+};
+
+/// Throws the exception a proxy throws for `e` (cafman::error and its
+/// kinds): for actor code that prefers exceptions, or for tests.
+[[noreturn]] void rethrow(const caf::error& e);
+
+} // namespace cafman

@@ -1,0 +1,330 @@
+// Actors of a user's own actor system as clients (proxies/actor_client.hpp)
+// and asynchronous proxy calls (basic_proxy::async), against real manager
+// processes: every request goes through the typed handle an actor sees,
+// blocking operations are deferred replies with the requesting actor as the
+// caller, an actor that dies releases what it held, and a handle's monitor
+// hears of a lost manager.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+
+#include "cafman/cafman.hpp"
+#include "tests/support.hpp"
+#include "tests/watchdog.hpp"
+
+using namespace std::chrono_literals;
+using cafman::list_value;
+using cafman::value;
+using cafman::testing::eventually;
+using cafman::testing::watchdog;
+using cafman::testing::with_manager;
+
+namespace {
+
+constexpr auto ask_timeout = 10s;
+const caf::timespan no_wait{0};
+
+/// A user's own actor system, as an actor-based service has one.
+struct user_system {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+};
+
+template <class T>
+struct is_pair : std::false_type {};
+template <class A, class B>
+struct is_pair<std::pair<A, B>> : std::true_type {};
+
+/// The reply to `xs...` from `h`, requested by `self` (an actor of the
+/// user's system) through the handle's typed interface: void replies as a
+/// caf::error (none on success), others as caf::expected.
+template <class Handle, class... Ts>
+auto ask(caf::scoped_actor& self, const Handle& h, Ts&&... xs) {
+  using reply = cafman::detail::reply_t<Handle, Ts...>;
+  auto on_error = [](auto& out) { return [&out](caf::error& e) { out = std::move(e); }; };
+  if constexpr (std::is_void_v<reply>) {
+    caf::error out = caf::make_error(caf::sec::request_timeout);
+    self->request(h, ask_timeout, std::forward<Ts>(xs)...)
+      .receive([&] { out = caf::none; }, on_error(out));
+    return out;
+  } else if constexpr (is_pair<reply>::value) {
+    caf::expected<reply> out{caf::make_error(caf::sec::request_timeout)};
+    self->request(h, ask_timeout, std::forward<Ts>(xs)...)
+      .receive([&](typename reply::first_type& a,
+                   typename reply::second_type& b) { out = reply{std::move(a), std::move(b)}; },
+               on_error(out));
+    return out;
+  } else {
+    caf::expected<reply> out{caf::make_error(caf::sec::request_timeout)};
+    self->request(h, ask_timeout, std::forward<Ts>(xs)...)
+      .receive([&](reply& x) { out = std::move(x); }, on_error(out));
+    return out;
+  }
+}
+
+bool is(const caf::error& e, cafman::errc code) {
+  return e.category() == caf::atom("cafman") && e.code() == static_cast<std::uint8_t>(code);
+}
+
+/// Sets 0 for any reply of type R (CAF needs the reply's exact signature).
+template <class R>
+struct reports_success {
+  std::promise<int>* got;
+  void operator()(R&) const { got->set_value(0); }
+};
+
+template <class A, class B>
+struct reports_success<std::pair<A, B>> {
+  std::promise<int>* got;
+  void operator()(A&, B&) const { got->set_value(0); }
+};
+
+/// An event-based actor that sends `xs...` to `h` once and then just lives
+/// (holding what it got) until it is killed; `got` is set to what the
+/// reply was (an error's code, or 0).
+template <class Handle, class... Ts>
+caf::actor spawn_requester(caf::actor_system& sys, Handle h, std::promise<int>& got, Ts... xs) {
+  using reply = cafman::detail::reply_t<Handle, Ts...>;
+  return sys.spawn([h, &got, xs...](caf::event_based_actor* self) -> caf::behavior {
+    self->request(h, caf::infinite, xs...)
+      .then(reports_success<reply>{&got},
+            [&got](caf::error& e) { got.set_value(static_cast<int>(e.code())); });
+    return {[](cafman::wait_atom) {}}; // nothing: it only holds
+  });
+}
+
+} // namespace
+
+TEST_CASE("actor client: containers from actors of the user's own system, errors in cafman's "
+          "category",
+          "[actor_client]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    user_system user;
+    cafman::actor_client client{user.sys, m.address(), m.authkey()};
+    auto d = client.handle_of(client.manager().dict());
+    auto l = client.handle_of(client.manager().list());
+    caf::scoped_actor self{user.sys};
+    CHECK_FALSE(ask(self, d, cafman::put_atom_v, value{"k"}, value{42}));
+    CHECK(*ask(self, d, cafman::get_atom_v, value{"k"}) == value{42});
+    auto missing = ask(self, d, cafman::get_atom_v, value{"missing"});
+    REQUIRE_FALSE(missing);
+    CHECK(is(missing.error(), cafman::errc::key_not_found));
+    CHECK_THROWS_AS(cafman::rethrow(missing.error()), cafman::key_error);
+    CHECK_THROWS_WITH(cafman::rethrow(missing.error()), Catch::Contains("missing"));
+    CHECK_FALSE(ask(self, l, cafman::append_atom_v, value{1}));
+    CHECK_FALSE(ask(self, l, cafman::append_atom_v, value{"two"}));
+    CHECK(*ask(self, l, cafman::len_atom_v) == 2);
+    // The proxy and the handle share one object.
+    auto via_proxy = client.manager().dict();
+    auto handle = client.handle_of(via_proxy);
+    CHECK_FALSE(ask(self, handle, cafman::put_atom_v, value{"a"}, value{1}));
+    CHECK(via_proxy.get("a") == value{1});
+  });
+}
+
+TEST_CASE("actor client: blocking operations are deferred replies, the requesting actor the "
+          "caller",
+          "[actor_client]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    user_system user;
+    cafman::actor_client client{user.sys, m.address(), m.authkey()};
+    auto qp = client.manager().queue();
+    auto q = client.handle_of(qp);
+    auto lk = client.handle_of(client.manager().lock());
+    auto sem = client.handle_of(client.manager().semaphore(1));
+    auto ev = client.handle_of(client.manager().event());
+    caf::scoped_actor a{user.sys};
+    caf::scoped_actor b{user.sys};
+
+    // queue: get with and without a wait
+    auto empty = ask(a, q, cafman::get_atom_v, no_wait);
+    REQUIRE_FALSE(empty);
+    CHECK(is(empty.error(), cafman::errc::queue_empty));
+    auto timed = ask(a, q, cafman::get_atom_v, caf::timespan{50ms});
+    REQUIRE_FALSE(timed);
+    CHECK(is(timed.error(), cafman::errc::queue_empty));
+    CHECK_FALSE(ask(a, q, cafman::put_atom_v, value{"job"}, no_wait));
+    auto got = ask(a, q, cafman::get_atom_v, caf::timespan{1s});
+    REQUIRE(got);
+    CHECK(got->first == value{"job"});
+    CHECK(qp.qsize() == 0);
+
+    // A get that waits is answered by a put of another actor.
+    std::promise<int> waited;
+    auto getter = spawn_requester(user.sys, q, waited, cafman::get_atom_v,
+                                  caf::timespan{std::chrono::seconds(20)});
+    REQUIRE(eventually([&] { return qp.n_waiting() == 1; }));
+    CHECK_FALSE(ask(b, q, cafman::put_atom_v, value{"late"}, no_wait));
+    auto waited_for = waited.get_future();
+    REQUIRE(waited_for.wait_for(10s) == std::future_status::ready);
+    CHECK(waited_for.get() == 0);
+    CHECK(qp.qsize() == 0);
+    caf::anon_send_exit(getter, caf::exit_reason::kill);
+
+    // lock: owned by the actor that acquired it
+    CHECK(*ask(a, lk, cafman::acquire_atom_v, no_wait) == true);
+    CHECK(*ask(b, lk, cafman::acquire_atom_v, no_wait) == false);
+    CHECK(*ask(b, lk, cafman::acquire_atom_v, caf::timespan{50ms}) == false);
+    auto not_mine = ask(b, lk, cafman::release_atom_v);
+    CHECK(is(not_mine, cafman::errc::not_owner));
+    CHECK_FALSE(ask(a, lk, cafman::release_atom_v));
+    CHECK(*ask(b, lk, cafman::acquire_atom_v, caf::timespan{1s}) == true);
+    CHECK_FALSE(ask(b, lk, cafman::release_atom_v));
+
+    // semaphore and event
+    CHECK(*ask(a, sem, cafman::acquire_atom_v, no_wait) == true);
+    CHECK(*ask(b, sem, cafman::acquire_atom_v, caf::timespan{50ms}) == false);
+    CHECK_FALSE(ask(a, sem, cafman::release_atom_v, std::int64_t{1}));
+    CHECK(*ask(a, ev, cafman::wait_atom_v, caf::timespan{50ms}) == false);
+    CHECK_FALSE(ask(b, ev, cafman::set_atom_v));
+    CHECK(*ask(a, ev, cafman::wait_atom_v, caf::timespan{1s}) == true);
+  });
+}
+
+TEST_CASE("actor client: an actor that dies releases its lock and permits, and its waits go",
+          "[actor_client]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    user_system user;
+    cafman::actor_client client{user.sys, m.address(), m.authkey()};
+    auto lock_proxy = client.manager().lock();
+    auto sem_proxy = client.manager().semaphore(1);
+    auto queue_proxy = client.manager().queue();
+    auto lk = client.handle_of(lock_proxy);
+    auto sem = client.handle_of(sem_proxy);
+    auto q = client.handle_of(queue_proxy);
+
+    std::promise<int> locked, permitted, waiting;
+    auto holder = spawn_requester(user.sys, lk, locked, cafman::acquire_atom_v, no_wait);
+    auto taker = spawn_requester(user.sys, sem, permitted, cafman::acquire_atom_v, no_wait);
+    auto getter = spawn_requester(user.sys, q, waiting, cafman::get_atom_v,
+                                  caf::timespan{std::chrono::hours(1)});
+    REQUIRE(locked.get_future().get() == 0);
+    REQUIRE(permitted.get_future().get() == 0);
+    REQUIRE(eventually([&] { return queue_proxy.n_waiting() == 1; }));
+    CHECK(lock_proxy.locked());
+    CHECK_FALSE(sem_proxy.acquire(false));
+
+    for (auto& dead : {holder, taker, getter})
+      caf::anon_send_exit(dead, caf::exit_reason::kill);
+    // Released as for a process that dies: the lock and the permit are
+    // free again, and an item put now is not handed to the dead getter.
+    CHECK(lock_proxy.acquire(true, 5s));
+    lock_proxy.release();
+    CHECK(sem_proxy.acquire(true, 5s));
+    sem_proxy.release();
+    CHECK(eventually([&] { return queue_proxy.n_waiting() == 0; }));
+    queue_proxy.put(value{"item"});
+    CHECK(queue_proxy.get(false) == value{"item"});
+  });
+}
+
+TEST_CASE("actor client: actors create and find objects without blocking", "[actor_client]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    user_system user;
+    cafman::actor_client client{user.sys, m.address(), m.authkey()};
+    caf::scoped_actor self{user.sys};
+    auto made = ask(self, client.manager_actor(), cafman::create_atom_v, std::string{"dict"},
+                    value{list_value{}});
+    REQUIRE(made);
+    auto d = caf::actor_cast<cafman::handle<cafman::dict_actor>>(*made);
+    CHECK_FALSE(ask(self, d, cafman::put_atom_v, value{"x"}, value{1}));
+    auto q = client.manager().queue();
+    client.manager().publish("jobs", q);
+    auto found = ask(self, client.manager_actor(), cafman::lookup_atom_v, std::string{"jobs"});
+    REQUIRE(found);
+    auto jobs = caf::actor_cast<cafman::handle<cafman::queue_actor>>(*found);
+    CHECK_FALSE(ask(self, jobs, cafman::put_atom_v, value{7}, no_wait));
+    CHECK(q.get(false) == value{7});
+    auto unknown = ask(self, client.manager_actor(), cafman::lookup_atom_v, std::string{"nope"});
+    REQUIRE_FALSE(unknown);
+    CHECK(is(unknown.error(), cafman::errc::key_not_found));
+    auto bad_type = ask(self, client.manager_actor(), cafman::create_atom_v,
+                        std::string{"no-such-type"}, value{list_value{}});
+    REQUIRE_FALSE(bad_type);
+    client.manager().unpublish("jobs");
+    // The handles hold their objects until they go.
+    CHECK(m.number_of_objects() >= 2);
+  });
+}
+
+TEST_CASE("actor client: a monitor on a handle sees the manager lost", "[actor_client]") {
+  watchdog dog{60s};
+  cafman::testing::server_process server{"actor-client-secret"};
+  {
+    user_system user;
+    cafman::connection_options options;
+    options.heartbeat_interval = 100ms;
+    cafman::actor_client client{user.sys, server.address(),
+                                cafman::authkey::from_string("actor-client-secret"), options};
+    auto d = client.handle_of(client.manager().dict());
+    caf::scoped_actor self{user.sys};
+    self->monitor(d);
+    REQUIRE(server.stop(SIGKILL));
+    caf::error reason;
+    self->receive([&](caf::down_msg& down) { reason = down.reason; },
+                  caf::after(std::chrono::seconds(10)) >> [] {});
+    CHECK(is(reason, cafman::errc::connection_lost));
+  }
+  CHECK(cafman::testing::no_children_left());
+}
+
+TEST_CASE("async calls: many in flight on one connection, each with its reply or exception",
+          "[async]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    auto d = m.dict();
+    std::vector<std::future<void>> puts;
+    for (int i = 0; i < 2000; ++i)
+      puts.push_back(d.async(cafman::put_atom_v, value{i}, value{i * i}));
+    for (auto& f : puts)
+      f.get();
+    std::vector<std::future<value>> gets;
+    for (int i = 0; i < 2000; ++i)
+      gets.push_back(d.async(cafman::get_atom_v, value{i}));
+    for (int i = 0; i < 2000; ++i)
+      CHECK(gets[i].get() == value{i * i});
+    CHECK(d.size() == 2000);
+    auto missing = d.async(cafman::get_atom_v, value{"missing"});
+    CHECK_THROWS_AS(missing.get(), cafman::key_error);
+    auto q = m.queue();
+    auto timed = q.with_timeout(100ms).async(cafman::qsize_atom_v);
+    CHECK(timed.get() == 0);
+  });
+}
+
+TEST_CASE("async calls: a lost manager fails every call in flight with connection_error",
+          "[async]") {
+  watchdog dog{60s};
+  cafman::testing::server_process server{"async-secret"};
+  {
+    auto m = cafman::connect(server.address(), cafman::authkey::from_string("async-secret"));
+    auto d = m.dict();
+    auto e = m.event();
+    // Waits in the manager until the manager dies.
+    auto waiting = e.async(cafman::wait_atom_v, cafman::caller{}, caf::timespan{std::chrono::hours(1)});
+    REQUIRE(eventually([&] { return e.n_waiting() == 1; }));
+    REQUIRE(server.stop(SIGKILL));
+    CHECK_THROWS_AS(waiting.get(), cafman::connection_error);
+    CHECK_THROWS_AS(d.async(cafman::len_atom_v).get(), cafman::connection_error);
+  }
+  CHECK(cafman::testing::no_children_left());
+}

@@ -42,6 +42,7 @@ const known_workload known_workloads[] = {
   {nullptr, &bench::dict_set_get},
   {"lock", &bench::lock_acquire_release},
   {nullptr, &bench::queue_throughput},
+  {nullptr, &bench::dict_pipelined},
 };
 
 const workload* find_workload(const std::string& name) {
@@ -70,7 +71,7 @@ series_result run_series(const workload& w, const cafman::sync_manager& manager,
   std::int64_t failed = 0;
   for (int r = 1; r <= opts.repeats; ++r) {
     auto run = w.run_once(manager, n_clients, opts);
-    const double units_per_s = double(opts.ops) * n_clients / run.elapsed_s;
+    const double units_per_s = double(opts.ops) * (w.one_client ? 1 : n_clients) / run.elapsed_s;
     std::cerr << "  " << w.name << " clients=" << n_clients << " run " << r << ": units/s="
               << std::fixed << std::setprecision(0) << units_per_s
               << " calls/s=" << units_per_s * w.calls_per_unit << " " << w.check << "="
@@ -148,7 +149,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
     ("ops", po::value(&opts.ops)->default_value(20000), "units per client per run")
     ("repeats", po::value(&opts.repeats)->default_value(3), "runs per client count")
     ("workload", po::value(&workload_name)->default_value("dict_set_get"),
-     "dict_set_get, lock_acquire_release (or lock) or queue_throughput")
+     "dict_set_get, lock_acquire_release (or lock), queue_throughput or dict_pipelined "
+     "(one client, --clients is the number of calls in flight)")
     ("server-threads", po::value(&opts.server_threads)->default_value(2),
      "scheduler threads of the manager process")
     ("client-threads", po::value(&opts.client_threads)->default_value(1),

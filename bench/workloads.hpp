@@ -22,6 +22,8 @@ struct workload {
   /// shared object of `manager`; a run is N * ops units.
   timed_run (*run_once)(const cafman::sync_manager& manager, int n_clients,
                         const bench_options& opts);
+  /// One client process whatever N is (N then counts its calls in flight).
+  bool one_client = false;
 };
 
 /// unit = d[k] = v; d[k], N clients on one dict.
@@ -30,5 +32,7 @@ extern const workload dict_set_get;
 extern const workload lock_acquire_release;
 /// unit = one item (put + get), N producers and N consumers on one queue.
 extern const workload queue_throughput;
+/// unit = one call (d[k] = v or d[k]), ONE client with N calls in flight.
+extern const workload dict_pipelined;
 
 } // namespace bench

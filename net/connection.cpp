@@ -178,39 +178,71 @@ void connection::call_async(std::uint64_t object, std::chrono::steady_clock::tim
     done(caf::make_message(lost(describe())));
     return;
   }
+  std::shared_ptr<pipeline> on;
   try {
-    pipeline_with_room().submit(object, request, deadline, std::move(done));
+    on = pipeline_for(object);
   } catch (const cafman::error& e) {
+    call_done(object);
     done(caf::make_message(caf::make_error(errc::connection_lost, e.what())));
+    return;
   }
+  // The completion runs on the pipeline's thread, which the connection
+  // outlives (stop() joins it, or it is the thread running this).
+  on->submit(object, request, deadline, [this, object, done = std::move(done)](caf::message m) {
+    call_done(object);
+    done(std::move(m));
+  });
 }
 
-// The first stream with room: a stream past its window (calls waiting in
-// the manager, say) would make later calls wait behind it, so another one
-// is opened, up to a bound; past that the least loaded takes the call.
-pipeline& connection::pipeline_with_room() {
+// The stream of the object's calls in flight, if any; else the first with
+// room: a stream past its window (calls waiting in the manager, say) would
+// make later calls wait behind them, so another one is opened, up to a
+// bound; past that the least loaded takes the call.
+std::shared_ptr<pipeline> connection::pipeline_for(std::uint64_t object) {
   check_owner();
-  std::lock_guard<std::mutex> guard{pipelines_mtx_};
-  auto dead = std::partition(pipelines_.begin(), pipelines_.end(),
-                             [](auto& p) { return p->usable() || p->pending() > 0; });
-  for (auto i = dead; i != pipelines_.end(); ++i)
-    (*i)->stop();
-  pipelines_.erase(dead, pipelines_.end());
-  pipeline* least = nullptr;
-  for (auto& p : pipelines_) {
-    if (!p->usable())
-      continue;
-    if (p->pending() < options_.pipeline_window)
-      return *p;
-    if (!least || p->pending() < least->pending())
-      least = p.get();
+  std::vector<std::shared_ptr<pipeline>> retired;
+  std::shared_ptr<pipeline> chosen;
+  {
+    std::lock_guard<std::mutex> guard{pipelines_mtx_};
+    auto& calls = async_objects_[object];
+    ++calls.in_flight;
+    if (calls.on && calls.on->usable())
+      return calls.on;
+    auto dead = std::partition(pipelines_.begin(), pipelines_.end(),
+                               [](auto& p) { return p->usable() || p->pending() > 0; });
+    retired.assign(dead, pipelines_.end());
+    pipelines_.erase(dead, pipelines_.end());
+    std::shared_ptr<pipeline> least;
+    for (auto& p : pipelines_) {
+      if (p->usable() && p->pending() < options_.pipeline_window) {
+        chosen = p;
+        break;
+      }
+      if (p->usable() && (!least || p->pending() < least->pending()))
+        least = p;
+    }
+    if (!chosen && least && pipelines_.size() >= options_.max_pipelines)
+      chosen = least;
+    if (!chosen) {
+      auto channel = open_channel(deadline_in(options_.connect_timeout));
+      chosen = pipeline::start(*sys_, *this, channel->release(), describe(),
+                               options_.max_calls_per_stream);
+      pipelines_.push_back(chosen);
+    }
+    calls.on = chosen;
   }
-  if (least && pipelines_.size() >= options_.max_pipelines)
-    return *least;
-  auto channel = open_channel(deadline_in(options_.connect_timeout));
-  pipelines_.push_back(pipeline::start(*sys_, *this, channel->release(), describe(),
-                                       options_.max_calls_per_stream));
-  return *pipelines_.back();
+  // Outside the lock: a failed stream's thread may still be completing its
+  // calls, which takes the lock (call_done).
+  for (auto& p : retired)
+    p->stop();
+  return chosen;
+}
+
+void connection::call_done(std::uint64_t object) {
+  std::lock_guard<std::mutex> guard{pipelines_mtx_};
+  auto found = async_objects_.find(object);
+  if (found != async_objects_.end() && --found->second.in_flight == 0)
+    async_objects_.erase(found);
 }
 
 std::unique_ptr<lean_channel>

@@ -18,6 +18,7 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -80,6 +81,8 @@ public:
   /// A call that does not wait for its reply: `done` runs with it, on a
   /// thread of the connection (see net/pipeline.hpp). Many such calls share
   /// a stream; a stream whose calls wait long (a queue get) gets company.
+  /// Calls on one object keep their order: while any is in flight, the
+  /// next goes on the same stream.
   void call_async(std::uint64_t object, std::chrono::steady_clock::time_point deadline,
                   const caf::message& request, completion done);
 
@@ -162,9 +165,15 @@ private:
   std::atomic<bool> lost_{false};
 
   /// Streams of asynchronous calls, opened on first use.
-  pipeline& pipeline_with_room();
+  std::shared_ptr<pipeline> pipeline_for(std::uint64_t object);
+  void call_done(std::uint64_t object);
   std::mutex pipelines_mtx_;
   std::vector<std::shared_ptr<pipeline>> pipelines_;
+  struct calls_on_object {
+    std::shared_ptr<pipeline> on;
+    std::size_t in_flight = 0;
+  };
+  std::unordered_map<std::uint64_t, calls_on_object> async_objects_; // under pipelines_mtx_
 
   /// Actor users' BASP connection, opened on first use.
   std::mutex basp_mtx_;

@@ -56,6 +56,13 @@ std::shared_ptr<pipeline> pipeline::start(caf::actor_system& sys, reference_bind
 }
 
 pipeline::~pipeline() {
+  // The thread holds this object while it runs: it is done, or it is us.
+  if (thread_.joinable()) {
+    if (thread_.get_id() == std::this_thread::get_id())
+      thread_.detach();
+    else
+      thread_.join();
+  }
   net::forget_in_children(fd_.get());
   net::forget_in_children(wake_.get());
 }

@@ -295,7 +295,7 @@ std::shared_ptr<const reference_keeper> connection::on_read(std::uint64_t id,
 // (number_of_objects(), say) already sees the reference gone. Otherwise on
 // the control stream, never opening a stream in a destructor.
 void connection::decref(std::uint64_t id) noexcept {
-  if (::getpid() != owner_) // a child's copy of a parent's proxy holds nothing
+  if (net::this_process() != owner_) // a child's copy of a parent's proxy holds nothing
     return;
   auto message = caf::make_message(decref_atom_v, caller{}, id);
   auto deadline = deadline_in(options_.timeout);
@@ -321,7 +321,7 @@ void connection::decref(std::uint64_t id) noexcept {
 }
 
 void connection::check_owner() const {
-  if (::getpid() != owner_)
+  if (net::this_process() != owner_)
     throw error("a proxy or manager of the parent process was used in a child process: pass it "
                 "to cafman::process as an argument (proxies, managers and values are rebound "
                 "for the child), not through a lambda capture or a container");

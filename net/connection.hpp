@@ -138,7 +138,7 @@ private:
   void check_owner() const;
 
   net::address where_;
-  pid_t owner_ = ::getpid();
+  pid_t owner_ = net::this_process();
   cafman::authkey key_;
   connection_options options_;
   caf::actor_system_config cfg_;

@@ -1,5 +1,8 @@
 #include "net/socket.hpp"
 
+#include <atomic>
+#include <pthread.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -14,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -264,7 +268,21 @@ namespace {
 std::mutex registered_mtx;
 std::set<int> registered;
 
+std::atomic<pid_t> cached_pid{0};
+
+void remember_pid() {
+  cached_pid.store(::getpid(), std::memory_order_relaxed);
+}
+
 } // namespace
+
+pid_t this_process() {
+  static const bool watching = [] {
+    remember_pid();
+    return ::pthread_atfork(nullptr, nullptr, &remember_pid) == 0;
+  }();
+  return watching ? cached_pid.load(std::memory_order_relaxed) : ::getpid();
+}
 
 void close_in_children(int fd) {
   std::lock_guard<std::mutex> guard{registered_mtx};

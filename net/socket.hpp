@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/types.h>
+
 namespace cafman::net {
 
 /// Owns one file descriptor and closes it on destruction. Movable, not
@@ -88,6 +90,11 @@ std::string to_string(const address& addr);
 /// inherited, as with Python's fork start method.
 void close_in_children(int fd);
 void forget_in_children(int fd);
+
+/// This process's id without a system call per use (calls check it to
+/// refuse a parent's proxies in a forked child): kept up to date in fork()
+/// children by an atfork handler.
+pid_t this_process();
 
 /// In a freshly forked cafman::process child: closes every descriptor
 /// registered with close_in_children.

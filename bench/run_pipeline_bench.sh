@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# One client process, N calls in flight, against each system in one run:
+# cafman's asynchronous dict calls (cafman-bench --workload dict_pipelined)
+# and Redis's own C client (redis-benchmark -P N -c 1, SET and GET) against
+# a redis-server started here on 127.0.0.1. Prints requests/s of both and
+# their ratio for each N.
+#
+#   bash bench/run_pipeline_bench.sh [path/to/cafman-bench]   (default: build/bench/cafman-bench)
+#
+# Installs redis-server and redis-tools from Debian's packages if missing
+# (.ci/install-packages). IN_FLIGHT (default 16,64), REQUESTS per run
+# (default 200000) and REPEATS (default 3, median) apply to both sides.
+set -euo pipefail
+
+script_dir=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$script_dir/.." && pwd)
+bench_bin=${1:-"$root/build/bench/cafman-bench"}
+in_flight=${IN_FLIGHT:-16,64}
+requests=${REQUESTS:-200000}
+repeats=${REPEATS:-3}
+
+[[ -x $bench_bin ]] || { echo "run_pipeline_bench.sh: no cafman-bench at $bench_bin (build the target cafman-bench)" >&2; exit 2; }
+bash "$root/.ci/install-packages" redis-server redis-tools
+
+tmp=$(mktemp -d)
+redis_pid=
+cleanup() {
+  [[ -n $redis_pid ]] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# redis-server cannot take port 0: try free-looking ports until one serves.
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 40000))
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --logfile "$tmp/redis.log" &
+  redis_pid=$!
+  for _ in $(seq 50); do
+    redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break 2
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
+  redis_pid=
+done
+[[ -n $redis_pid ]] || { echo "run_pipeline_bench.sh: redis-server did not start" >&2; exit 1; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf '%-10s | %16s | %24s | %22s\n' "in flight" "cafman calls/s" "redis-benchmark req/s" "ratio (cafman/redis)"
+IFS=, read -r -a windows <<< "$in_flight"
+for n in "${windows[@]}"; do
+  "$bench_bin" --workload dict_pipelined --clients "$n" --ops "$requests" --repeats "$repeats" \
+    > "$tmp/cafman.$n.out" 2> "$tmp/cafman.$n.err"
+  cafman=$(grep '^{' "$tmp/cafman.$n.out" | sed 's/.*"calls_per_s":\([0-9.]*\).*/\1/')
+  # redis-benchmark --csv: "SET","123456.79",... and "GET",...; a SET and a
+  # GET alternate in cafman's workload, so the mean of the two is compared.
+  for r in $(seq "$repeats"); do
+    redis-benchmark -p "$port" -P "$n" -c 1 -n "$requests" -t set,get --csv -q \
+      | awk -F'"' '/^"(SET|GET)"/ {sum += $4; k++} END {printf "%.0f\n", sum / k}'
+  done > "$tmp/redis.$n"
+  redis=$(median < "$tmp/redis.$n")
+  ratio=$(awk -v c="$cafman" -v r="$redis" 'BEGIN {printf "%.2f", c / r}')
+  printf '%-10s | %16.0f | %24.0f | %22s\n' "$n" "$cafman" "$redis" "$ratio"
+done

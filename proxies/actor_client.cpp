@@ -198,8 +198,11 @@ void answered(stub_actor* self, std::uint64_t key, caf::message& outcome) {
   if (failed) {
     auto err = outcome.get_as<caf::error>(0);
     call.promise->deliver(err);
+    // The stub ends with its object (or manager), so that actors
+    // monitoring the handle hear of it.
     if (err.category() == caf::atom("cafman")
-        && err.code() == static_cast<std::uint8_t>(errc::connection_lost))
+        && (err.code() == static_cast<std::uint8_t>(errc::connection_lost)
+            || err.code() == static_cast<std::uint8_t>(errc::no_such_object)))
       self->quit(err);
   } else {
     call.promise->deliver(std::move(outcome));

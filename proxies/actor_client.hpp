@@ -35,6 +35,7 @@
 #include "cafman/interfaces/actor_view.hpp"
 #include "cafman/protocol.hpp"
 #include "net/options.hpp"
+#include "proxies/custom.hpp"
 #include "proxies/manager.hpp"
 #include "proxies/proxy_access.hpp"
 
@@ -74,15 +75,27 @@ public:
   /// reference, as a proxy does: the object lives while any handle does.
   template <class Proxy>
   handle<typename Proxy::interface> handle_of(const Proxy& p) const {
-    using interface = typename Proxy::interface;
-    return caf::actor_cast<handle<interface>>(
-      detail::spawn_stub(sys_, detail::proxy_access::ref(p), detail::rules_of<interface>()));
+    return stub_of<typename Proxy::interface>(p);
+  }
+
+  /// A handle on `p`, an object of an actor type registered with
+  /// type_registry::add_actor, with that type's own interface:
+  /// `client.handle_of<greeter_actor>(manager.create("Greeter"))`.
+  template <class Interface>
+  handle<Interface> handle_of(const custom_proxy& p) const {
+    return stub_of<Interface>(p);
   }
 
   /// For actors: creates objects and finds them by name without blocking.
   manager_handle manager_actor() const { return manager_actor_; }
 
 private:
+  template <class Interface>
+  handle<Interface> stub_of(const object_proxy& p) const {
+    return caf::actor_cast<handle<Interface>>(
+      detail::spawn_stub(sys_, detail::proxy_access::ref(p), detail::rules_of<Interface>()));
+  }
+
   caf::actor_system& sys_;
   cafman::manager manager_;
   manager_handle manager_actor_;

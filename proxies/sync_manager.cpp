@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -78,15 +80,21 @@ int watch_owner(int pipe_fd, pid_t owner) {
   ::_exit(0);
 }
 
-std::uint16_t await_port(int ready_fd, pid_t child, std::chrono::milliseconds limit) {
+// The port the child reports on `ready_fd`, or nothing if it has not
+// reported within `limit` (the child is then killed). A child that exited
+// instead (it could not bind, say) is an error at once.
+std::optional<std::uint16_t> await_port(int ready_fd, pid_t child,
+                                        std::chrono::milliseconds limit) {
   pollfd pfd{ready_fd, POLLIN, 0};
   std::uint16_t port = 0;
-  if (::poll(&pfd, 1, static_cast<int>(limit.count())) == 1
-      && ::read(ready_fd, &port, sizeof(port)) == sizeof(port))
+  auto polled = ::poll(&pfd, 1, static_cast<int>(limit.count()));
+  if (polled == 1 && ::read(ready_fd, &port, sizeof(port)) == sizeof(port))
     return port;
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  throw connection_error("the manager process did not start (see its message on stderr)");
+  if (polled == 1)
+    throw connection_error("the manager process did not start (see its message on stderr)");
+  return std::nullopt;
 }
 
 sync_manager_options offering(const type_registry& types) {
@@ -101,6 +109,34 @@ sync_manager::sync_manager(const type_registry& types) : sync_manager(offering(t
 }
 
 sync_manager::sync_manager(sync_manager_options options) {
+  // A child forked while another thread of this process held a lock the
+  // child then needs can hang before it serves (ASan's allocator does not
+  // guard fork, for one): such a child is killed and the manager forked
+  // again, each try waiting a share of start_timeout and the last the rest.
+  constexpr int tries = 3;
+  auto give_up = std::chrono::steady_clock::now() + options.start_timeout;
+  for (int attempt = 1;; ++attempt) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      give_up - std::chrono::steady_clock::now());
+    auto limit = attempt == tries ? left : std::min(left, options.start_timeout / tries);
+    if (auto port = start(options, std::max(limit, std::chrono::milliseconds{0}))) {
+      try {
+        conn_ = std::make_shared<detail::connection>(net::address{options.host, *port},
+                                                     options.authkey, options.connection);
+      } catch (...) {
+        shutdown(); // no destructor runs for a constructor that throws
+        throw;
+      }
+      return;
+    }
+    if (attempt == tries)
+      throw connection_error("the manager process did not start within "
+                             + std::to_string(options.start_timeout.count()) + " ms");
+  }
+}
+
+std::optional<std::uint16_t> sync_manager::start(const sync_manager_options& options,
+                                                 std::chrono::milliseconds limit) {
   int ready[2];
   int owner[2];
   if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(owner, O_CLOEXEC) != 0)
@@ -116,12 +152,14 @@ sync_manager::sync_manager(sync_manager_options options) {
   }
   ::close(ready[1]);
   ::close(owner[0]);
-  owner_fd_ = owner[1];
+  net::unique_fd ready_end{ready[0]};
+  net::unique_fd owner_end{owner[1]};
+  auto port = await_port(ready_end.get(), pid_, limit);
+  if (!port)
+    return std::nullopt; // killed: the next try forks another
+  owner_fd_ = owner_end.release();
   net::close_in_children(owner_fd_);
-  auto port = await_port(ready[0], pid_, options.start_timeout);
-  ::close(ready[0]);
-  conn_ = std::make_shared<detail::connection>(net::address{options.host, port},
-                                               options.authkey, options.connection);
+  return port;
 }
 
 sync_manager::~sync_manager() {

@@ -4,6 +4,8 @@
 // its own, connected to and shut down with this object's scope.
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 
@@ -20,7 +22,10 @@ struct sync_manager_options {
   /// Scheduler threads of the manager process.
   std::size_t server_threads = 2;
   /// How long the manager process may take to start serving (a process
-  /// start on a loaded machine can take longer than a connect).
+  /// start on a loaded machine can take longer than a connect). A child
+  /// that has not started within a third of it is killed and forked again
+  /// (twice at most): a fork in a threaded process can hang in a lock
+  /// another thread held, as ASan's allocator does.
   std::chrono::milliseconds start_timeout{30000};
   connection_options connection;
   /// The custom types the manager offers besides the builtin ones.
@@ -57,6 +62,11 @@ public:
   pid_t pid() const { return pid_; }
 
 private:
+  /// Forks the manager process: its port, or nothing when it has not
+  /// reported one within `limit` (it is killed then).
+  std::optional<std::uint16_t> start(const sync_manager_options& options,
+                                     std::chrono::milliseconds limit);
+
   pid_t pid_ = -1;
   int owner_fd_ = -1; // our end of the pipe the manager watches
 };

@@ -22,6 +22,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "cafman/cafman.hpp"
 #include "tests/support.hpp"
@@ -264,6 +265,72 @@ TEST_CASE("actor client: actors create and find objects without blocking", "[act
     // The handles hold their objects until they go.
     CHECK(m.number_of_objects() >= 2);
   });
+}
+
+namespace {
+
+using bump_atom = caf::atom_constant<caf::atom("bump")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+
+/// A custom actor type: a tally that starts at its create argument.
+using tally_actor = caf::typed_actor<caf::replies_to<bump_atom, std::int64_t>::with<std::int64_t>,
+                                     caf::reacts_to<retire_atom>>;
+
+tally_actor::behavior_type tally(tally_actor::pointer self, std::int64_t start) {
+  auto total = std::make_shared<std::int64_t>(start);
+  return {
+    [total](bump_atom, std::int64_t by) { return *total += by; },
+    [self](retire_atom) { self->quit(); },
+  };
+}
+
+cafman::sync_manager_options with_tally_type() {
+  cafman::sync_manager_options options;
+  options.types.add_actor("Tally", [](caf::actor_system& sys, const value& args) {
+    return sys.spawn(tally, args.as_list().at(0).as_int());
+  });
+  return options;
+}
+
+} // namespace
+
+TEST_CASE("actor client: actors spawn objects of a custom actor type and talk to them through "
+          "its own typed handle",
+          "[actor_client]") {
+  watchdog dog{60s};
+  with_manager(
+    [](cafman::sync_manager& m) {
+      user_system user;
+      cafman::actor_client client{user.sys, m.address(), m.authkey()};
+      caf::scoped_actor self{user.sys};
+      {
+        auto made = ask(self, client.manager_actor(), cafman::create_atom_v, std::string{"Tally"},
+                        value{list_value{5}});
+        REQUIRE(made);
+        auto t = caf::actor_cast<tally_actor>(*made);
+        CHECK(*ask(self, t, bump_atom::value, std::int64_t{3}) == 8);
+        CHECK(*ask(self, t, bump_atom::value, std::int64_t{-1}) == 7);
+        auto from_proxy = client.handle_of<tally_actor>(client.manager().create("Tally", 100));
+        CHECK(*ask(self, from_proxy, bump_atom::value, std::int64_t{1}) == 101);
+        CHECK(m.number_of_objects() == 2);
+      }
+      // The handles were the only references: both objects go with them.
+      CHECK(eventually([&] { return m.number_of_objects() == 0; }));
+      // An object that ends on its own: the next call fails, and monitors
+      // of its handle get a DOWN.
+      auto t = client.handle_of<tally_actor>(client.manager().create("Tally", 0));
+      self->monitor(t);
+      self->send(t, retire_atom::value);
+      REQUIRE(eventually([&] {
+        auto reply = ask(self, t, bump_atom::value, std::int64_t{1});
+        return !reply && is(reply.error(), cafman::errc::no_such_object);
+      }));
+      caf::error reason;
+      self->receive([&](caf::down_msg& down) { reason = down.reason; },
+                    caf::after(std::chrono::seconds(10)) >> [] {});
+      CHECK(is(reason, cafman::errc::no_such_object));
+    },
+    with_tally_type());
 }
 
 TEST_CASE("actor client: a monitor on a handle sees the manager lost", "[actor_client]") {

@@ -27,6 +27,8 @@ public:
   explicit watchdog(std::chrono::seconds limit, const char* what = "test")
     : thread_([this, limit, what] {
         std::unique_lock<std::mutex> guard{mtx_};
+        armed_ = true;
+        armed_cv_.notify_one();
         if (!cv_.wait_for(guard, limit, [this] { return done_; })) {
           std::fprintf(stderr, "watchdog: %s did not finish within %lld s\n", what,
                        static_cast<long long>(limit.count()));
@@ -34,6 +36,11 @@ public:
           std::_Exit(124);
         }
       }) {
+    // Returns once the thread waits: a test that forks right after must
+    // not fork while the new thread still allocates (under ASan, the child
+    // would inherit the allocator's lock held and hang in its first malloc).
+    std::unique_lock<std::mutex> guard{mtx_};
+    armed_cv_.wait(guard, [this] { return armed_; });
   }
 
   ~watchdog() {
@@ -83,7 +90,9 @@ private:
   std::mutex mtx_;
   std::condition_variable cv_;
   bool done_ = false;
-  std::thread thread_;
+  std::condition_variable armed_cv_;
+  bool armed_ = false;
+  std::thread thread_; // last: it uses every member above
 };
 
 } // namespace cafman::testing

@@ -14,4 +14,7 @@ namespace cafman {
 /// (one-character str), size (int, zero-filled) or the elements (list)].
 caf::expected<caf::actor> spawn_array(object_context& ctx, const value& args);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(array_kind) { return spawn_array; }
+
 } // namespace cafman

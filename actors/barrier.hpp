@@ -12,4 +12,7 @@ namespace cafman {
 /// default timeout in seconds (int or float) or None].
 caf::expected<caf::actor> spawn_barrier(object_context& ctx, const value& args);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(barrier_kind) { return spawn_barrier; }
+
 } // namespace cafman

@@ -11,4 +11,7 @@ namespace cafman {
 /// `manager.condition(lock)`: args is [] or [id of a managed lock or rlock].
 caf::expected<caf::actor> spawn_condition(object_context& ctx, const value& args);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(condition_kind) { return spawn_condition; }
+
 } // namespace cafman

@@ -11,4 +11,7 @@ namespace cafman {
 /// `manager.dict(mapping)`: args is [] or [dict or list of pairs].
 caf::expected<caf::actor> spawn_dict(object_context& ctx, const value& args);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(dict_kind) { return spawn_dict; }
+
 } // namespace cafman

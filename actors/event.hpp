@@ -11,4 +11,7 @@ namespace cafman {
 /// `manager.event()`: args is [].
 caf::expected<caf::actor> spawn_event(object_context& ctx, const value& args);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(event_kind) { return spawn_event; }
+
 } // namespace cafman

@@ -14,4 +14,7 @@ namespace cafman {
 /// `manager.list(sequence)`: args is [] or [list].
 caf::expected<caf::actor> spawn_list(object_context& ctx, const value& args);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(list_kind) { return spawn_list; }
+
 } // namespace cafman

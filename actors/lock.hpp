@@ -18,4 +18,8 @@ caf::expected<caf::actor> spawn_rlock(object_context& ctx, const value& args);
 caf::actor spawn_private_lock(caf::actor_system& sys, object_limits limits,
                               caf::actor registry);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(lock_kind) { return spawn_lock; }
+inline object_factory factory_of(rlock_kind) { return spawn_rlock; }
+
 } // namespace cafman

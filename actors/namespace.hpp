@@ -11,4 +11,7 @@ namespace cafman {
 /// `manager.make_namespace()`: args is [] or [dict of initial attributes].
 caf::expected<caf::actor> spawn_namespace(caf::actor_system& sys, const value& args);
 
+/// How the registry makes objects of each kind (cafman/interfaces/kinds.hpp).
+inline object_factory factory_of(namespace_kind) { return plain_factory(spawn_namespace); }
+
 } // namespace cafman

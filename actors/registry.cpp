@@ -19,6 +19,7 @@
 #include "actors/queue.hpp"
 #include "actors/semaphore.hpp"
 #include "actors/shared_value.hpp"
+#include "cafman/interfaces/kinds.hpp"
 
 namespace cafman {
 
@@ -456,21 +457,17 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
 
 } // namespace
 
+namespace {
+
+template <class... Kinds>
+type_table table_of(caf::detail::type_list<Kinds...>) {
+  return {{Kinds::type_id, factory_of(Kinds{})}...};
+}
+
+} // namespace
+
 type_table builtin_types() {
-  return {{"dict", spawn_dict},
-          {"list", spawn_list},
-          {"namespace", plain_factory(spawn_namespace)},
-          {"value", plain_factory(spawn_shared_value)},
-          {"lock", spawn_lock},
-          {"rlock", spawn_rlock},
-          {"semaphore", spawn_semaphore},
-          {"bounded_semaphore", spawn_bounded_semaphore},
-          {"condition", spawn_condition},
-          {"event", spawn_event},
-          {"barrier", spawn_barrier},
-          {"array", spawn_array},
-          {"queue", spawn_queue},
-          {"joinable_queue", spawn_joinable_queue}};
+  return table_of(builtin_kinds{});
 }
 
 registry_actor spawn_registry(caf::actor_system& sys, type_table types,

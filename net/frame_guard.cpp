@@ -16,20 +16,10 @@
 #include <caf/type_nr.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/array.hpp"
-#include "actors/barrier.hpp"
-#include "actors/condition.hpp"
 #include "actors/custom.hpp"
-#include "actors/dict.hpp"
-#include "actors/event.hpp"
 #include "actors/iterator.hpp"
-#include "actors/list.hpp"
-#include "actors/lock.hpp"
-#include "actors/namespace.hpp"
-#include "actors/queue.hpp"
 #include "actors/registry.hpp"
-#include "actors/semaphore.hpp"
-#include "actors/shared_value.hpp"
+#include "cafman/interfaces/kinds.hpp"
 #include "cafman/protocol.hpp"
 #include "cafman/value.hpp"
 
@@ -160,13 +150,16 @@ request_rules rules_of() {
   return rules;
 }
 
-/// Every interface a manager serves. A new object kind adds its interface
-/// here; its input types then become decodable on the lean stream.
+template <class... Kinds>
+request_rules rules_of_kinds(caf::detail::type_list<Kinds...>) {
+  return rules_of<custom_actor, iterator_actor, registry_actor, typename Kinds::interface...>();
+}
+
+/// Every interface a manager serves: its builtin kinds' (kinds.hpp), the
+/// custom classes', the iterators' and the registry's. Their input types
+/// are the ones decodable on the lean stream.
 const request_rules& interface_rules() {
-  static const request_rules rules
-    = rules_of<array_actor, barrier_actor, condition_actor, custom_actor, dict_actor, event_actor,
-               iterator_actor, list_actor, lock_actor, namespace_actor, joinable_queue_actor,
-               registry_actor, semaphore_actor, value_actor>();
+  static const request_rules rules = rules_of_kinds(builtin_kinds{});
   return rules;
 }
 

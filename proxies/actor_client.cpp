@@ -15,6 +15,7 @@
 #include "net/failures.hpp"
 #include "net/object_ref.hpp"
 #include "net/waiting.hpp"
+#include "cafman/interfaces/kinds.hpp"
 #include "proxies/custom.hpp"
 
 namespace cafman {
@@ -236,17 +237,13 @@ caf::behavior stub(stub_actor* self, std::shared_ptr<object_ref> ref, const acto
 
 // How requests are carried for each kind, by type id; a custom type's
 // actor takes no caller.
-template <class... Proxies>
-std::map<std::string, const actor_rules*> rules_by_type_id() {
-  return {{Proxies::type_id, &rules_of<typename Proxies::interface>()}...};
+template <class... Kinds>
+std::map<std::string, const actor_rules*> rules_by_type_id(list<Kinds...>) {
+  return {{Kinds::type_id, &rules_of<typename Kinds::interface>()}...};
 }
 
 const actor_rules& rules_for(const std::string& type_id) {
-  static const auto table =
-    rules_by_type_id<dict_proxy, list_proxy, namespace_proxy, value_proxy, array_proxy,
-                     lock_proxy, rlock_proxy, semaphore_proxy, bounded_semaphore_proxy,
-                     condition_proxy, event_proxy, barrier_proxy, queue_proxy,
-                     joinable_queue_proxy>();
+  static const auto table = rules_by_type_id(builtin_kinds{});
   auto found = table.find(type_id);
   return found != table.end() ? *found->second : rules_of<custom_actor>();
 }

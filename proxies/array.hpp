@@ -23,7 +23,7 @@ namespace cafman {
 class array_proxy : public basic_proxy<array_proxy, array_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "array";
+  static constexpr const char* type_id = array_kind::type_id;
 
   /// Made by a manager (`manager.array('i', 10)`), not by users.
   array_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -19,7 +19,7 @@ namespace cafman {
 class barrier_proxy : public basic_proxy<barrier_proxy, barrier_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "barrier";
+  static constexpr const char* type_id = barrier_kind::type_id;
 
   /// Made by a manager (`manager.barrier(parties)`), not by users.
   barrier_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -22,7 +22,7 @@ namespace cafman {
 class condition_proxy : public basic_proxy<condition_proxy, condition_actor>, public lockable<condition_proxy> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "condition";
+  static constexpr const char* type_id = condition_kind::type_id;
 
   /// Made by a manager (`manager.condition()`), not by users.
   condition_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -17,7 +17,7 @@ namespace cafman {
 class dict_proxy : public basic_proxy<dict_proxy, dict_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "dict";
+  static constexpr const char* type_id = dict_kind::type_id;
 
   /// Made by a manager (`manager.dict()`), not by users.
   dict_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -18,7 +18,7 @@ namespace cafman {
 class event_proxy : public basic_proxy<event_proxy, event_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "event";
+  static constexpr const char* type_id = event_kind::type_id;
 
   /// Made by a manager (`manager.event()`), not by users.
   event_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

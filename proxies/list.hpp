@@ -19,7 +19,7 @@ namespace cafman {
 class list_proxy : public basic_proxy<list_proxy, list_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "list";
+  static constexpr const char* type_id = list_kind::type_id;
 
   /// Made by a manager (`manager.list()`), not by users.
   list_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -48,7 +48,7 @@ protected:
 class lock_proxy : public basic_lock_proxy<lock_proxy> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "lock";
+  static constexpr const char* type_id = lock_kind::type_id;
 
   /// Made by a manager (`manager.lock()`), not by users.
   lock_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
@@ -59,7 +59,7 @@ public:
 class rlock_proxy : public basic_lock_proxy<rlock_proxy> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "rlock";
+  static constexpr const char* type_id = rlock_kind::type_id;
 
   /// Made by a manager (`manager.rlock()`), not by users.
   rlock_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -14,7 +14,7 @@ namespace cafman {
 class namespace_proxy : public basic_proxy<namespace_proxy, namespace_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "namespace";
+  static constexpr const char* type_id = namespace_kind::type_id;
 
   /// Made by a manager (`manager.make_namespace()`), not by users.
   namespace_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -66,7 +66,7 @@ protected:
 class queue_proxy : public basic_queue_proxy<queue_proxy, queue_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "queue";
+  static constexpr const char* type_id = queue_kind::type_id;
 
   /// Made by a manager (`manager.queue()`), not by users.
   queue_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
@@ -77,7 +77,7 @@ public:
 class joinable_queue_proxy : public basic_queue_proxy<joinable_queue_proxy, joinable_queue_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "joinable_queue";
+  static constexpr const char* type_id = joinable_queue_kind::type_id;
 
   /// Made by a manager (`manager.joinable_queue()`), not by users.
   joinable_queue_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

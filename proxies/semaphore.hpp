@@ -40,7 +40,7 @@ protected:
 class semaphore_proxy : public basic_semaphore_proxy<semaphore_proxy> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "semaphore";
+  static constexpr const char* type_id = semaphore_kind::type_id;
 
   /// Made by a manager (`manager.semaphore(n)`), not by users.
   semaphore_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
@@ -50,7 +50,7 @@ public:
 class bounded_semaphore_proxy : public basic_semaphore_proxy<bounded_semaphore_proxy> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "bounded_semaphore";
+  static constexpr const char* type_id = bounded_semaphore_kind::type_id;
 
   /// Made by a manager (`manager.bounded_semaphore(n)`), not by users.
   bounded_semaphore_proxy(std::shared_ptr<detail::object_ref> ref,

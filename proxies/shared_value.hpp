@@ -14,7 +14,7 @@ namespace cafman {
 class value_proxy : public basic_proxy<value_proxy, value_actor> {
 public:
   /// The type id of the objects it refers to.
-  static constexpr const char* type_id = "value";
+  static constexpr const char* type_id = value_kind::type_id;
 
   /// Made by a manager (`manager.value('i', 0)`), not by users.
   value_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);

@@ -11,6 +11,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -24,5 +25,8 @@ using array_actor =
                      caf::replies_to<len_atom>::with<std::int64_t>,
                      caf::replies_to<typecode_atom>::with<std::string>,
                      caf::replies_to<copy_atom>::with<value>>;
+
+inline constexpr char array_type_id[] = "array";
+using array_kind = object_kind<array_type_id, array_actor>;
 
 } // namespace cafman

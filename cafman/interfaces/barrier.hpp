@@ -19,6 +19,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -32,5 +33,8 @@ using barrier_actor = caf::typed_actor<
     caf::replies_to<reset_atom>::with<void>, // fails the current waiters, unbreaks it
     caf::replies_to<parties_atom>::with<std::int64_t>,
     caf::replies_to<n_waiting_atom>::with<std::int64_t>, caf::replies_to<broken_atom>::with<bool>>;
+
+inline constexpr char barrier_type_id[] = "barrier";
+using barrier_kind = object_kind<barrier_type_id, barrier_actor>;
 
 } // namespace cafman

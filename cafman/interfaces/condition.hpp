@@ -12,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -27,5 +28,8 @@ using condition_actor = caf::typed_actor<
   // (caller, n): wakes up to n waiters; the caller must hold the lock.
   caf::replies_to<notify_atom, caller, std::int64_t>::with<void>,
   caf::replies_to<n_waiting_atom>::with<std::int64_t>>;
+
+inline constexpr char condition_type_id[] = "condition";
+using condition_kind = object_kind<condition_type_id, condition_actor>;
 
 } // namespace cafman

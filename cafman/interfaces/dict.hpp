@@ -8,6 +8,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -34,5 +35,8 @@ using dict_actor = caf::typed_actor<
   caf::replies_to<iter_atom, keys_atom>::with<value>,
   caf::replies_to<iter_atom, values_atom>::with<value>,
   caf::replies_to<iter_atom, items_atom>::with<value>>;
+
+inline constexpr char dict_type_id[] = "dict";
+using dict_kind = object_kind<dict_type_id, dict_actor>;
 
 } // namespace cafman

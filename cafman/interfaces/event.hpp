@@ -11,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -24,5 +25,8 @@ using event_actor =
                      // (0: do not wait, detail::forever: no deadline) ends first.
                      caf::replies_to<wait_atom, caller, caf::timespan>::with<bool>,
                      caf::replies_to<n_waiting_atom>::with<std::int64_t>>; // calls waiting for set
+
+inline constexpr char event_type_id[] = "event";
+using event_kind = object_kind<event_type_id, event_actor>;
 
 } // namespace cafman

@@ -11,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -31,5 +32,10 @@ using lock_actor = caf::typed_actor<
   // then take the lock back with that count (waits as long as it takes).
   caf::replies_to<rel_save_atom, caller>::with<std::uint64_t>,
   caf::replies_to<acq_restore_atom, caller, std::uint64_t>::with<void>>;
+
+inline constexpr char lock_type_id[] = "lock";
+using lock_kind = object_kind<lock_type_id, lock_actor>;
+inline constexpr char rlock_type_id[] = "rlock";
+using rlock_kind = object_kind<rlock_type_id, lock_actor>;
 
 } // namespace cafman

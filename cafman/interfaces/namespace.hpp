@@ -7,6 +7,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -17,5 +18,8 @@ using namespace_actor = caf::typed_actor<
   caf::replies_to<delete_atom, std::string>::with<void>,
   caf::replies_to<contains_atom, std::string>::with<bool>,
   caf::replies_to<copy_atom>::with<value>>;  // vars(ns) as a dict
+
+inline constexpr char namespace_type_id[] = "namespace";
+using namespace_kind = object_kind<namespace_type_id, namespace_actor>;
 
 } // namespace cafman

@@ -17,6 +17,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -47,5 +48,10 @@ using joinable_queue_actor = queue_actor::extend<
     // (caller, wait) -> true once every item put has been marked done; false
     // at the deadline.
     caf::replies_to<join_atom, caller, caf::timespan>::with<bool>>;
+
+inline constexpr char queue_type_id[] = "queue";
+using queue_kind = object_kind<queue_type_id, queue_actor>;
+inline constexpr char joinable_queue_type_id[] = "joinable_queue";
+using joinable_queue_kind = object_kind<joinable_queue_type_id, joinable_queue_actor>;
 
 } // namespace cafman

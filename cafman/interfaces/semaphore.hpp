@@ -12,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -24,5 +25,10 @@ using semaphore_actor = caf::typed_actor<
   caf::replies_to<get_atom>::with<std::int64_t>,                   // permits left
   caf::replies_to<locked_atom>::with<bool>,                        // no permit left
   caf::replies_to<n_waiting_atom>::with<std::int64_t>>;
+
+inline constexpr char semaphore_type_id[] = "semaphore";
+using semaphore_kind = object_kind<semaphore_type_id, semaphore_actor>;
+inline constexpr char bounded_semaphore_type_id[] = "bounded_semaphore";
+using bounded_semaphore_kind = object_kind<bounded_semaphore_type_id, semaphore_actor>;
 
 } // namespace cafman

@@ -1,5 +1,5 @@
-// cafman-bench: workloads of the anchor benchmarks
-// (/work/shared/bench/bench_anchors.py --system mp) run against cafman, so
+// cafman-bench: the workloads of the Python benchmark
+// (bench/python_manager_bench.py runs them on Python's manager) against cafman, so
 // that both can be compared by ratio: dict_set_get (the default),
 // lock_acquire_release ("lock" for short) and queue_throughput; see
 // workloads.hpp and, for how a run is started and timed, harness.hpp.

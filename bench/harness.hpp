@@ -1,7 +1,7 @@
 #pragma once
 
 // The client-process and timing harness of cafman-bench, shared by every
-// workload; it does what bench_anchors.py's run_once() and child_main() do.
+// workload; python_manager_bench.py does the same for Python's manager.
 //
 // A run forks one client process per role. Each connects, warms up (first
 // call made) and says it is ready; once all are, the parent waits for a

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Runs cafman-bench and the Python anchor (stdlib multiprocessing SyncManager,
-# /work/shared/bench/bench_anchors.py) on each workload, cafman then Python,
+# Runs cafman-bench and Python's multiprocessing SyncManager
+# (bench/python_manager_bench.py) on each workload, cafman then Python,
 # one workload after the other, and prints calls/s of both and their ratio
 # per workload and client count in one table.
 #
 #   bash bench/run_bench.sh [path/to/cafman-bench]   (default: build/bench/cafman-bench)
 #
 # Needs /usr/bin/python3 (stdlib only; override with PYTHON=...). Installs
-# nothing. WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput;
+# nothing. TRANSPORT (tcp, the default, or unix: Python's own default) is
+# the Python manager's; PY_UNITS (default 10000) its units per client and
+# run. WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput;
 # "lock" is short for lock_acquire_release), CLIENTS (default 1,4) and
 # REPEATS (default 3) apply to both sides. For queue_throughput, N clients
 # are N producers and N consumers on both sides.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
-anchors="$script_dir/../../shared/bench/bench_anchors.py"
+python_bench="$script_dir/python_manager_bench.py"
+transport=${TRANSPORT:-tcp}
+py_units=${PY_UNITS:-10000}
 bench_bin=${1:-"$script_dir/../build/bench/cafman-bench"}
 python=${PYTHON:-/usr/bin/python3}
 workloads=${WORKLOADS:-dict_set_get,lock_acquire_release,queue_throughput}
@@ -23,7 +27,6 @@ repeats=${REPEATS:-3}
 
 [[ -x $bench_bin ]] || { echo "run_bench.sh: no cafman-bench at $bench_bin (build the target cafman-bench)" >&2; exit 2; }
 [[ -x $python ]] || { echo "run_bench.sh: $python not found; python3 is needed for the anchor" >&2; exit 2; }
-[[ -f $anchors ]] || { echo "run_bench.sh: anchor script not found at $anchors" >&2; exit 2; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -41,14 +44,14 @@ for w in "${workload_list[@]}"; do
   echo "== cafman: $bench_bin --workload $w --clients $clients --repeats $repeats"
   "$bench_bin" --workload "$w" --clients "$clients" --repeats "$repeats" | tee "$tmp/cafman.$w.out"
 
-  echo "== python: $python $anchors --system mp --workloads $w --clients $clients --repeats $repeats"
-  "$python" "$anchors" --system mp --workloads "$w" --clients "$clients" \
-    --repeats "$repeats" --out "$tmp/mp.$w.json"
+  echo "== python: $python $python_bench --workloads $w --clients $clients --repeats $repeats --units $py_units --transport $transport"
+  "$python" "$python_bench" --workloads "$w" --clients "$clients" --repeats "$repeats" \
+    --units "$py_units" --transport "$transport" --out "$tmp/mp.$w.json"
 done
 
 echo
-# cafman-bench prints one JSON object per line; the anchor writes
-# {"meta": ..., "results": [{"workload": W, "clients": N, "calls_per_s": {"median": ...}, ...}]}.
+# cafman-bench prints one JSON object per line; the Python side writes
+# {"results": [{"workload": W, "clients": N, "calls_per_s": {"median": ...}, ...}]}.
 "$python" - "$tmp" "${workload_list[@]}" <<'EOF_PY'
 import json
 import os

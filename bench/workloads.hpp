@@ -1,7 +1,7 @@
 #pragma once
 
 // The workloads of cafman-bench, each the one of the same name in
-// /work/shared/bench/bench_anchors.py (--system mp), measured the same way:
+// bench/python_manager_bench.py, measured the same way:
 // same unit, same roles and client processes, same items.
 
 #include <cafman/cafman.hpp>
@@ -11,7 +11,7 @@
 namespace bench {
 
 struct workload {
-  /// As in bench_anchors.py.
+  /// As in python_manager_bench.py.
   const char* name;
   /// What one unit is, for the table.
   const char* unit;

@@ -89,6 +89,12 @@ struct reports_success {
   void operator()(R&) const { got->set_value(0); }
 };
 
+template <>
+struct reports_success<void> {
+  std::promise<int>* got;
+  void operator()() const { got->set_value(0); }
+};
+
 template <class A, class B>
 struct reports_success<std::pair<A, B>> {
   std::promise<int>* got;
@@ -196,6 +202,82 @@ TEST_CASE("actor client: blocking operations are deferred replies, the requestin
     CHECK(*ask(a, ev, cafman::wait_atom_v, caf::timespan{50ms}) == false);
     CHECK_FALSE(ask(b, ev, cafman::set_atom_v));
     CHECK(*ask(a, ev, cafman::wait_atom_v, caf::timespan{1s}) == true);
+  });
+}
+
+TEST_CASE("actor client: condition, barrier, a put on a full queue and join wait as deferred "
+          "replies",
+          "[actor_client]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    user_system user;
+    cafman::actor_client client{user.sys, m.address(), m.authkey()};
+    caf::scoped_actor b{user.sys};
+    auto ready = [](auto& promise) {
+      auto f = promise.get_future();
+      REQUIRE(f.wait_for(10s) == std::future_status::ready);
+      return f.get();
+    };
+
+    // condition: an event-based actor takes the lock and waits; another
+    // actor notifies it. Timed out first, when nobody notifies.
+    auto cond_proxy = client.manager().condition();
+    auto cond = client.handle_of(cond_proxy);
+    std::promise<bool> timed_out, notified;
+    user.sys.spawn([cond, &timed_out, &notified](caf::event_based_actor* self) {
+      auto notify_then_release = [=, &notified](bool woke) {
+        notified.set_value(woke);
+        self->request(cond, 10s, cafman::release_atom_v).then([] {});
+      };
+      auto wait_twice = [=, &timed_out](bool woke) {
+        timed_out.set_value(woke);
+        self->request(cond, 20s, cafman::wait_atom_v, caf::timespan{10s}).then(notify_then_release);
+      };
+      self->request(cond, 10s, cafman::acquire_atom_v, caf::timespan{1s}).then([=](bool) {
+        self->request(cond, 10s, cafman::wait_atom_v, caf::timespan{50ms}).then(wait_twice);
+      });
+    });
+    CHECK(ready(timed_out) == false);
+    REQUIRE(eventually([&] { return cond_proxy.n_waiting() == 1; }));
+    CHECK(*ask(b, cond, cafman::acquire_atom_v, caf::timespan{1s}) == true);
+    CHECK_FALSE(ask(b, cond, cafman::notify_atom_v, std::int64_t{1}));
+    CHECK_FALSE(ask(b, cond, cafman::release_atom_v));
+    CHECK(ready(notified) == true);
+
+    // barrier of two: one party waits until the other arrives.
+    auto barrier_proxy = client.manager().barrier(2);
+    auto barrier = client.handle_of(barrier_proxy);
+    std::promise<int> passed;
+    auto party = spawn_requester(user.sys, barrier, passed, cafman::wait_atom_v,
+                                 caf::timespan{20s});
+    REQUIRE(eventually([&] { return barrier_proxy.n_waiting() == 1; }));
+    auto index = ask(b, barrier, cafman::wait_atom_v, caf::timespan{1s});
+    REQUIRE(index);
+    CHECK(ready(passed) == 0);
+    caf::anon_send_exit(party, caf::exit_reason::kill);
+
+    // A put on a full queue waits for a get; join waits for task_done.
+    auto jq_proxy = client.manager().joinable_queue(1);
+    auto jq = client.handle_of(jq_proxy);
+    CHECK_FALSE(ask(b, jq, cafman::put_atom_v, value{1}, no_wait));
+    auto full = ask(b, jq, cafman::put_atom_v, value{2}, caf::timespan{50ms});
+    CHECK(is(full, cafman::errc::queue_full));
+    std::promise<int> put, joined;
+    auto putter = spawn_requester(user.sys, jq, put, cafman::put_atom_v, value{2},
+                                  caf::timespan{20s});
+    REQUIRE(eventually([&] { return jq_proxy.n_waiting() == 1; }));
+    CHECK(ask(b, jq, cafman::get_atom_v, no_wait)->first == value{1});
+    CHECK(ready(put) == 0);
+    CHECK(*ask(b, jq, cafman::join_atom_v, caf::timespan{50ms}) == false);
+    auto joiner = spawn_requester(user.sys, jq, joined, cafman::join_atom_v, caf::timespan{20s});
+    REQUIRE(eventually([&] { return jq_proxy.n_waiting() == 1; }));
+    CHECK(ask(b, jq, cafman::get_atom_v, no_wait)->first == value{2});
+    CHECK_FALSE(ask(b, jq, cafman::task_done_atom_v));
+    CHECK_FALSE(ask(b, jq, cafman::task_done_atom_v));
+    CHECK(ready(joined) == 0); // before its 20 s: the join was answered true
+    CHECK(jq_proxy.join(0ms));
+    for (auto& held : {putter, joiner})
+      caf::anon_send_exit(held, caf::exit_reason::kill);
   });
 }
 

@@ -31,11 +31,15 @@ namespace detail {
 class connection;
 struct manager_access;
 
-/// The type id of the objects `Proxy` reads (its static `type_id`), or null
-/// for a proxy that reads every type id (custom_proxy).
+/// Whether `Proxy` reads the objects of one type id (its static `type_id`);
+/// custom_proxy reads every type id.
+template <class Proxy>
+constexpr bool has_one_type_id = std::is_pointer_v<decltype(&Proxy::type_id)>;
+
+/// The type id of the objects `Proxy` reads, or null for every type id.
 template <class Proxy>
 constexpr const char* type_id_of() {
-  if constexpr (std::is_pointer_v<decltype(&Proxy::type_id)>)
+  if constexpr (has_one_type_id<Proxy>)
     return Proxy::type_id;
   else
     return nullptr;
@@ -112,7 +116,7 @@ public:
   /// the same object. type_error when `name` is another type's.
   template <class Proxy>
   Proxy get_or_create(const std::string& name, list_value args = {}) const {
-    static_assert(detail::type_id_of<Proxy>() != nullptr,
+    static_assert(detail::has_one_type_id<Proxy>,
                   "get_or_create needs the proxy of one type id, to know what to create");
     auto parts = named(name, Proxy::type_id, std::move(args));
     return Proxy{std::move(parts.ref), parts.timeout};

@@ -1,7 +1,9 @@
 #include "net/connection.hpp"
 
 #include <algorithm>
+#include <random>
 #include <set>
+#include <thread>
 
 #include <sys/socket.h>
 
@@ -118,11 +120,30 @@ void connection::on_lost(std::function<void()> f) {
   f();
 }
 
-// Connects, proves the key, and chooses the stream the socket will carry.
-net::unique_fd connection::open_stream(net::lean::stream_kind kind, std::uint64_t token,
-                                       std::chrono::steady_clock::time_point deadline) {
-  net::unique_fd fd{net::connect_tcp(where_.host, where_.port, left_until(deadline))};
-  auto shook = net::client_handshake(fd.get(), key_, left_until(deadline));
+// Connects and proves the key. A server at its limit of pending
+// handshakes turns new connections away at once: a burst of clients tries
+// again after a growing, jittered pause, until the deadline.
+net::unique_fd connection::authenticated_socket(std::chrono::steady_clock::time_point deadline) {
+  static thread_local std::minstd_rand jitter{std::random_device{}()};
+  auto pause = std::chrono::milliseconds{2};
+  for (int turned_away = 0;; ++turned_away) {
+    net::unique_fd fd{net::connect_tcp(where_.host, where_.port, left_until(deadline))};
+    auto shook = net::client_handshake(fd.get(), key_, left_until(deadline));
+    if (turned_away > 0 && shook.status == net::handshake_status::timed_out)
+      shook = {net::handshake_status::turned_away,
+               "turned away " + std::to_string(turned_away) + " times before the handshake (a "
+               "manager at its limit of pending handshakes, or no cafman manager at all)"};
+    if (shook.status != net::handshake_status::turned_away
+        || std::chrono::steady_clock::now() + pause >= deadline)
+      return check_handshake(shook, std::move(fd));
+    std::uniform_int_distribution<long> spread{pause.count() / 2, pause.count()};
+    std::this_thread::sleep_for(std::chrono::milliseconds{spread(jitter)});
+    pause = std::min(pause * 2, std::chrono::milliseconds{200});
+  }
+}
+
+net::unique_fd connection::check_handshake(const net::handshake_result& shook,
+                                           net::unique_fd fd) const {
   if (shook.status == net::handshake_status::rejected)
     throw auth_error("authkey rejected by " + net::to_string(where_) +
                      ": use the key the manager was started with (" + shook.detail + ")");
@@ -130,6 +151,13 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind, std::uint64_
     throw timeout_error("cannot connect to " + describe() + " in time: " + shook.detail);
   if (!shook)
     throw connection_error("cannot connect to " + describe() + ": " + shook.detail);
+  return fd;
+}
+
+// Connects, proves the key, and chooses the stream the socket will carry.
+net::unique_fd connection::open_stream(net::lean::stream_kind kind, std::uint64_t token,
+                                       std::chrono::steady_clock::time_point deadline) {
+  auto fd = authenticated_socket(deadline);
   std::vector<char> choice{static_cast<char>(kind)};
   if (kind == net::lean::stream_kind::lean)
     net::lean::put_u64(choice, token);

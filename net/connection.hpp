@@ -35,6 +35,7 @@
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/failures.hpp"
+#include "net/handshake.hpp"
 #include "net/lean_channel.hpp"
 #include "net/options.hpp"
 #include "net/pipeline.hpp"
@@ -120,6 +121,9 @@ private:
   std::shared_ptr<const reference_keeper> on_read(std::uint64_t id,
                                                   const std::string& type_id) override;
 
+  net::unique_fd authenticated_socket(std::chrono::steady_clock::time_point deadline);
+  /// `fd` if the handshake succeeded, else the exception that says why.
+  net::unique_fd check_handshake(const net::handshake_result& shook, net::unique_fd fd) const;
   net::unique_fd open_stream(net::lean::stream_kind kind, std::uint64_t token,
                              std::chrono::steady_clock::time_point deadline);
   std::unique_ptr<lean_channel> open_channel(std::chrono::steady_clock::time_point deadline);

@@ -427,7 +427,18 @@ handshake_result client_handshake(int fd, const authkey& key,
                                   std::chrono::milliseconds limit) {
   return run(key, [&] {
     exchange peer{fd, limit, "server"};
-    auto server_challenge = take_challenge(peer.receive(frame_type::challenge));
+    auto server_challenge = take_challenge([&] {
+      try {
+        return peer.receive(frame_type::challenge);
+      } catch (handshake_abort& abort) {
+        // Closed where the challenge should come: the gate refused us.
+        if (abort.result.status == handshake_status::io_error)
+          abort.result = {handshake_status::turned_away,
+                          "the server closed the connection before the handshake (it was "
+                          "at its limit of pending handshakes)"};
+        throw;
+      }
+    }());
     auto client_challenge = random_bytes(wire::challenge_size);
     peer.send(frame_type::answer,
               join(client_proof(key, server_challenge), client_challenge));

@@ -67,6 +67,8 @@ enum class handshake_status {
   protocol_error, // the peer does not speak this handshake (or this version)
   timed_out,      // not finished within the limit
   io_error,       // the connection failed or the peer closed it
+  turned_away,    // the server closed the connection before its challenge:
+                  // at its limit of handshakes, it may take a retry
 };
 
 struct handshake_result {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
@@ -681,6 +682,31 @@ TEST_CASE("the global limit on pending handshakes closes one more connection at 
     CHECK(srv.logged("3 connections are in their handshake (the limit)"));
     held.clear(); // the places free up as the server sees the peers leave
     CHECK(eventually([&] { return visit(srv.address()); }));
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("clients turned away at the handshake limit try again until they get in",
+          "[gate][programs]") {
+  watchdog guard{30s};
+  {
+    gate_server srv{{"--max-pending-handshakes", "2", "--handshake-timeout", "20000"}};
+    std::vector<unique_fd> held;
+    for (auto source : {"127.0.0.21", "127.0.0.22"}) {
+      held.push_back(raw_connect(srv.port(), source));
+      REQUIRE(receive(held.back().get(), challenge_frame_size, 2s).size()
+              == challenge_frame_size);
+    }
+    // Every place is taken: these clients are turned away until the held
+    // connections leave, and must come in after that, within their
+    // connect_timeout.
+    std::vector<std::future<bool>> clients;
+    for (int i = 0; i < 8; ++i)
+      clients.push_back(std::async(std::launch::async, [&] { return visit(srv.address()); }));
+    REQUIRE(eventually([&] { return srv.logged("(the limit)"); }));
+    held.clear();
+    for (auto& c : clients)
+      CHECK(c.get());
   }
   CHECK(no_children_left());
 }

@@ -24,6 +24,7 @@
 #include "net/gate.hpp"
 #include "net/lean_broker.hpp"
 #include "net/lean_protocol.hpp"
+#include "net/memory_keeper.hpp"
 #include "net/socket.hpp"
 #include "net/system_config.hpp"
 #include "net/failures.hpp"
@@ -63,6 +64,7 @@ struct server::impl {
   std::unique_ptr<net::gate> gate;
   std::thread gate_thread;
   std::atomic<bool> closing{false};
+  net::memory_keeper memory; // freed objects' memory goes back to the system
 
   explicit impl(server_options opts)
     : options(std::move(opts)), listener(net::listen_tcp(options.host, options.port)) {

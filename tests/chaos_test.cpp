@@ -42,6 +42,8 @@
 using namespace std::chrono_literals;
 using cafman::value;
 using cafman::testing::eventually;
+using cafman::testing::rss_is_meaningful;
+using cafman::testing::rss_kib;
 using cafman::testing::watchdog;
 using steady = std::chrono::steady_clock;
 
@@ -547,24 +549,6 @@ int fresh_client_check(const cafman::manager& m) {
                         m};
   REQUIRE(fresh.join(20s));
   return fresh.exitcode().value_or(-1);
-}
-
-// AddressSanitizer holds freed memory in quarantine (256 MB by default),
-// so a sanitized manager's RSS grows with the work done, leak or not:
-// the bound is checked in the normal build only.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool rss_is_meaningful = false;
-#else
-constexpr bool rss_is_meaningful = true;
-#endif
-
-std::uint64_t rss_kib(pid_t pid) {
-  std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stoull(line.substr(6));
-  return 0;
 }
 
 std::chrono::seconds chaos_length() {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <poll.h>
 #include <signal.h>
@@ -179,5 +180,29 @@ TEST_CASE("create arguments holding another manager's proxy are refused", "[life
     CHECK_THROWS_WITH(m2.get_or_create<cafman::list_proxy>("l", {foreign}), refused);
     CHECK(m2.number_of_objects() == 0);
     CHECK(m2.create("Tally", 5).call<std::int64_t>("get") == 5);
+  });
+}
+
+TEST_CASE("the manager gives the memory of freed objects back to the system", "[lifecycle]") {
+  if (!rss_is_meaningful)
+    return; // ASan's quarantine keeps freed memory by design
+  watchdog dog{120s};
+  with_manager([](cafman::sync_manager& m) {
+    auto before = rss_kib(m.pid());
+    std::uint64_t peak = 0;
+    {
+      std::vector<cafman::dict_proxy> held;
+      for (int i = 0; i < 20000; ++i)
+        held.push_back(m.dict({{"k", i}}));
+      peak = rss_kib(m.pid());
+    }
+    INFO("manager RSS " << before << " KiB before, " << peak << " KiB with 20,000 dicts");
+    REQUIRE(peak > before + 20000);
+    REQUIRE(eventually([&] { return m.number_of_objects() == 0; }, 30s));
+    auto returned = [&](std::uint64_t rss) { return rss < before + (peak - before) / 4; };
+    std::uint64_t after = 0;
+    eventually([&] { return returned(after = rss_kib(m.pid())); }, 15s);
+    INFO("after they were freed: " << after << " KiB");
+    CHECK(returned(after));
   });
 }

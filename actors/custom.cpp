@@ -49,7 +49,7 @@ struct custom_state {
   }
 };
 
-using custom_ptr = detail::object_self_t<custom_actor, custom_state>;
+using custom_ptr = detail::worker_self_t<custom_actor, custom_state>;
 
 custom_actor::behavior_type make_custom(custom_ptr self, detail::object_maker maker,
                                         std::shared_ptr<const detail::class_info> info,
@@ -92,7 +92,7 @@ caf::error detail::custom_failure(const std::string& where, std::exception_ptr f
 
 caf::actor detail::spawn_custom(const object_maker& maker, std::shared_ptr<const class_info> info,
                                 std::shared_ptr<void> instance) {
-  return spawn_object(*maker.sys, make_custom, maker, std::move(info), std::move(instance));
+  return spawn_on_workers(*maker.sys, make_custom, maker, std::move(info), std::move(instance));
 }
 
 value detail::object_maker::make(std::shared_ptr<const class_info> info,

@@ -1,5 +1,6 @@
 #include "actors/list.hpp"
 #include "actors/iterator.hpp"
+#include "actors/background.hpp"
 #include "actors/placement.hpp"
 #include "actors/slice.hpp"
 
@@ -102,17 +103,23 @@ struct list_state {
     return found - items.begin();
   }
 
-  void repeat(std::int64_t times) {
-    if (times <= 0) {
-      items.clear();
-      return;
-    }
-    // Refused before anything is allocated; a product that overflows is
-    // over any limit.
+  // Refused before anything is allocated; a product that overflows is over
+  // any limit.
+  std::size_t repeated_size(std::int64_t times) const {
+    if (times <= 0)
+      return 0;
     std::uint64_t total = 0;
     if (__builtin_mul_overflow(items.size(), static_cast<std::uint64_t>(times), &total))
       total = UINT64_MAX;
     detail::check_elements(limits, total, "l *= " + std::to_string(times));
+    return static_cast<std::size_t>(total);
+  }
+
+  static void repeat(list_value& items, std::int64_t times) {
+    if (times <= 0) {
+      items.clear();
+      return;
+    }
     list_value once = items;
     items.reserve(once.size() * static_cast<std::size_t>(times));
     for (std::int64_t i = 1; i < times; ++i)
@@ -121,7 +128,7 @@ struct list_state {
 
   // Python sorts only values that compare with each other: numbers, or all
   // str, or all bytes, or all lists; anything else is its TypeError.
-  void check_sortable() const {
+  static void check_sortable(const list_value& items) {
     auto order_class = [](const value& v) {
       return v.is_bool() || v.is_int() || v.is_double() ? kind::integer : v.type();
     };
@@ -139,9 +146,9 @@ struct list_state {
     items.insert(items.end(), source.begin(), source.end());
   }
 
-  void sort(bool descending) {
+  static void sort(list_value& items, bool descending) {
     if (items.size() > 1)
-      check_sortable();
+      check_sortable(items);
     if (descending)
       std::stable_sort(items.begin(), items.end(), std::greater<>{});
     else
@@ -150,6 +157,24 @@ struct list_state {
 };
 
 using list_ptr = detail::object_self_t<list_actor, list_state>;
+
+// Runs `op` on the list's items: here when it is quick, in the background
+// (actors/background.hpp) when it touches `size` items or more.
+template <class Op>
+caf::result<void> run_long(list_ptr self, std::size_t size, Op op) {
+  auto& st = self->state;
+  if (size < detail::background_items)
+    return detail::guard([&] { op(st.items); });
+  auto promise = self->make_response_promise();
+  detail::in_background(
+      self, promise, std::move(st.items),
+      [op](list_value& items) -> caf::error {
+        auto result = detail::guard([&] { op(items); });
+        return result.flag == caf::rt_error ? std::move(result.err) : caf::error{};
+      },
+      [self](list_value items) { self->state.items = std::move(items); });
+  return promise;
+}
 
 list_actor::behavior_type make_list(list_ptr self, list_value initial, object_limits limits,
                                     caf::actor_addr registry) {
@@ -185,8 +210,18 @@ list_actor::behavior_type make_list(list_ptr self, list_value initial, object_li
         return static_cast<std::int64_t>(std::count(st.items.begin(), st.items.end(), v));
       },
       [&st](reverse_atom) { std::reverse(st.items.begin(), st.items.end()); },
-      [&st](sort_atom, bool descending) { return guard([&] { st.sort(descending); }); },
-      [&st](repeat_atom, std::int64_t times) { return guard([&] { st.repeat(times); }); },
+      [self](sort_atom, bool descending) -> caf::result<void> {
+        return run_long(self, self->state.items.size(), [descending](list_value& items) {
+          list_state::sort(items, descending);
+        });
+      },
+      [self](repeat_atom, std::int64_t times) -> caf::result<void> {
+        std::size_t size = 0;
+        if (auto refused = guard([&] { size = self->state.repeated_size(times); });
+            refused.flag == caf::rt_error)
+          return refused;
+        return run_long(self, size, [times](list_value& items) { list_state::repeat(items, times); });
+      },
       [&st](contains_atom, const value& v) { return st.find(v) != st.items.end(); },
       [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
       [&st](clear_atom) { st.items.clear(); },

@@ -6,10 +6,16 @@
 // a wake-up — measured here at 1.3x (1 client) to 1.5x (4 clients) the rate
 // of scheduled objects. Objects never block, so sharing the I/O thread is
 // safe; all objects and all I/O of a manager then use one core.
+//
+// Objects of custom classes are the exception: their methods are the user's
+// code, of any length, and one that takes seconds would stall the whole
+// manager there. They run on the scheduler's workers instead (one wake-up
+// more per call), where a slow method holds up only its own object.
 
 #include <caf/io/middleman.hpp>
 #include <caf/io/typed_broker.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 namespace cafman::detail {
 
@@ -25,11 +31,29 @@ struct object_self<caf::typed_actor<Sigs...>, State> {
 template <class Handle, class State>
 using object_self_t = typename object_self<Handle, State>::type;
 
+template <class Handle, class State>
+struct worker_self;
+
+template <class State, class... Sigs>
+struct worker_self<caf::typed_actor<Sigs...>, State> {
+  using type = caf::stateful_actor<State, caf::typed_event_based_actor<Sigs...>>*;
+};
+
+/// The `self` pointer of an object actor on the scheduler's workers.
+template <class Handle, class State>
+using worker_self_t = typename worker_self<Handle, State>::type;
+
 /// Spawns an object actor (see above) and returns its dynamically typed
 /// handle, as the registry keeps them.
 template <class F, class... Ts>
 caf::actor spawn_object(caf::actor_system& sys, F fun, Ts&&... xs) {
   return caf::actor_cast<caf::actor>(sys.middleman().spawn_broker(fun, std::forward<Ts>(xs)...));
+}
+
+/// Spawns an object actor on the scheduler's workers (see above).
+template <class F, class... Ts>
+caf::actor spawn_on_workers(caf::actor_system& sys, F fun, Ts&&... xs) {
+  return caf::actor_cast<caf::actor>(sys.spawn(fun, std::forward<Ts>(xs)...));
 }
 
 } // namespace cafman::detail

@@ -1,35 +1,37 @@
 #!/usr/bin/env bash
-# Runs cafman-bench and Python's multiprocessing SyncManager
-# (bench/python_manager_bench.py) on each workload, cafman then Python,
-# one workload after the other, and prints calls/s of both and their ratio
-# per workload and client count in one table.
+# Every workload of cafman-bench against cafman and its anchors, one after
+# the other in one run on this machine: Python's multiprocessing
+# SyncManager over its default Unix socket and over TCP, and Redis through
+# redis-py (bench/anchors.py), against a redis-server started here on
+# 127.0.0.1 and stopped at the end. Prints calls/s of each and cafman's
+# ratio to the best anchor, per workload and client count, in one table;
+# with CHART=FILE.png also draws it (gnuplot).
 #
 #   bash bench/run_bench.sh [path/to/cafman-bench]   (default: build/bench/cafman-bench)
 #
-# Needs /usr/bin/python3 (stdlib only; override with PYTHON=...). Installs
-# nothing. TRANSPORT (tcp, the default, or unix: Python's own default) is
-# the Python manager's; PY_UNITS (default 10000) its units per client and
-# run. WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput;
-# "lock" is short for lock_acquire_release), CLIENTS (default 1,4) and
-# REPEATS (default 3) apply to both sides. For queue_throughput, N clients
-# are N producers and N consumers on both sides.
+# Installs what it needs and lacks from Debian's packages (python3,
+# python3-redis, redis-server, redis-tools, and gnuplot-nox for CHART).
+# WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput;
+# "lock" is short for lock_acquire_release), CLIENTS (default 1,4,16) and
+# REPEATS (default 3, medians) apply to every side; UNITS (default 10000)
+# is the anchors' units per client and run (cafman-bench's --ops is 20000).
+# For queue_throughput, N clients are N producers and N consumers.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
-python_bench="$script_dir/python_manager_bench.py"
-transport=${TRANSPORT:-tcp}
-py_units=${PY_UNITS:-10000}
-bench_bin=${1:-"$script_dir/../build/bench/cafman-bench"}
+root=$(cd "$script_dir/.." && pwd)
+bench_bin=${1:-"$root/build/bench/cafman-bench"}
 python=${PYTHON:-/usr/bin/python3}
 workloads=${WORKLOADS:-dict_set_get,lock_acquire_release,queue_throughput}
-clients=${CLIENTS:-1,4}
+clients=${CLIENTS:-1,4,16}
 repeats=${REPEATS:-3}
+units=${UNITS:-10000}
+chart=${CHART:-}
 
 [[ -x $bench_bin ]] || { echo "run_bench.sh: no cafman-bench at $bench_bin (build the target cafman-bench)" >&2; exit 2; }
-[[ -x $python ]] || { echo "run_bench.sh: $python not found; python3 is needed for the anchor" >&2; exit 2; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+packages=(python3 python3-redis redis-server redis-tools)
+[[ -n $chart ]] && packages+=(gnuplot-nox)
+bash "$root/.ci/install-packages" "${packages[@]}"
 
 IFS=, read -r -a workload_list <<< "$workloads"
 for i in "${!workload_list[@]}"; do
@@ -40,43 +42,83 @@ for i in "${!workload_list[@]}"; do
   esac
 done
 
+tmp=$(mktemp -d)
+source "$script_dir/redis.sh"
+trap 'stop_redis; rm -rf "$tmp"' EXIT
+start_redis "$tmp"
+
+anchor() { # NAME ARGS...: one anchor on one workload, its results in $tmp/NAME.$w.json
+  local name=$1
+  shift
+  echo "== $name: anchors.py $* --workloads $w"
+  "$python" "$script_dir/anchors.py" "$@" --workloads "$w" --clients "$clients" \
+    --repeats "$repeats" --units "$units" --out "$tmp/$name.$w.json"
+}
+
 for w in "${workload_list[@]}"; do
   echo "== cafman: $bench_bin --workload $w --clients $clients --repeats $repeats"
   "$bench_bin" --workload "$w" --clients "$clients" --repeats "$repeats" | tee "$tmp/cafman.$w.out"
-
-  echo "== python: $python $python_bench --workloads $w --clients $clients --repeats $repeats --units $py_units --transport $transport"
-  "$python" "$python_bench" --workloads "$w" --clients "$clients" --repeats "$repeats" \
-    --units "$py_units" --transport "$transport" --out "$tmp/mp.$w.json"
+  anchor python-unix --system python --transport unix
+  anchor python-tcp --system python --transport tcp
+  anchor redis --system redis --redis-port "$redis_port"
 done
 
 echo
-# cafman-bench prints one JSON object per line; the Python side writes
-# {"results": [{"workload": W, "clients": N, "calls_per_s": {"median": ...}, ...}]}.
-"$python" - "$tmp" "${workload_list[@]}" <<'EOF_PY'
+"$python" - "$tmp" "$chart" "${workload_list[@]}" <<'EOF_PY'
 import json
 import os
+import subprocess
 import sys
 
-tmp, workloads = sys.argv[1], sys.argv[2:]
-cafman, python = {}, {}
+tmp, chart, workloads = sys.argv[1], sys.argv[2], sys.argv[3:]
+anchors = ["python-unix", "python-tcp", "redis"]
+rates = {}  # (system, workload, clients) -> calls/s
 for w in workloads:
+    # cafman-bench prints one JSON object per line; anchors.py writes
+    # {"results": [{"workload", "clients", "calls_per_s": {"median", ...}}]}.
     with open(os.path.join(tmp, "cafman.%s.out" % w)) as f:
         for line in f:
             if line.startswith("{"):
                 r = json.loads(line)
-                cafman[w, r["clients"]] = r["calls_per_s"]
-    with open(os.path.join(tmp, "mp.%s.json" % w)) as f:
-        for r in json.load(f)["results"]:
-            if r["workload"] == w:
-                python[w, r["clients"]] = r["calls_per_s"]["median"]
+                rates["cafman", w, r["clients"]] = r["calls_per_s"]
+    for a in anchors:
+        with open(os.path.join(tmp, "%s.%s.json" % (a, w))) as f:
+            for r in json.load(f)["results"]:
+                rates[a, r["workload"], r["clients"]] = r["calls_per_s"]["median"]
 
-print("median calls/s; dict_set_get: d[k]=v; d[k] = 2 calls, lock_acquire_release:")
-print("acquire+release = 2 calls, queue_throughput: put+get of one item = 2 calls")
-print("%-20s | %7s | %14s | %22s | %21s" % ("workload", "clients", "cafman calls/s",
-                                           "Python manager calls/s", "ratio (cafman/python)"))
-for w, n in sorted(set(cafman) | set(python), key=lambda wn: (workloads.index(wn[0]), wn[1])):
-    c, p = cafman.get((w, n)), python.get((w, n))
-    ratio = "%.2f" % (c / p) if c and p else "-"
-    print("%-20s | %7d | %14s | %22s | %21s" % (w, n, "%.0f" % c if c else "-",
-                                               "%.0f" % p if p else "-", ratio))
+cells = sorted({(w, n) for (_, w, n) in rates}, key=lambda wn: (workloads.index(wn[0]), wn[1]))
+print("median calls/s; dict_set_get: d[k] = v; d[k] (HSET; HGET), lock_acquire_release:")
+print("acquire; release (BLPOP; RPUSH), queue_throughput: put + get of one item (RPUSH + BLPOP)")
+header = ["workload", "clients", "cafman"] + anchors + ["cafman/best anchor"]
+print(" | ".join(header))
+rows = []
+for w, n in cells:
+    c = rates.get(("cafman", w, n))
+    others = [rates.get((a, w, n)) for a in anchors]
+    best = max([x for x in others if x] or [0])
+    ratio = c / best if c and best else None
+    rows.append((w, n, c, others, ratio))
+    print(" | ".join([w, str(n)] + ["%.0f" % x if x else "-" for x in [c] + others]
+                     + ["%.2f" % ratio if ratio else "-"]))
+
+if chart:
+    data = os.path.join(tmp, "chart.dat")
+    with open(data, "w") as f:
+        for w, n, c, others, _ in rows:
+            f.write('"%s\\n%d" %s\n' % (w.split("_")[0], n,
+                                        " ".join("%.0f" % (x or 0) for x in [c] + others)))
+    script = """set terminal pngcairo size 1100,500 font ",10"
+set output "%s"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "calls/s (median)"
+set key top left
+set grid ytics
+set title "cafman and its anchors, same machine, one run (workload / clients)"
+plot "%s" using 2:xtic(1) title "cafman", "" using 3 title "Python manager (Unix)", \\
+     "" using 4 title "Python manager (TCP)", "" using 5 title "Redis (redis-py)"
+""" % (chart, data)
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    print("chart: %s" % chart)
 EOF_PY

@@ -23,29 +23,10 @@ repeats=${REPEATS:-3}
 bash "$root/.ci/install-packages" redis-server redis-tools
 
 tmp=$(mktemp -d)
-redis_pid=
-cleanup() {
-  [[ -n $redis_pid ]] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# redis-server cannot take port 0: try free-looking ports until one serves.
-for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 40000))
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-    --logfile "$tmp/redis.log" &
-  redis_pid=$!
-  for _ in $(seq 50); do
-    redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break 2
-    kill -0 "$redis_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$redis_pid" 2>/dev/null || true
-  wait "$redis_pid" 2>/dev/null || true
-  redis_pid=
-done
-[[ -n $redis_pid ]] || { echo "run_pipeline_bench.sh: redis-server did not start" >&2; exit 1; }
+source "$script_dir/redis.sh"
+trap 'stop_redis; rm -rf "$tmp"' EXIT
+start_redis "$tmp"
+port=$redis_port
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

@@ -166,6 +166,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, lookup_atom, "lookup")
   CAF_ADD_ATOM(cafman, cafman, names_atom, "names")
 
+  // work an object hands to a worker thread (actors/background.hpp)
+  CAF_ADD_ATOM(cafman, cafman, run_atom, "run")
+
 CAF_END_TYPE_ID_BLOCK(cafman)
 
 namespace cafman {

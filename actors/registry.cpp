@@ -16,6 +16,7 @@
 #include "actors/list.hpp"
 #include "actors/lock.hpp"
 #include "actors/namespace.hpp"
+#include "actors/placement.hpp"
 #include "actors/queue.hpp"
 #include "actors/semaphore.hpp"
 #include "actors/shared_value.hpp"
@@ -31,7 +32,12 @@ struct object_entry {
   std::map<caf::actor_addr, std::int64_t> holders; // session -> references
 };
 
-using registry_ptr = registry_actor::stateful_pointer<struct registry_state>;
+struct registry_state;
+
+// The registry runs where the objects do, on the I/O thread (actors/
+// placement.hpp): a create or a release from the lean broker then reaches it,
+// and the new object, without a thread hop or a wake-up.
+using registry_ptr = detail::object_self_t<registry_actor, registry_state>;
 
 struct registry_state {
   static inline const char* name = "cafman.registry";
@@ -473,7 +479,8 @@ type_table builtin_types() {
 registry_actor spawn_registry(caf::actor_system& sys, type_table types,
                               std::shared_ptr<access_table> access,
                               object_limits limits) {
-  return sys.spawn(make_registry, std::move(types), std::move(access), limits);
+  return caf::actor_cast<registry_actor>(
+      detail::spawn_object(sys, make_registry, std::move(types), std::move(access), limits));
 }
 
 } // namespace cafman

@@ -52,6 +52,12 @@ def queue_get(shared, index, units):
         shared.get()
 
 
+def create_destroy(shared, index, units):
+    for _ in range(units):
+        d = shared.dict()
+        del d  # the proxy's decref, a round trip of its own in Python
+
+
 def redis_dict_set_get(conn, index, units):
     keys = ["k%d.%d" % (index, i) for i in range(64)]
     for i in range(units):
@@ -99,6 +105,8 @@ WORKLOADS = {
         "python": (lambda m: m.Queue(), [queue_put, queue_get]),
         "redis": (lambda port: redis_fresh(port, "queue_throughput"),
                   [redis_queue_put, redis_queue_get])},
+    # Redis has no objects to create: a key exists while it holds something.
+    "create_destroy": {"python": (lambda m: m, [create_destroy])},
 }
 
 
@@ -169,6 +177,9 @@ def main():
         for workload in args.workloads.split(","):
             if workload not in WORKLOADS:
                 raise SystemExit("unknown workload %r (%s)" % (workload, ", ".join(WORKLOADS)))
+            if args.system not in WORKLOADS[workload]:
+                print("%s has no %s workload" % (args.system, workload), flush=True)
+                continue
             for clients in [int(n) for n in args.clients.split(",")]:
                 runs = []
                 for _ in range(args.repeats):

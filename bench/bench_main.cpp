@@ -1,7 +1,8 @@
 // cafman-bench: the workloads of the Python benchmark
 // (bench/python_manager_bench.py runs them on Python's manager) against cafman, so
 // that both can be compared by ratio: dict_set_get (the default),
-// lock_acquire_release ("lock" for short) and queue_throughput; see
+// lock_acquire_release ("lock" for short), queue_throughput and
+// create_destroy ("create"); see
 // workloads.hpp and, for how a run is started and timed, harness.hpp.
 //
 // For each client count N: --repeats runs against ONE manager, each with a
@@ -12,14 +13,18 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
+
+#include <unistd.h>
 
 #include <cafman/cafman.hpp>
 
@@ -42,6 +47,7 @@ const known_workload known_workloads[] = {
   {nullptr, &bench::dict_set_get},
   {"lock", &bench::lock_acquire_release},
   {nullptr, &bench::queue_throughput},
+  {"create", &bench::create_destroy},
   {nullptr, &bench::dict_pipelined},
 };
 
@@ -63,15 +69,38 @@ struct series_result {
   double units_per_s;  // median over repeats
   double spread_pct;   // (max - min) / median
   std::int64_t failed_checks;
+  double server_us_per_call; // the manager process's CPU time per call, median
 };
+
+/// CPU seconds (user + system) process `pid` has used so far, from
+/// /proc/PID/stat; 0 where that cannot be read.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  auto fields = text.rfind(')'); // the command name may hold spaces
+  if (fields == std::string::npos)
+    return 0;
+  std::istringstream rest{text.substr(fields + 2)};
+  std::string skip;
+  double user = 0, system = 0;
+  for (int i = 3; i < 14; ++i) // fields 3 .. 13, then utime (14) and stime (15)
+    rest >> skip;
+  rest >> user >> system;
+  return (user + system) / double(::sysconf(_SC_CLK_TCK));
+}
 
 series_result run_series(const workload& w, const cafman::sync_manager& manager, int n_clients,
                          const bench_options& opts) {
   std::vector<double> rates;
+  std::vector<double> server_us;
   std::int64_t failed = 0;
   for (int r = 1; r <= opts.repeats; ++r) {
+    auto cpu_before = cpu_seconds(manager.pid());
     auto run = w.run_once(manager, n_clients, opts);
-    const double units_per_s = double(opts.ops) * (w.one_client ? 1 : n_clients) / run.elapsed_s;
+    const double units = double(opts.ops) * (w.one_client ? 1 : n_clients);
+    const double units_per_s = units / run.elapsed_s;
+    server_us.push_back(1e6 * (cpu_seconds(manager.pid()) - cpu_before) /
+                        (units * w.calls_per_unit));
     std::cerr << "  " << w.name << " clients=" << n_clients << " run " << r << ": units/s="
               << std::fixed << std::setprecision(0) << units_per_s
               << " calls/s=" << units_per_s * w.calls_per_unit << " " << w.check << "="
@@ -81,7 +110,7 @@ series_result run_series(const workload& w, const cafman::sync_manager& manager,
   }
   auto med = median(rates);
   auto [lo, hi] = std::minmax_element(rates.begin(), rates.end());
-  return {n_clients, med, 100.0 * (*hi - *lo) / med, failed};
+  return {n_clients, med, 100.0 * (*hi - *lo) / med, failed, median(server_us)};
 }
 
 void print_table(const workload& w, const std::vector<series_result>& results,
@@ -89,12 +118,14 @@ void print_table(const workload& w, const std::vector<series_result>& results,
   std::cout << w.name << " (unit = " << w.unit << "): " << opts.ops
             << " units/client, median of " << opts.repeats << " runs\n"
             << std::setw(8) << "clients" << std::setw(16) << "units/s" << std::setw(16)
-            << "calls/s" << std::setw(10) << "spread" << std::setw(15) << w.check << "\n";
+            << "calls/s" << std::setw(10) << "spread" << std::setw(15) << w.check
+            << std::setw(22) << "server CPU us/call" << "\n";
   for (const auto& s : results)
     std::cout << std::setw(8) << s.clients << std::fixed << std::setprecision(0)
               << std::setw(16) << s.units_per_s << std::setw(16)
               << s.units_per_s * w.calls_per_unit << std::setprecision(1) << std::setw(9)
-              << s.spread_pct << "%" << std::setw(15) << s.failed_checks << "\n";
+              << s.spread_pct << "%" << std::setw(15) << s.failed_checks << std::setprecision(2)
+              << std::setw(22) << s.server_us_per_call << "\n";
 }
 
 void print_json(const workload& w, const std::vector<series_result>& results,
@@ -106,7 +137,8 @@ void print_json(const workload& w, const std::vector<series_result>& results,
               << opts.repeats << R"(,"units_per_s":)" << s.units_per_s
               << R"(,"calls_per_s":)" << s.units_per_s * w.calls_per_unit
               << R"(,"spread_pct":)" << s.spread_pct << R"(,")" << w.check
-              << R"(":)" << s.failed_checks << "}\n";
+              << R"(":)" << s.failed_checks << R"(,"server_cpu_us_per_call":)"
+              << std::setprecision(2) << s.server_us_per_call << "}\n";
 }
 
 std::vector<int> parse_clients(const std::string& list) {
@@ -149,7 +181,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
     ("ops", po::value(&opts.ops)->default_value(20000), "units per client per run")
     ("repeats", po::value(&opts.repeats)->default_value(3), "runs per client count")
     ("workload", po::value(&workload_name)->default_value("dict_set_get"),
-     "dict_set_get, lock_acquire_release (or lock), queue_throughput or dict_pipelined "
+     "dict_set_get, lock_acquire_release (or lock), queue_throughput, create_destroy (or "
+     "create) or dict_pipelined "
      "(one client, --clients is the number of calls in flight)")
     ("server-threads", po::value(&opts.server_threads)->default_value(2),
      "scheduler threads of the manager process")

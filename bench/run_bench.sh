@@ -11,8 +11,9 @@
 #
 # Installs what it needs and lacks from Debian's packages (python3,
 # python3-redis, redis-server, redis-tools, and gnuplot-nox for CHART).
-# WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput;
-# "lock" is short for lock_acquire_release), CLIENTS (default 1,4,16) and
+# WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput,
+# create_destroy; "lock" and "create" are short for lock_acquire_release and
+# create_destroy, which Redis has no counterpart of), CLIENTS (default 1,4,16) and
 # REPEATS (default 3, medians) apply to every side; UNITS (default 10000)
 # is the anchors' units per client and run (cafman-bench's --ops is 20000).
 # For queue_throughput, N clients are N producers and N consumers.
@@ -22,7 +23,7 @@ script_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$script_dir/.." && pwd)
 bench_bin=${1:-"$root/build/bench/cafman-bench"}
 python=${PYTHON:-/usr/bin/python3}
-workloads=${WORKLOADS:-dict_set_get,lock_acquire_release,queue_throughput}
+workloads=${WORKLOADS:-dict_set_get,lock_acquire_release,queue_throughput,create_destroy}
 clients=${CLIENTS:-1,4,16}
 repeats=${REPEATS:-3}
 units=${UNITS:-10000}
@@ -37,8 +38,9 @@ IFS=, read -r -a workload_list <<< "$workloads"
 for i in "${!workload_list[@]}"; do
   case ${workload_list[i]} in
     lock) workload_list[i]=lock_acquire_release ;;
-    dict_set_get | lock_acquire_release | queue_throughput) ;;
-    *) echo "run_bench.sh: unknown workload '${workload_list[i]}' (dict_set_get, lock_acquire_release, queue_throughput)" >&2; exit 2 ;;
+    create) workload_list[i]=create_destroy ;;
+    dict_set_get | lock_acquire_release | queue_throughput | create_destroy) ;;
+    *) echo "run_bench.sh: unknown workload '${workload_list[i]}' (dict_set_get, lock_acquire_release, queue_throughput, create_destroy)" >&2; exit 2 ;;
   esac
 done
 
@@ -82,13 +84,17 @@ for w in workloads:
                 r = json.loads(line)
                 rates["cafman", w, r["clients"]] = r["calls_per_s"]
     for a in anchors:
-        with open(os.path.join(tmp, "%s.%s.json" % (a, w))) as f:
+        path = os.path.join(tmp, "%s.%s.json" % (a, w))
+        if not os.path.exists(path):
+            continue  # no such workload on that side
+        with open(path) as f:
             for r in json.load(f)["results"]:
                 rates[a, r["workload"], r["clients"]] = r["calls_per_s"]["median"]
 
 cells = sorted({(w, n) for (_, w, n) in rates}, key=lambda wn: (workloads.index(wn[0]), wn[1]))
 print("median calls/s; dict_set_get: d[k] = v; d[k] (HSET; HGET), lock_acquire_release:")
-print("acquire; release (BLPOP; RPUSH), queue_throughput: put + get of one item (RPUSH + BLPOP)")
+print("acquire; release (BLPOP; RPUSH), queue_throughput: put + get of one item (RPUSH + BLPOP),")
+print("create_destroy: d = m.dict(); del d")
 header = ["workload", "clients", "cafman"] + anchors + ["cafman/best anchor"]
 print(" | ".join(header))
 rows = []

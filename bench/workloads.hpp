@@ -32,6 +32,8 @@ extern const workload dict_set_get;
 extern const workload lock_acquire_release;
 /// unit = one item (put + get), N producers and N consumers on one queue.
 extern const workload queue_throughput;
+/// unit = create a dict and release it, N clients of one manager.
+extern const workload create_destroy;
 /// unit = one call (d[k] = v or d[k]), ONE client with N calls in flight.
 extern const workload dict_pipelined;
 

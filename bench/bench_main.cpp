@@ -173,6 +173,7 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
                                "Options"};
   std::string clients;
   std::string workload_name;
+  std::string transport;
   bench_options opts;
   desc.add_options()
     ("help,h", "print this help and exit")
@@ -186,6 +187,9 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
      "(one client, --clients is the number of calls in flight)")
     ("server-threads", po::value(&opts.server_threads)->default_value(2),
      "scheduler threads of the manager process")
+    ("transport", po::value(&transport)->default_value("unix"),
+     "how clients reach the manager: unix (a Unix-domain socket, sync_manager's default) or "
+     "tcp (127.0.0.1)")
     ("client-threads", po::value(&opts.client_threads)->default_value(1),
      "scheduler threads of each client's connection")
     ("timeout", po::value(&opts.timeout_s)->default_value(300),
@@ -209,6 +213,9 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
       throw po::error("--ops, --repeats and --timeout must be at least 1, --quiet-wait at least 0");
     if (opts.server_threads < 1 || opts.client_threads < 1)
       throw po::error("--server-threads and --client-threads must be at least 1");
+    if (transport != "unix" && transport != "tcp")
+      throw po::error("--transport: '" + transport + "' is neither unix nor tcp");
+    opts.unix_socket = transport == "unix";
     opts.clients = parse_clients(clients);
     return parsed_options{w, opts};
   } catch (const po::error& e) {
@@ -228,6 +235,7 @@ int main(int argc, char** argv) {
     cafman::sync_manager_options mopts;
     mopts.server_threads = opts.server_threads;
     mopts.connection.threads = opts.client_threads;
+    mopts.unix_socket = opts.unix_socket;
     cafman::sync_manager manager{mopts};
     std::vector<series_result> results;
     for (int n : opts.clients)

@@ -28,6 +28,7 @@ struct bench_options {
   double quiet_threshold_pct = 0;
   std::size_t server_threads = 0;
   std::size_t client_threads = 0;
+  bool unix_socket = true; // --transport unix (the default) or tcp
 };
 
 /// The anchor's roles: most workloads have N "client"s, queue_throughput

@@ -127,7 +127,7 @@ net::unique_fd connection::authenticated_socket(std::chrono::steady_clock::time_
   static thread_local std::minstd_rand jitter{std::random_device{}()};
   auto pause = std::chrono::milliseconds{2};
   for (int turned_away = 0;; ++turned_away) {
-    net::unique_fd fd{net::connect_tcp(where_.host, where_.port, left_until(deadline))};
+    net::unique_fd fd{net::connect_to(where_, left_until(deadline))};
     auto shook = net::client_handshake(fd.get(), key_, left_until(deadline));
     if (turned_away > 0 && shook.status == net::handshake_status::timed_out)
       shook = {net::handshake_status::turned_away,
@@ -299,7 +299,7 @@ caf::error connection::on_write(const object_reference& ref) {
   auto own = dynamic_cast<const object_ref*>(ref.keeper().get());
   if (own && &own->conn() == this)
     return caf::none;
-  if (own && own->conn().where_.host == where_.host && own->conn().where_.port == where_.port &&
+  if (own && net::to_string(own->conn().where_) == net::to_string(where_) &&
       own->conn().registry_id_ == registry_id_)
     return caf::make_error(errc::bad_argument,
                            "cannot send " + value{ref}.repr() + " to " + describe() +
@@ -361,6 +361,10 @@ registry_handles_actor connection::basp_registry() {
   std::lock_guard<std::mutex> guard{basp_mtx_};
   if (basp_registry_)
     return basp_registry_;
+  if (where_.is_unix())
+    throw connection_error("cannot reach actor handles at " + describe() +
+                           ": they travel over BASP, which a manager serves on TCP only and only "
+                           "with allow_basp: connect to its host:port for them");
   auto deadline = deadline_in(options_.connect_timeout);
   auto fd = open_stream(net::lean::stream_kind::basp, 0, deadline);
   auto basp = sys_->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));

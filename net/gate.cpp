@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -52,10 +53,19 @@ struct peer_address {
   std::array<std::uint8_t, 16> ip{};
   std::uint16_t port = 0;
 
-  static peer_address of(const sockaddr_storage& addr) {
+  /// `fd` is the accepted socket: a Unix-domain peer is known by its
+  /// process and user (SO_PEERCRED), the user counting as its address.
+  static peer_address of(const sockaddr_storage& addr, int fd) {
     peer_address peer;
     peer.family = addr.ss_family;
-    if (addr.ss_family == AF_INET) {
+    if (addr.ss_family == AF_UNIX) {
+      ucred cred{};
+      socklen_t size = sizeof cred;
+      if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) == 0) {
+        std::memcpy(peer.ip.data(), &cred.uid, sizeof cred.uid);
+        std::memcpy(peer.ip.data() + 4, &cred.pid, sizeof cred.pid);
+      }
+    } else if (addr.ss_family == AF_INET) {
       auto& in = reinterpret_cast<const sockaddr_in&>(addr);
       std::memcpy(peer.ip.data(), &in.sin_addr, 4);
       peer.port = ntohs(in.sin_port);
@@ -84,6 +94,13 @@ struct peer_address {
   }
 
   std::string name() const {
+    if (family == AF_UNIX) {
+      std::uint32_t uid = 0;
+      std::int32_t pid = 0;
+      std::memcpy(&uid, ip.data(), sizeof uid);
+      std::memcpy(&pid, ip.data() + 4, sizeof pid);
+      return "local process " + std::to_string(pid) + " (uid " + std::to_string(uid) + ")";
+    }
     auto port_text = std::to_string(port);
     return family == AF_INET6 ? "[" + host() + "]:" + port_text : host() + ":" + port_text;
   }
@@ -185,7 +202,7 @@ struct gate::impl {
     std::string reason;
   };
 
-  unique_fd listener;
+  std::vector<unique_fd> listeners;
   const authkey& key;
   gate_options options;
   admit_function admit;
@@ -195,12 +212,17 @@ struct gate::impl {
   std::unordered_map<std::string, std::size_t> pending_per_address;
   std::list<watched> watches;
   std::optional<clock::time_point> accepting_paused_until;
-  // epoll_event::data.ptr of the listener; a watched descriptor's points to
-  // its entry in `watches`, a connection's to its entry in `connections`.
-  char listener_token = 0;
+  // epoll_event::data.ptr of a listener is its entry here; a watched
+  // descriptor's points to its entry in `watches`, a connection's to its
+  // entry in `connections`.
+  std::vector<unique_fd>::const_iterator listener_of(const void* ptr) const {
+    return std::find_if(listeners.begin(), listeners.end(),
+                        [ptr](const unique_fd& fd) { return &fd == ptr; });
+  }
 
-  impl(unique_fd listening, const authkey& k, gate_options opts, admit_function on_admitted)
-    : listener(std::move(listening)),
+  impl(std::vector<unique_fd> listening, const authkey& k, gate_options opts,
+       admit_function on_admitted)
+    : listeners(std::move(listening)),
       key(k),
       options(std::move(opts)),
       admit(std::move(on_admitted)),
@@ -211,11 +233,13 @@ struct gate::impl {
     if (key.empty())
       throw value_error("cannot run the gate with an empty authkey");
     // accept() runs until it would block: it must not block.
-    int flags = ::fcntl(listener.get(), F_GETFL);
-    if (flags < 0 || ::fcntl(listener.get(), F_SETFL, flags | O_NONBLOCK) != 0)
-      throw error(std::string{"cannot make the listening socket non-blocking: "}
-                  + std::strerror(errno));
-    add(listener.get(), EPOLLIN, &listener_token);
+    for (auto& listener : listeners) {
+      int flags = ::fcntl(listener.get(), F_GETFL);
+      if (flags < 0 || ::fcntl(listener.get(), F_SETFL, flags | O_NONBLOCK) != 0)
+        throw error(std::string{"cannot make the listening socket non-blocking: "}
+                    + std::strerror(errno));
+      add(listener.get(), EPOLLIN, &listener);
+    }
   }
 
   ~impl() {
@@ -278,8 +302,8 @@ struct gate::impl {
   }
 
   void dispatch(const epoll_event& ev) {
-    if (ev.data.ptr == &listener_token) {
-      accept_some();
+    if (auto listener = listener_of(ev.data.ptr); listener != listeners.end()) {
+      accept_some(listener->get());
       return;
     }
     for (auto& w : watches)
@@ -323,14 +347,14 @@ struct gate::impl {
     remove(p);
   }
 
-  void accept_some() {
+  void accept_some(int listener) {
     for (std::size_t i = 0; i < accepts_per_wake; ++i) {
       sockaddr_storage addr{};
       socklen_t size = sizeof addr;
-      int fd = ::accept4(listener.get(), reinterpret_cast<sockaddr*>(&addr), &size,
+      int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&addr), &size,
                          SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (fd >= 0) {
-        take(unique_fd{fd}, peer_address::of(addr));
+        take(unique_fd{fd}, peer_address::of(addr, fd));
         continue;
       }
       int err = errno;
@@ -343,11 +367,12 @@ struct gate::impl {
     }
   }
 
-  // Stops polling the listener for a moment: accept() would fail again at
+  // Stops polling the listeners for a moment: accept() would fail again at
   // once, and a level-triggered listener would spin the loop meanwhile.
   void pause_accepting(int err) {
     auto now = clock::now();
-    ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, listener.get(), nullptr);
+    for (auto& listener : listeners)
+      ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, listener.get(), nullptr);
     accepting_paused_until = now + accept_pause;
     log.write(gate_event::accept_failed, log_level::warning, [&] {
       auto line = std::string{"cannot accept connections: "} + std::strerror(err);
@@ -362,11 +387,15 @@ struct gate::impl {
     if (!accepting_paused_until || now < *accepting_paused_until)
       return;
     accepting_paused_until.reset();
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = &listener_token;
-    if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, listener.get(), &ev) != 0)
-      pause_accepting(errno); // out of kernel memory, say: try again later
+    for (auto& listener : listeners) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.ptr = &listener;
+      if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, listener.get(), &ev) != 0) {
+        pause_accepting(errno); // out of kernel memory, say: try again later
+        return;
+      }
+    }
   }
 
   // A new connection: refused at once over a limit, else its handshake
@@ -496,8 +525,10 @@ struct gate::impl {
   }
 };
 
-gate::gate(unique_fd listener, const authkey& key, gate_options options, admit_function admit)
-  : impl_(std::make_unique<impl>(std::move(listener), key, std::move(options), std::move(admit))) {
+gate::gate(std::vector<unique_fd> listeners, const authkey& key, gate_options options,
+           admit_function admit)
+  : impl_(std::make_unique<impl>(std::move(listeners), key, std::move(options),
+                                 std::move(admit))) {
 }
 
 gate::~gate() = default;

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
@@ -47,8 +48,10 @@ public:
   /// TCP_NODELAY; no byte after the choice read) on the gate thread.
   using admit_function = std::function<void(unique_fd, const stream_choice&)>;
 
-  /// Serves `listener`; `key` must outlive the gate.
-  gate(unique_fd listener, const authkey& key, gate_options options, admit_function admit);
+  /// Serves `listeners` (TCP, and a Unix-domain socket if the server has
+  /// one); `key` must outlive the gate.
+  gate(std::vector<unique_fd> listeners, const authkey& key, gate_options options,
+       admit_function admit);
   ~gate();
 
   gate(const gate&) = delete;

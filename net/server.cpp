@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -64,11 +65,17 @@ struct server::impl {
   std::unique_ptr<net::gate> gate;
   std::thread gate_thread;
   std::atomic<bool> closing{false};
+  bool unix_bound = false; // the socket file at options.unix_path is ours to remove
   net::memory_keeper memory; // freed objects' memory goes back to the system
 
   explicit impl(server_options opts)
     : options(std::move(opts)), listener(net::listen_tcp(options.host, options.port)) {
-    net::unique_fd listening{listener.fd};
+    std::vector<net::unique_fd> listening;
+    listening.emplace_back(listener.fd);
+    if (!options.unix_path.empty()) {
+      listening.emplace_back(net::listen_unix(options.unix_path).fd);
+      unix_bound = true;
+    }
     net::configure(cfg, options.threads);
     sys = std::make_unique<caf::actor_system>(cfg);
     // From the first spawn on, an exception must stop what was spawned, or
@@ -88,6 +95,7 @@ struct server::impl {
     } catch (...) {
       stop_actors();
       close_wake_pipe();
+      remove_unix_socket();
       throw;
     }
   }
@@ -97,12 +105,18 @@ struct server::impl {
     wake();
     if (gate_thread.joinable())
       gate_thread.join();
-    gate.reset(); // closes the listener and every pending connection
+    gate.reset(); // closes the listeners and every pending connection
     stop_actors();
     close_wake_pipe();
+    remove_unix_socket();
   }
 
-  void start_gate(net::unique_fd listening) {
+  void remove_unix_socket() {
+    if (std::exchange(unix_bound, false))
+      ::unlink(options.unix_path.c_str());
+  }
+
+  void start_gate(std::vector<net::unique_fd> listening) {
     net::gate_options gate_opts;
     gate_opts.handshake_timeout = options.handshake_timeout;
     gate_opts.max_pending = options.max_pending_handshakes;
@@ -134,6 +148,14 @@ struct server::impl {
     if (choice.kind == net::lean::stream_kind::lean) {
       caf::anon_send(lean_broker, adopt_atom_v, fd.release(), choice.token);
       return;
+    }
+    if (net::is_unix_socket(fd.get())) {
+      // CAF 0.17's BASP asks its scribe for the peer's port, which a Unix
+      // socket has not: it would abort the server.
+      if (options.log)
+        options.log(log_level::info, "closed a BASP stream on the Unix-domain socket: actor "
+                                     "handles are served over TCP only");
+      return; // fd closes here
     }
     if (!options.allow_basp) {
       if (options.log)
@@ -196,6 +218,10 @@ const std::string& server::host() const {
 
 std::uint16_t server::port() const {
   return impl_->listener.port;
+}
+
+const std::string& server::unix_path() const {
+  return impl_->options.unix_path;
 }
 
 void server::serve_forever() {

@@ -19,6 +19,10 @@ namespace cafman {
 struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0; // 0 = any free port
+  /// Also listens on a Unix-domain socket at this path, for clients on this
+  /// host (address "unix:PATH": no TCP stack, same handshake); removed when
+  /// the server stops. Empty: TCP only. BASP (allow_basp) is TCP only.
+  std::string unix_path;
   cafman::authkey authkey = cafman::authkey::random();
   std::size_t threads = 2;
   /// Bounds each connection's authkey handshake and stream choice: a peer
@@ -63,6 +67,8 @@ public:
 
   const std::string& host() const;
   std::uint16_t port() const;
+  /// server_options::unix_path (empty when there is none).
+  const std::string& unix_path() const;
 
   /// Serves until shutdown: a client's `shutdown()`, `stop()`, a signal
   /// registered with `stop_on_signals()`, or the owner's end-of-file.

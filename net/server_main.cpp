@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
     ("help,h", "print this help and exit")
     ("host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
     ("port", po::value<std::uint16_t>()->default_value(0), "TCP port (0 = any free port)")
+    ("unix", po::value<std::string>(),
+     "also listen on a Unix-domain socket at this path, for clients on this host (address "
+     "unix:PATH, faster than TCP); the file is removed when the server stops")
     ("authkey-file", po::value<std::string>(),
      "file holding the key clients must prove (default: $CAFMAN_AUTHKEY)")
     ("threads", po::value<std::size_t>()->default_value(2), "scheduler threads")
@@ -126,6 +129,8 @@ int main(int argc, char** argv) {
     auto publications = publications_from(vm, opts.types);
     opts.host = vm["host"].as<std::string>();
     opts.port = vm["port"].as<std::uint16_t>();
+    if (vm.count("unix"))
+      opts.unix_path = vm["unix"].as<std::string>();
     opts.authkey = authkey_from(vm);
     opts.threads = vm["threads"].as<std::size_t>();
     if (opts.threads == 0)
@@ -145,7 +150,10 @@ int main(int argc, char** argv) {
     srv.stop_on_signals();
     for (auto& [name, type] : publications)
       srv.publish(name, type);
-    std::cout << "cafman-server listening on " << srv.host() << ":" << srv.port() << std::endl;
+    std::cout << "cafman-server listening on " << srv.host() << ":" << srv.port();
+    if (!srv.unix_path().empty())
+      std::cout << " and unix:" << srv.unix_path();
+    std::cout << std::endl;
     srv.serve_forever();
     return 0;
   } catch (const po::error& e) {

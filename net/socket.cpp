@@ -20,6 +20,8 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cafman/errors.hpp"
@@ -126,8 +128,50 @@ void make_blocking(int fd, const std::string& where) {
 }
 
 [[noreturn]] void bad_address(std::string_view text, const char* why) {
-  throw value_error("bad address \"" + std::string{text} + "\": " + why
-                    + " (expected host:port or [ipv6]:port)");
+  std::string quoted; // a NUL would end the message early
+  for (char c : text)
+    quoted += c == '\0' ? std::string{"\\0"} : std::string(1, c);
+  throw value_error("bad address \"" + quoted + "\": " + why
+                    + " (expected host:port, [ipv6]:port or unix:/path)");
+}
+
+constexpr std::string_view unix_prefix = "unix:";
+
+sockaddr_un unix_sockaddr(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size()); // length checked by parse_address
+  return addr;
+}
+
+// Connects a Unix-domain socket, waiting up to `timeout` while the
+// listener's backlog is full (connect honours SO_SNDTIMEO there); returns
+// errno, 0 on success.
+int connect_unix(int fd, const std::string& path, std::chrono::milliseconds timeout) {
+  auto addr = unix_sockaddr(path);
+  timeval wait{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  timeval none{};
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait) != 0)
+    return errno;
+  int err = 0;
+  while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINTR) {
+      err = errno;
+      break;
+    }
+  }
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+  return err;
+}
+
+// A socket file whose server is gone refuses connections.
+bool is_stale_socket(const std::string& path) {
+  struct stat info{};
+  if (::lstat(path.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode))
+    return false;
+  unique_fd probe{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  return probe && connect_unix(probe.get(), path, std::chrono::milliseconds{100}) == ECONNREFUSED;
 }
 
 std::uint16_t parse_port(std::string_view digits, std::string_view text) {
@@ -194,6 +238,46 @@ int connect_tcp(const std::string& host, std::uint16_t port,
                          + " \u2014 is the manager running?");
 }
 
+listener listen_unix(const std::string& path) {
+  auto where = to_string(parse_address(std::string{unix_prefix} + path));
+  unique_fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  if (!fd)
+    throw connection_error("cannot listen on " + where + ": " + std::strerror(errno));
+  auto addr = unix_sockaddr(path);
+  auto bind_here = [&] { return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr); };
+  int rc = bind_here();
+  if (rc != 0 && errno == EADDRINUSE && is_stale_socket(path) && ::unlink(path.c_str()) == 0)
+    rc = bind_here();
+  if (rc != 0 || ::listen(fd.get(), SOMAXCONN) != 0) {
+    auto reason = errno == EADDRINUSE ? std::string{"a manager serves there already, or a file "
+                                                    "that is not a socket is in the way"}
+                                      : std::string{std::strerror(errno)};
+    throw connection_error("cannot listen on " + where + ": " + reason);
+  }
+  return {fd.release(), 0};
+}
+
+bool is_unix_socket(int fd) {
+  sockaddr_storage local{};
+  socklen_t size = sizeof local;
+  return ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) == 0
+         && local.ss_family == AF_UNIX;
+}
+
+int connect_to(const address& where, std::chrono::milliseconds timeout) {
+  if (!where.is_unix())
+    return connect_tcp(where.host, where.port, timeout);
+  unique_fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  int err = fd ? connect_unix(fd.get(), where.path, timeout) : errno;
+  if (err != 0)
+    throw connection_error("cannot connect to " + to_string(where) + ": "
+                           + (err == EAGAIN ? "no room in its backlog within "
+                                                  + std::to_string(timeout.count()) + " ms"
+                                            : std::string{std::strerror(err)})
+                           + " \u2014 is the manager running?");
+  return fd.release();
+}
+
 void set_nodelay(int fd) {
   int on = 1;
   if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
@@ -231,6 +315,16 @@ std::uint64_t raise_descriptor_limit() {
 }
 
 address parse_address(std::string_view text) {
+  if (text.substr(0, unix_prefix.size()) == unix_prefix) {
+    auto path = text.substr(unix_prefix.size());
+    if (path.empty())
+      bad_address(text, "missing the socket's path after unix:");
+    if (path.size() >= sizeof(sockaddr_un::sun_path))
+      bad_address(text, "a Unix-domain socket's path has at most 107 bytes");
+    if (path.find('\0') != std::string_view::npos)
+      bad_address(text, "the path holds a NUL byte");
+    return {{}, 0, std::string{path}};
+  }
   std::string_view host;
   std::string_view port;
   if (!text.empty() && text.front() == '[') {
@@ -257,6 +351,8 @@ address parse_address(std::string_view text) {
 }
 
 std::string to_string(const address& addr) {
+  if (addr.is_unix())
+    return std::string{unix_prefix} + addr.path;
   auto port = std::to_string(addr.port);
   if (addr.host.find(':') != std::string::npos)
     return "[" + addr.host + "]:" + port;

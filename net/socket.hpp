@@ -73,15 +73,32 @@ std::uint64_t raise_descriptor_limit();
 
 struct address {
   std::string host; // without brackets, also for IPv6
-  std::uint16_t port;
+  std::uint16_t port = 0;
+  /// A Unix-domain socket's path instead of host and port: same-host
+  /// clients skip the TCP stack.
+  std::string path;
+
+  bool is_unix() const { return !path.empty(); }
 };
 
-/// Parses "host:port" or "[ipv6]:port". Throws cafman::value_error quoting
-/// the input when it is neither.
+/// Parses "host:port", "[ipv6]:port" or "unix:/path/to/socket". Throws
+/// cafman::value_error quoting the input when it is none of them.
 address parse_address(std::string_view text);
 
-/// "host:port", or "[host]:port" when host is an IPv6 address.
+/// "host:port", "[host]:port" when host is an IPv6 address, or "unix:PATH".
 std::string to_string(const address& addr);
+
+/// Binds a Unix-domain socket at `path` and listens (close-on-exec). A
+/// socket file there that nobody listens on any more (its server died) is
+/// replaced; a live one, or any other file, is an error.
+listener listen_unix(const std::string& path);
+
+/// Whether `fd` is a Unix-domain socket.
+bool is_unix_socket(int fd);
+
+/// Connects within `timeout` to a TCP address or a Unix-domain socket and
+/// returns a blocking, close-on-exec socket (TCP_NODELAY set for TCP).
+int connect_to(const address& where, std::chrono::milliseconds timeout);
 
 /// Descriptors a forked cafman::process must not keep: the sockets of
 /// manager connections and the pipes managers watch for their owner's death.

@@ -55,11 +55,12 @@ int watch_owner(int pipe_fd, pid_t owner) {
 
 // In the forked child: serve until the owner goes, then leave without
 // running the parent's destructors (trap 8 in the CAF notes).
-[[noreturn]] void run_manager(const sync_manager_options& options, int ready_fd, int owner_fd,
-                              pid_t owner) {
+[[noreturn]] void run_manager(const sync_manager_options& options, const std::string& unix_path,
+                              int ready_fd, int owner_fd, pid_t owner) {
   try {
     server_options opts;
     opts.host = options.host;
+    opts.unix_path = unix_path;
     opts.authkey = options.authkey;
     opts.threads = options.server_threads;
     opts.owner_fd = watch_owner(owner_fd, owner);
@@ -108,6 +109,18 @@ sync_manager_options offering(const type_registry& types) {
 sync_manager::sync_manager(const type_registry& types) : sync_manager(offering(types)) {
 }
 
+// The socket's path in a directory only this user may enter, as Python's
+// manager does; empty when the manager is served over TCP.
+std::string private_socket_dir(const sync_manager_options& options) {
+  if (!options.unix_socket || options.allow_basp)
+    return {};
+  std::string pattern = "/tmp/cafman-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw error(std::string{"cannot create a directory for the manager's socket: "} +
+                std::strerror(errno));
+  return pattern;
+}
+
 sync_manager::sync_manager(sync_manager_options options) {
   // A child forked while another thread of this process held a lock the
   // child then needs can hang before it serves (ASan's allocator does not
@@ -115,27 +128,40 @@ sync_manager::sync_manager(sync_manager_options options) {
   // again, each try waiting a share of start_timeout and the last the rest.
   constexpr int tries = 3;
   auto give_up = std::chrono::steady_clock::now() + options.start_timeout;
+  socket_dir_ = private_socket_dir(options);
+  auto unix_path = socket_dir_.empty() ? std::string{} : socket_dir_ + "/manager";
   for (int attempt = 1;; ++attempt) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       give_up - std::chrono::steady_clock::now());
     auto limit = attempt == tries ? left : std::min(left, options.start_timeout / tries);
-    if (auto port = start(options, std::max(limit, std::chrono::milliseconds{0}))) {
+    std::optional<std::uint16_t> port;
+    try {
+      port = start(options, unix_path, std::max(limit, std::chrono::milliseconds{0}));
+    } catch (...) {
+      remove_socket_dir(); // no destructor runs for a constructor that throws
+      throw;
+    }
+    if (port) {
+      auto where = unix_path.empty() ? net::address{options.host, *port}
+                                     : net::address{{}, 0, unix_path};
       try {
-        conn_ = std::make_shared<detail::connection>(net::address{options.host, *port},
-                                                     options.authkey, options.connection);
+        conn_ = std::make_shared<detail::connection>(where, options.authkey, options.connection);
       } catch (...) {
-        shutdown(); // no destructor runs for a constructor that throws
+        shutdown();
         throw;
       }
       return;
     }
-    if (attempt == tries)
+    if (attempt == tries) {
+      remove_socket_dir();
       throw connection_error("the manager process did not start within "
                              + std::to_string(options.start_timeout.count()) + " ms");
+    }
   }
 }
 
 std::optional<std::uint16_t> sync_manager::start(const sync_manager_options& options,
+                                                 const std::string& unix_path,
                                                  std::chrono::milliseconds limit) {
   int ready[2];
   int owner[2];
@@ -148,7 +174,7 @@ std::optional<std::uint16_t> sync_manager::start(const sync_manager_options& opt
     throw error("cannot fork the manager process");
   if (pid_ == 0) {
     auto kept = detail::keep_only_descriptors({ready[1], owner[0]});
-    run_manager(options, kept[0], kept[1], owner_pid);
+    run_manager(options, unix_path, kept[0], kept[1], owner_pid);
   }
   ::close(ready[1]);
   ::close(owner[0]);
@@ -167,8 +193,10 @@ sync_manager::~sync_manager() {
 }
 
 void sync_manager::shutdown() {
-  if (pid_ <= 0)
+  if (pid_ <= 0) {
+    remove_socket_dir();
     return;
+  }
   try {
     shutdown_server();
   } catch (const error&) {
@@ -182,6 +210,17 @@ void sync_manager::shutdown() {
     ::waitpid(pid_, nullptr, 0);
   }
   pid_ = -1;
+  remove_socket_dir();
+}
+
+void sync_manager::remove_socket_dir() noexcept {
+  if (socket_dir_.empty())
+    return;
+  // The manager removes its socket when it stops; one that was killed
+  // leaves it behind.
+  ::unlink((socket_dir_ + "/manager").c_str());
+  ::rmdir(socket_dir_.c_str());
+  socket_dir_.clear();
 }
 
 } // namespace cafman

@@ -16,6 +16,11 @@
 namespace cafman {
 
 struct sync_manager_options {
+  /// Clients reach the manager over a Unix-domain socket in a private
+  /// directory (address "unix:/tmp/cafman-XXXXXX/manager"), which skips the
+  /// TCP stack; false (or allow_basp, which needs TCP): over TCP at `host`.
+  /// The manager listens on TCP at `host` either way.
+  bool unix_socket = true;
   std::string host = "127.0.0.1";
   /// The key clients must prove; random (32 bytes) unless set.
   cafman::authkey authkey = cafman::authkey::random();
@@ -65,10 +70,15 @@ private:
   /// Forks the manager process: its port, or nothing when it has not
   /// reported one within `limit` (it is killed then).
   std::optional<std::uint16_t> start(const sync_manager_options& options,
+                                     const std::string& unix_path,
                                      std::chrono::milliseconds limit);
+
+  /// Removes the private directory of the manager's Unix-domain socket.
+  void remove_socket_dir() noexcept;
 
   pid_t pid_ = -1;
   int owner_fd_ = -1; // our end of the pipe the manager watches
+  std::string socket_dir_; // empty: served over TCP
 };
 
 } // namespace cafman

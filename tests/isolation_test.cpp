@@ -37,7 +37,7 @@ namespace {
 cafman::net::unique_fd authenticated_stream(const cafman::manager& m, char kind,
                                             std::uint64_t token = 0) {
   auto where = cafman::net::parse_address(m.address());
-  cafman::net::unique_fd fd{cafman::net::connect_tcp(where.host, where.port, 2s)};
+  cafman::net::unique_fd fd{cafman::net::connect_to(where, 2s)};
   REQUIRE(cafman::net::client_handshake(fd.get(), m.authkey(), 2s));
   std::vector<char> choice{kind};
   if (kind == 'L')

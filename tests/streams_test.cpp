@@ -71,7 +71,7 @@ private:
   void run(const std::string& target, const std::function<void(cafman::net::unique_fd)>& later) {
     auto client = front_.accept();
     auto where = cafman::net::parse_address(target);
-    cafman::net::unique_fd server{cafman::net::connect_tcp(where.host, where.port, 2s)};
+    cafman::net::unique_fd server{cafman::net::connect_to(where, 2s)};
     std::thread others{[&] {
       while (!done_)
         if (auto next = accept_for(100ms))
@@ -111,7 +111,7 @@ struct raw_stream {
     cafman::net::configure(cfg, 1);
     sys_ptr = std::make_unique<caf::actor_system>(cfg);
     auto where = cafman::net::parse_address(m.address());
-    fd.reset(cafman::net::connect_tcp(where.host, where.port, 2s));
+    fd.reset(cafman::net::connect_to(where, 2s));
     REQUIRE(cafman::net::client_handshake(fd.get(), m.authkey(), 2s));
     std::vector<char> choice{'L'};
     cafman::net::lean::put_u64(choice, cafman::net::lean::new_session);

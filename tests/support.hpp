@@ -161,9 +161,16 @@ public:
     ::close(out[1]);
     first_line_ = read_line(out[0]);
     ::close(out[0]);
-    auto colon = first_line_.rfind(':');
-    if (colon != std::string::npos)
-      address_ = first_line_.substr(first_line_.rfind(' ') + 1);
+    // "cafman-server listening on HOST:PORT[ and unix:PATH]"
+    const std::string prefix = "listening on ";
+    auto at = first_line_.find(prefix);
+    if (at != std::string::npos) {
+      auto start = at + prefix.size();
+      auto end = first_line_.find(' ', start);
+      address_ = first_line_.substr(start, end == std::string::npos ? end : end - start);
+      if (auto unix_at = first_line_.find(" and unix:"); unix_at != std::string::npos)
+        unix_address_ = first_line_.substr(unix_at + 5);
+    }
   }
 
   ~server_process() {
@@ -178,6 +185,8 @@ public:
   const std::string& first_line() const { return first_line_; }
   /// "127.0.0.1:PORT"
   const std::string& address() const { return address_; }
+  /// "unix:PATH" when started with --unix PATH, else empty.
+  const std::string& unix_address() const { return unix_address_; }
   pid_t pid() const { return pid_; }
 
   /// Sends `sig` and waits up to `limit` for the exit; the wait status.
@@ -208,6 +217,7 @@ private:
   std::string key_file_;
   std::string first_line_;
   std::string address_;
+  std::string unix_address_;
 };
 
 } // namespace cafman::testing

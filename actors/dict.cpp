@@ -124,7 +124,7 @@ dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, object_li
         return st.setdefault(k, fallback);
       },
       [&st](update_atom, const value& other) { return guard([&] { st.update(other); }); },
-      [&st](clear_atom) { st.items.clear(); },
+      [&st](clear_atom) { st.items = dict_value{}; }, // and its buckets' memory
       [&st](copy_atom) { return value{st.items}; },
       [&st](keys_atom) { return value{st.project(dict_state::key_of)}; },
       [&st](values_atom) { return value{st.project(dict_state::value_of)}; },

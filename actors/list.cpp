@@ -117,7 +117,7 @@ struct list_state {
 
   static void repeat(list_value& items, std::int64_t times) {
     if (times <= 0) {
-      items.clear();
+      items = list_value{};
       return;
     }
     list_value once = items;
@@ -224,7 +224,8 @@ list_actor::behavior_type make_list(list_ptr self, list_value initial, object_li
       },
       [&st](contains_atom, const value& v) { return st.find(v) != st.items.end(); },
       [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
-      [&st](clear_atom) { st.items.clear(); },
+      // Python's clear() gives the memory back; vector::clear keeps it.
+      [&st](clear_atom) { st.items = list_value{}; },
       [&st](copy_atom) { return value{st.items}; },
       [self, registry](iter_atom) {
         return make_iterator(self->system(), registry, self->state.items);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every workload of cafman-bench against cafman and its anchors, one after
-# the other in one run on this machine: Python's multiprocessing
+# the other in one run on this machine: cafman over its Unix socket and
+# over TCP, Python's multiprocessing
 # SyncManager over its default Unix socket and over TCP, and Redis through
 # redis-py (bench/anchors.py), against a redis-server started here on
-# 127.0.0.1 and stopped at the end. Prints calls/s of each and cafman's
-# ratio to the best anchor, per workload and client count, in one table;
+# 127.0.0.1 and stopped at the end. Prints calls/s of each and the ratio of
+# cafman (Unix socket) to the best anchor, per workload and client count;
 # with CHART=FILE.png also draws it (gnuplot).
 #
 #   bash bench/run_bench.sh [path/to/cafman-bench]   (default: build/bench/cafman-bench)
@@ -58,8 +59,11 @@ anchor() { # NAME ARGS...: one anchor on one workload, its results in $tmp/NAME.
 }
 
 for w in "${workload_list[@]}"; do
-  echo "== cafman: $bench_bin --workload $w --clients $clients --repeats $repeats"
-  "$bench_bin" --workload "$w" --clients "$clients" --repeats "$repeats" | tee "$tmp/cafman.$w.out"
+  for transport in unix tcp; do
+    echo "== cafman-$transport: $bench_bin --workload $w --clients $clients --repeats $repeats --transport $transport"
+    "$bench_bin" --workload "$w" --clients "$clients" --repeats "$repeats" --transport "$transport" \
+      | tee "$tmp/cafman-$transport.$w.out"
+  done
   anchor python-unix --system python --transport unix
   anchor python-tcp --system python --transport tcp
   anchor redis --system redis --redis-port "$redis_port"
@@ -78,11 +82,12 @@ rates = {}  # (system, workload, clients) -> calls/s
 for w in workloads:
     # cafman-bench prints one JSON object per line; anchors.py writes
     # {"results": [{"workload", "clients", "calls_per_s": {"median", ...}}]}.
-    with open(os.path.join(tmp, "cafman.%s.out" % w)) as f:
-        for line in f:
-            if line.startswith("{"):
-                r = json.loads(line)
-                rates["cafman", w, r["clients"]] = r["calls_per_s"]
+    for side in ["cafman-unix", "cafman-tcp"]:
+        with open(os.path.join(tmp, "%s.%s.out" % (side, w))) as f:
+            for line in f:
+                if line.startswith("{"):
+                    r = json.loads(line)
+                    rates[side, w, r["clients"]] = r["calls_per_s"]
     for a in anchors:
         path = os.path.join(tmp, "%s.%s.json" % (a, w))
         if not os.path.exists(path):
@@ -95,24 +100,26 @@ cells = sorted({(w, n) for (_, w, n) in rates}, key=lambda wn: (workloads.index(
 print("median calls/s; dict_set_get: d[k] = v; d[k] (HSET; HGET), lock_acquire_release:")
 print("acquire; release (BLPOP; RPUSH), queue_throughput: put + get of one item (RPUSH + BLPOP),")
 print("create_destroy: d = m.dict(); del d")
-header = ["workload", "clients", "cafman"] + anchors + ["cafman/best anchor"]
+print("cafman/best: cafman over its Unix socket (sync_manager's default) against the best anchor")
+header = ["workload", "clients", "cafman-unix", "cafman-tcp"] + anchors + ["cafman/best"]
 print(" | ".join(header))
 rows = []
 for w, n in cells:
-    c = rates.get(("cafman", w, n))
+    c = rates.get(("cafman-unix", w, n))
+    mine = [c, rates.get(("cafman-tcp", w, n))]
     others = [rates.get((a, w, n)) for a in anchors]
     best = max([x for x in others if x] or [0])
     ratio = c / best if c and best else None
-    rows.append((w, n, c, others, ratio))
-    print(" | ".join([w, str(n)] + ["%.0f" % x if x else "-" for x in [c] + others]
+    rows.append((w, n, mine + others))
+    print(" | ".join([w, str(n)] + ["%.0f" % x if x else "-" for x in mine + others]
                      + ["%.2f" % ratio if ratio else "-"]))
 
 if chart:
     data = os.path.join(tmp, "chart.dat")
     with open(data, "w") as f:
-        for w, n, c, others, _ in rows:
+        for w, n, values in rows:
             f.write('"%s\\n%d" %s\n' % (w.split("_")[0], n,
-                                        " ".join("%.0f" % (x or 0) for x in [c] + others)))
+                                        " ".join("%.0f" % (x or 0) for x in values)))
     script = """set terminal pngcairo size 1100,500 font ",10"
 set output "%s"
 set style data histograms
@@ -122,8 +129,9 @@ set ylabel "calls/s (median)"
 set key top left
 set grid ytics
 set title "cafman and its anchors, same machine, one run (workload / clients)"
-plot "%s" using 2:xtic(1) title "cafman", "" using 3 title "Python manager (Unix)", \\
-     "" using 4 title "Python manager (TCP)", "" using 5 title "Redis (redis-py)"
+plot "%s" using 2:xtic(1) title "cafman (Unix)", "" using 3 title "cafman (TCP)", \\
+     "" using 4 title "Python manager (Unix)", "" using 5 title "Python manager (TCP)", \\
+     "" using 6 title "Redis (redis-py)"
 """ % (chart, data)
     subprocess.run(["gnuplot"], input=script.encode(), check=True)
     print("chart: %s" % chart)

@@ -7,7 +7,9 @@
 // this thread asks malloc how much it holds free; when that grew by
 // `threshold` bytes since the last trim, and is more than it holds in use,
 // it trims every arena (malloc_trim), which returns the free pages inside
-// them too.
+// them too. A megabyte: large replies (a copy of a long list) come from the
+// arenas once glibc's mmap threshold has grown, and a higher threshold left
+// several of them behind in a manager that serves them now and then.
 
 #include <condition_variable>
 #include <cstddef>
@@ -18,7 +20,7 @@ namespace cafman::net {
 
 class memory_keeper {
 public:
-  explicit memory_keeper(std::size_t threshold = std::size_t{16} << 20);
+  explicit memory_keeper(std::size_t threshold = std::size_t{1} << 20);
   ~memory_keeper();
 
   memory_keeper(const memory_keeper&) = delete;

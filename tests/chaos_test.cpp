@@ -596,7 +596,11 @@ TEST_CASE("chaos: clients killed and stopped at random lose no acknowledged upda
       std::uint64_t leaked = 0;
       if (!objects_settled())
         leaked = m.number_of_objects() - shared_objects::count;
-      auto rss_after = rss_kib(m.pid());
+      // The manager trims what it freed once a second (the reconciliation's
+      // copy of the log was large): its memory gets a few seconds to return.
+      auto rss_limit = rss_before + rss_before / 10;
+      std::uint64_t rss_after = 0;
+      eventually([&] { return (rss_after = rss_kib(m.pid())) <= rss_limit; }, 5s);
 
       std::printf("chaos: seconds=%lld clients=%d ops=%llu kills=%llu stops=%llu "
                   "sessions_lost=%llu lost=%llu stuck=%llu leaked=%llu doubled=%llu "
@@ -624,7 +628,7 @@ TEST_CASE("chaos: clients killed and stopped at random lose no acknowledged upda
       CHECK(fresh == 0);
       CHECK(leaked == 0);
       if (rss_is_meaningful)
-        CHECK(rss_after <= rss_before + rss_before / 10);
+        CHECK(rss_after <= rss_limit);
       shared_objects::unpublish(m);
     }
     CHECK(eventually([&] { return m.number_of_objects() == 0; }));

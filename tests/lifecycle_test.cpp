@@ -206,3 +206,31 @@ TEST_CASE("the manager gives the memory of freed objects back to the system", "[
     CHECK(returned(after));
   });
 }
+
+TEST_CASE("clear() of a long list or a large dict gives its memory back, as in Python",
+          "[lifecycle]") {
+  if (!rss_is_meaningful)
+    return;
+  watchdog dog{120s};
+  with_manager([](cafman::sync_manager& m) {
+    auto before = rss_kib(m.pid());
+    auto l = m.list({1, 2, 3, 4});
+    l *= 1'000'000; // 4 million items, built in the manager
+    cafman::dict_value items;
+    for (std::int64_t i = 0; i < 50'000; ++i)
+      items.insert_or_assign(i, i);
+    auto d = m.dict(std::move(items));
+    auto peak = rss_kib(m.pid());
+    INFO("manager RSS " << before << " KiB before, " << peak << " KiB with the list and dict");
+    REQUIRE(peak > before + 64 * 1024);
+    l.clear();
+    d.clear();
+    CHECK(l.size() == 0);
+    CHECK(d.size() == 0);
+    auto returned = [&](std::uint64_t rss) { return rss < before + (peak - before) / 4; };
+    std::uint64_t after = 0;
+    eventually([&] { return returned(after = rss_kib(m.pid())); }, 15s);
+    INFO("after clear(): " << after << " KiB");
+    CHECK(returned(after));
+  });
+}

@@ -127,6 +127,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set ylabel "calls/s (median)"
 set key top left
+set bmargin 4
 set grid ytics
 set title "cafman and its anchors, same machine, one run (workload / clients)"
 plot "%s" using 2:xtic(1) title "cafman (Unix)", "" using 3 title "cafman (TCP)", \\

@@ -1,5 +1,5 @@
 // cafman-bench: the workloads of the Python benchmark
-// (bench/python_manager_bench.py runs them on Python's manager) against cafman, so
+// (bench/anchors.py runs them on Python's manager and on Redis) against cafman, so
 // that both can be compared by ratio: dict_set_get (the default),
 // lock_acquire_release ("lock" for short), queue_throughput and
 // create_destroy ("create"); see

@@ -1,7 +1,7 @@
 #pragma once
 
 // The client-process and timing harness of cafman-bench, shared by every
-// workload; python_manager_bench.py does the same for Python's manager.
+// workload; bench/anchors.py does the same for Python's manager and Redis.
 //
 // A run forks one client process per role. Each connects, warms up (first
 // call made) and says it is ready; once all are, the parent waits for a

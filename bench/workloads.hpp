@@ -1,7 +1,7 @@
 #pragma once
 
 // The workloads of cafman-bench, each the one of the same name in
-// bench/python_manager_bench.py, measured the same way:
+// bench/anchors.py, measured the same way:
 // same unit, same roles and client processes, same items.
 
 #include <cafman/cafman.hpp>
@@ -11,7 +11,7 @@
 namespace bench {
 
 struct workload {
-  /// As in python_manager_bench.py.
+  /// As in anchors.py.
   const char* name;
   /// What one unit is, for the table.
   const char* unit;

@@ -204,7 +204,7 @@ void unique_fd::reset(int fd) noexcept {
 }
 
 listener listen_tcp(const std::string& host, std::uint16_t port) {
-  auto where = to_string(address{host, port});
+  auto where = to_string(address{host, port, {}});
   auto candidates = resolve(host, port, AI_PASSIVE, where);
   int err = 0;
   for (auto* ai = candidates.get(); ai != nullptr; ai = ai->ai_next) {
@@ -223,7 +223,7 @@ listener listen_tcp(const std::string& host, std::uint16_t port) {
 int connect_tcp(const std::string& host, std::uint16_t port,
                 std::chrono::milliseconds timeout) {
   auto deadline = clock::now() + timeout;
-  auto where = to_string(address{host, port});
+  auto where = to_string(address{host, port, {}});
   auto candidates = resolve(host, port, 0, where);
   std::string reason;
   for (auto* ai = candidates.get(); ai != nullptr; ai = ai->ai_next) {
@@ -347,7 +347,7 @@ address parse_address(std::string_view text) {
   }
   if (host.empty())
     bad_address(text, "missing host");
-  return {std::string{host}, parse_port(port, text)};
+  return {std::string{host}, parse_port(port, text), {}};
 }
 
 std::string to_string(const address& addr) {

@@ -78,6 +78,10 @@ int watch_owner(int pipe_fd, pid_t owner) {
     std::cerr << "cafman manager process: " << e.what() << "\n";
     ::_exit(1);
   }
+  // The server removed its socket; the directory goes too, or an owner
+  // that died (and so never ran shutdown) would leave it behind.
+  if (!unix_path.empty())
+    ::rmdir(unix_path.substr(0, unix_path.rfind('/')).c_str());
   ::_exit(0);
 }
 
@@ -142,7 +146,7 @@ sync_manager::sync_manager(sync_manager_options options) {
       throw;
     }
     if (port) {
-      auto where = unix_path.empty() ? net::address{options.host, *port}
+      auto where = unix_path.empty() ? net::address{options.host, *port, {}}
                                      : net::address{{}, 0, unix_path};
       try {
         conn_ = std::make_shared<detail::connection>(where, options.authkey, options.connection);

@@ -11,6 +11,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cafman/cafman.hpp"
@@ -106,6 +107,34 @@ TEST_CASE("sync_manager serves over a Unix-domain socket in a private directory,
   CHECK(m.dict({{"k", 1}}).get("k") == value{1});
   m.shutdown();
   CHECK(no_children_left());
+}
+
+TEST_CASE("a sync_manager whose owner dies leaves no socket or directory behind", "[unix]") {
+  watchdog dog{30s};
+  int report[2];
+  REQUIRE(::pipe(report) == 0);
+  auto owner = ::fork();
+  if (owner == 0) {
+    ::close(report[0]);
+    cafman::sync_manager m;
+    auto address = m.address();
+    [[maybe_unused]] auto n = ::write(report[1], address.data(), address.size());
+    ::close(report[1]);
+    ::pause(); // until killed
+  }
+  ::close(report[1]);
+  std::string address(256, '\0');
+  auto n = ::read(report[0], address.data(), address.size());
+  ::close(report[0]);
+  REQUIRE(n > 5);
+  address.resize(static_cast<std::size_t>(n));
+  auto path = address.substr(5);
+  auto dir = path.substr(0, path.rfind('/'));
+  REQUIRE(is_socket(path));
+  ::kill(owner, SIGKILL);
+  ::waitpid(owner, nullptr, 0);
+  // The manager process sees its owner gone, stops, and cleans up.
+  CHECK(eventually([&] { return !exists(path) && !exists(dir); }, 10s));
 }
 
 TEST_CASE("cafman-server --unix serves this host's clients behind the key and removes the socket "

@@ -30,7 +30,7 @@ WARMUP_UNITS = 200
 # Unix socket and 5 to 10 over TCP (each create and each release opens an
 # authenticated connection of its own): a hundredth of the units keeps such
 # a run to seconds or minutes.
-UNIT_SCALE = {"create_destroy": 0.01}
+UNIT_SCALE = {"create_destroy": 0.01, "value_1mib": 0.01}  # the latter moves 2 MiB a unit
 
 
 def dict_set_get(shared, index, units):
@@ -55,6 +55,22 @@ def queue_put(shared, index, units):
 def queue_get(shared, index, units):
     for _ in range(units):
         shared.get()
+
+
+def value_1mib(shared, index, units):
+    key = "k%d" % index
+    payload = os.urandom(1 << 20)
+    for _ in range(units):
+        shared[key] = payload
+        shared[key]
+
+
+def redis_value_1mib(conn, index, units):
+    key = "k%d" % index
+    payload = os.urandom(1 << 20)
+    for _ in range(units):
+        conn.hset("d", key, payload)
+        conn.hget("d", key)
 
 
 def create_destroy(shared, index, units):
@@ -110,6 +126,9 @@ WORKLOADS = {
         "python": (lambda m: m.Queue(), [queue_put, queue_get]),
         "redis": (lambda port: redis_fresh(port, "queue_throughput"),
                   [redis_queue_put, redis_queue_get])},
+    "value_1mib": {
+        "python": (lambda m: m.dict(), [value_1mib]),
+        "redis": (lambda port: redis_fresh(port, "value_1mib"), [redis_value_1mib])},
     # Redis has no objects to create: a key exists while it holds something.
     "create_destroy": {"python": (lambda m: m, [create_destroy])},
 }
@@ -128,7 +147,7 @@ def warm_up(role, shared, index):
 
 
 def client(role, shared, index, units, ready, go, finished):
-    if role in (redis_dict_set_get, redis_lock_acquire_release, redis_queue_put, redis_queue_get):
+    if role.__name__.startswith("redis_"):
         import redis
         shared = redis.Redis(host="127.0.0.1", port=shared)  # a connection of its own
     warm_up(role, shared, index)

@@ -1,8 +1,8 @@
 // cafman-bench: the workloads of the Python benchmark
 // (bench/anchors.py runs them on Python's manager and on Redis) against cafman, so
 // that both can be compared by ratio: dict_set_get (the default),
-// lock_acquire_release ("lock" for short), queue_throughput and
-// create_destroy ("create"); see
+// lock_acquire_release ("lock" for short), queue_throughput,
+// create_destroy ("create") and value_1mib ("value"); see
 // workloads.hpp and, for how a run is started and timed, harness.hpp.
 //
 // For each client count N: --repeats runs against ONE manager, each with a
@@ -48,6 +48,7 @@ const known_workload known_workloads[] = {
   {"lock", &bench::lock_acquire_release},
   {nullptr, &bench::queue_throughput},
   {"create", &bench::create_destroy},
+  {"value", &bench::value_1mib},
   {nullptr, &bench::dict_pipelined},
 };
 
@@ -179,11 +180,11 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
     ("help,h", "print this help and exit")
     ("clients", po::value(&clients)->default_value("1,4"),
      "comma list of client counts (queue_throughput: N producers and N consumers)")
-    ("ops", po::value(&opts.ops)->default_value(20000), "units per client per run")
+    ("ops", po::value(&opts.ops), "units per client per run (default 20000; value_1mib: 200)")
     ("repeats", po::value(&opts.repeats)->default_value(3), "runs per client count")
     ("workload", po::value(&workload_name)->default_value("dict_set_get"),
      "dict_set_get, lock_acquire_release (or lock), queue_throughput, create_destroy (or "
-     "create) or dict_pipelined "
+     "create), value_1mib (or value) or dict_pipelined "
      "(one client, --clients is the number of calls in flight)")
     ("server-threads", po::value(&opts.server_threads)->default_value(2),
      "scheduler threads of the manager process")
@@ -209,6 +210,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
     const workload* w = find_workload(workload_name);
     if (w == nullptr)
       throw po::error("--workload: unknown workload '" + workload_name + "'");
+    if (!vm.count("ops"))
+      opts.ops = w->default_ops;
     if (opts.ops < 1 || opts.repeats < 1 || opts.timeout_s < 1 || opts.quiet_wait_s < 0)
       throw po::error("--ops, --repeats and --timeout must be at least 1, --quiet-wait at least 0");
     if (opts.server_threads < 1 || opts.client_threads < 1)

@@ -13,8 +13,9 @@
 # Installs what it needs and lacks from Debian's packages (python3,
 # python3-redis, redis-server, redis-tools, and gnuplot-nox for CHART).
 # WORKLOADS (default dict_set_get,lock_acquire_release,queue_throughput,
-# create_destroy; "lock" and "create" are short for lock_acquire_release and
-# create_destroy, which Redis has no counterpart of), CLIENTS (default 1,4,16) and
+# create_destroy,value_1mib; "lock", "create" and "value" are short for
+# lock_acquire_release, create_destroy, which Redis has no counterpart of,
+# and value_1mib), CLIENTS (default 1,4,16) and
 # REPEATS (default 3, medians) apply to every side; UNITS (default 10000)
 # is the anchors' units per client and run (cafman-bench's --ops is 20000).
 # For queue_throughput, N clients are N producers and N consumers.
@@ -24,7 +25,7 @@ script_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$script_dir/.." && pwd)
 bench_bin=${1:-"$root/build/bench/cafman-bench"}
 python=${PYTHON:-/usr/bin/python3}
-workloads=${WORKLOADS:-dict_set_get,lock_acquire_release,queue_throughput,create_destroy}
+workloads=${WORKLOADS:-dict_set_get,lock_acquire_release,queue_throughput,create_destroy,value_1mib}
 clients=${CLIENTS:-1,4,16}
 repeats=${REPEATS:-3}
 units=${UNITS:-10000}
@@ -40,8 +41,9 @@ for i in "${!workload_list[@]}"; do
   case ${workload_list[i]} in
     lock) workload_list[i]=lock_acquire_release ;;
     create) workload_list[i]=create_destroy ;;
-    dict_set_get | lock_acquire_release | queue_throughput | create_destroy) ;;
-    *) echo "run_bench.sh: unknown workload '${workload_list[i]}' (dict_set_get, lock_acquire_release, queue_throughput, create_destroy)" >&2; exit 2 ;;
+    value) workload_list[i]=value_1mib ;;
+    dict_set_get | lock_acquire_release | queue_throughput | create_destroy | value_1mib) ;;
+    *) echo "run_bench.sh: unknown workload '${workload_list[i]}' (dict_set_get, lock_acquire_release, queue_throughput, create_destroy, value_1mib)" >&2; exit 2 ;;
   esac
 done
 
@@ -99,7 +101,7 @@ for w in workloads:
 cells = sorted({(w, n) for (_, w, n) in rates}, key=lambda wn: (workloads.index(wn[0]), wn[1]))
 print("median calls/s; dict_set_get: d[k] = v; d[k] (HSET; HGET), lock_acquire_release:")
 print("acquire; release (BLPOP; RPUSH), queue_throughput: put + get of one item (RPUSH + BLPOP),")
-print("create_destroy: d = m.dict(); del d")
+print("create_destroy: d = m.dict(); del d, value_1mib: d[k] = 1 MiB; d[k] (HSET; HGET): calls/s = MiB/s")
 print("cafman/best: cafman over its Unix socket (sync_manager's default) against the best anchor")
 header = ["workload", "clients", "cafman-unix", "cafman-tcp"] + anchors + ["cafman/best"]
 print(" | ".join(header))

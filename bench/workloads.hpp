@@ -24,6 +24,8 @@ struct workload {
                         const bench_options& opts);
   /// One client process whatever N is (N then counts its calls in flight).
   bool one_client = false;
+  /// Units per client and run unless --ops says otherwise.
+  int default_ops = 20000;
 };
 
 /// unit = d[k] = v; d[k], N clients on one dict.
@@ -32,6 +34,8 @@ extern const workload dict_set_get;
 extern const workload lock_acquire_release;
 /// unit = one item (put + get), N producers and N consumers on one queue.
 extern const workload queue_throughput;
+/// unit = d[k] = 1 MiB of bytes; d[k], N clients on one dict.
+extern const workload value_1mib;
 /// unit = create a dict and release it, N clients of one manager.
 extern const workload create_destroy;
 /// unit = one call (d[k] = v or d[k]), ONE client with N calls in flight.

@@ -116,7 +116,11 @@ sync_manager::sync_manager(const type_registry& types) : sync_manager(offering(t
 // The socket's path in a directory only this user may enter, as Python's
 // manager does; empty when the manager is served over TCP.
 std::string private_socket_dir(const sync_manager_options& options) {
-  if (!options.unix_socket || options.allow_basp)
+  // A manager on another address than loopback is meant for other hosts:
+  // its address() must name what they dial.
+  bool local_only = options.host == "127.0.0.1" || options.host == "::1" ||
+                    options.host == "localhost";
+  if (!options.unix_socket || options.allow_basp || !local_only)
     return {};
   std::string pattern = "/tmp/cafman-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr)

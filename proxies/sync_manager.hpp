@@ -18,8 +18,10 @@ namespace cafman {
 struct sync_manager_options {
   /// Clients reach the manager over a Unix-domain socket in a private
   /// directory (address "unix:/tmp/cafman-XXXXXX/manager"), which skips the
-  /// TCP stack; false (or allow_basp, which needs TCP): over TCP at `host`.
-  /// The manager listens on TCP at `host` either way.
+  /// TCP stack. Over TCP at `host` instead when this is false, when `host`
+  /// is not a loopback address (127.0.0.1, ::1, localhost: the manager is
+  /// then meant for other hosts, and address() names what they dial), or
+  /// with allow_basp (BASP needs TCP). It listens on TCP at `host` either way.
   bool unix_socket = true;
   std::string host = "127.0.0.1";
   /// The key clients must prove; random (32 bytes) unless set.

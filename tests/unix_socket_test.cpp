@@ -106,6 +106,12 @@ TEST_CASE("sync_manager serves over a Unix-domain socket in a private directory,
   CHECK(m.address().rfind("127.0.0.1:", 0) == 0);
   CHECK(m.dict({{"k", 1}}).get("k") == value{1});
   m.shutdown();
+  // A manager for other hosts names the address they dial.
+  cafman::sync_manager_options for_others;
+  for_others.host = "0.0.0.0";
+  cafman::sync_manager open{for_others};
+  CHECK(open.address().rfind("0.0.0.0:", 0) == 0);
+  open.shutdown();
   CHECK(no_children_left());
 }
 

@@ -50,6 +50,7 @@ const known_workload known_workloads[] = {
   {"create", &bench::create_destroy},
   {"value", &bench::value_1mib},
   {nullptr, &bench::dict_pipelined},
+  {nullptr, &bench::dict_batched},
 };
 
 const workload* find_workload(const std::string& name) {
@@ -184,8 +185,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
     ("repeats", po::value(&opts.repeats)->default_value(3), "runs per client count")
     ("workload", po::value(&workload_name)->default_value("dict_set_get"),
      "dict_set_get, lock_acquire_release (or lock), queue_throughput, create_destroy (or "
-     "create), value_1mib (or value) or dict_pipelined "
-     "(one client, --clients is the number of calls in flight)")
+     "create), value_1mib (or value), dict_pipelined or dict_batched (one client, "
+     "--clients is the number of calls in flight)")
     ("server-threads", po::value(&opts.server_threads)->default_value(2),
      "scheduler threads of the manager process")
     ("transport", po::value(&transport)->default_value("unix"),

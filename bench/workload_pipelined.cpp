@@ -1,9 +1,11 @@
-// dict_pipelined: ONE client process keeping N calls in flight on one dict
-// with the asynchronous form (basic_proxy::async), alternately d[k] = v and
-// d[k] over 64 keys; unit = one call, so calls/s is what redis-benchmark
+// dict_pipelined and dict_batched: ONE client process keeping N calls in
+// flight on one dict, alternately d[k] = v and d[k] over 64 keys, with the
+// asynchronous form (basic_proxy::async, futures completed on a thread of
+// the connection) or with a batch (cafman::batch, replies read by the
+// calling thread); unit = one call, so calls/s is what redis-benchmark
 // -P N -c 1 reports as requests per second (bench/run_pipeline_bench.sh
-// runs both). A read that does not see the value set just before it counts
-// as a bad read: calls in flight on one stream keep their order.
+// runs them all). A read that does not see the value set just before it
+// counts as a bad read: calls in flight on one stream keep their order.
 
 #include <deque>
 #include <future>
@@ -25,16 +27,26 @@ struct in_flight {
   const cafman::value* expected = nullptr;
 };
 
-void pipelined_client(cafman::dict_proxy d, const client_args& args, int window) {
-  client_main(args, [&]() -> timed_loop {
-    std::vector<cafman::value> keys;
-    std::vector<cafman::value> values;
+struct key_values {
+  std::vector<cafman::value> keys;
+  std::vector<cafman::value> values;
+
+  key_values() {
     for (int j = 0; j < keys_per_client; ++j) {
       keys.emplace_back("k" + std::to_string(j));
       values.push_back(j % 2 == 0 ? cafman::value{j} : cafman::value{"v" + std::to_string(j)});
     }
-    d.async(cafman::put_atom_v, keys[0], values[0]).get();
-    return [&d, keys, values, window, ops = args.ops] {
+  }
+
+  const cafman::value& key(int call) const { return keys[(call / 2) & (keys_per_client - 1)]; }
+  const cafman::value& value(int call) const { return values[(call / 2) & (keys_per_client - 1)]; }
+};
+
+void pipelined_client(cafman::dict_proxy d, const client_args& args, int window) {
+  client_main(args, [&]() -> timed_loop {
+    key_values kv;
+    d.async(cafman::put_atom_v, kv.key(0), kv.value(0)).get();
+    return [&d, kv, window, ops = args.ops] {
       std::int64_t bad = 0;
       std::deque<in_flight> calls;
       auto settle = [&] {
@@ -50,12 +62,10 @@ void pipelined_client(cafman::dict_proxy d, const client_args& args, int window)
       for (int i = 0; i < ops; ++i) {
         if (static_cast<int>(calls.size()) >= window)
           settle();
-        const auto& k = keys[(i / 2) & (keys_per_client - 1)];
-        const auto& v = values[(i / 2) & (keys_per_client - 1)];
         if (i % 2 == 0)
-          calls.push_back({d.async(cafman::put_atom_v, k, v), {}, nullptr});
+          calls.push_back({d.async(cafman::put_atom_v, kv.key(i), kv.value(i)), {}, nullptr});
         else
-          calls.push_back({{}, d.async(cafman::get_atom_v, k), &v});
+          calls.push_back({{}, d.async(cafman::get_atom_v, kv.key(i)), &kv.value(i)});
       }
       while (!calls.empty())
         settle();
@@ -64,17 +74,50 @@ void pipelined_client(cafman::dict_proxy d, const client_args& args, int window)
   });
 }
 
-timed_run run_pipelined(const cafman::sync_manager& manager, int window,
-                        const bench_options& opts) {
+// The sets' replies are not looked at: a failed set shows as a bad read.
+void batched_client(cafman::dict_proxy d, const client_args& args, int window) {
+  client_main(args, [&]() -> timed_loop {
+    key_values kv;
+    d.set(kv.key(0), kv.value(0));
+    return [&d, kv, window, ops = args.ops] {
+      std::int64_t bad = 0;
+      cafman::batch b{d, static_cast<std::size_t>(window)};
+      std::deque<std::pair<cafman::batch_reply<cafman::value>, const cafman::value*>> gets;
+      auto settle = [&] {
+        if (gets.front().first.get() != *gets.front().second)
+          ++bad;
+        gets.pop_front();
+      };
+      for (int i = 0; i < ops; ++i) {
+        if (i % 2 == 0) {
+          b.call(d, cafman::put_atom_v, kv.key(i), kv.value(i));
+        } else {
+          gets.emplace_back(b.call(d, cafman::get_atom_v, kv.key(i)), &kv.value(i));
+          while (gets.front().first.ready() || static_cast<int>(gets.size()) > window)
+            settle();
+        }
+      }
+      while (!gets.empty())
+        settle();
+      return bad;
+    };
+  });
+}
+
+template <void (*client)(cafman::dict_proxy, const client_args&, int)>
+timed_run run_one_client(const cafman::sync_manager& manager, int window,
+                         const bench_options& opts) {
   auto d = manager.dict();
   return run_clients(clients_only(1), opts, [&](const client_args& args) {
-    return cafman::process(pipelined_client, d, args, window);
+    return cafman::process(client, d, args, window);
   });
 }
 
 } // namespace
 
 const workload dict_pipelined{"dict_pipelined", "one call, N in flight", 1, "bad_reads",
-                              &run_pipelined, true};
+                              &run_one_client<pipelined_client>, true};
+const workload dict_batched{"dict_batched", "one call, N in flight", 1, "bad_reads",
+                            &run_one_client<batched_client>, true};
 
 } // namespace bench

@@ -38,7 +38,9 @@ extern const workload queue_throughput;
 extern const workload value_1mib;
 /// unit = create a dict and release it, N clients of one manager.
 extern const workload create_destroy;
-/// unit = one call (d[k] = v or d[k]), ONE client with N calls in flight.
+/// unit = one call (d[k] = v or d[k]), ONE client with N calls in flight:
+/// futures of proxy.async(), or a cafman::batch.
 extern const workload dict_pipelined;
+extern const workload dict_batched;
 
 } // namespace bench

@@ -10,6 +10,7 @@
 #include "proxies/actor_client.hpp"
 #include "proxies/array.hpp"
 #include "proxies/async.hpp"
+#include "proxies/batch.hpp"
 #include "proxies/barrier.hpp"
 #include "proxies/condition.hpp"
 #include "proxies/custom.hpp"

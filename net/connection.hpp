@@ -115,6 +115,8 @@ public:
   void decref(std::uint64_t id) noexcept;
 
 private:
+  friend class batch_stream; // borrows a call stream for one thread's batch
+
   // References in values: what this process sends must be its own proxies to
   // this manager; what it receives the manager already counted for its session.
   caf::error on_write(const object_reference& ref) override;

@@ -35,6 +35,14 @@ void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadli
   throw value_error("cannot send the call to " + peer + ": " + caf::to_string(err));
 }
 
+// The manager's last word before it closes the stream (see
+// net/lean_broker.cpp: a client declared dead) answers no request.
+[[noreturn]] void throw_last_word(const caf::message& reply, const std::string& peer) {
+  if (reply.match_elements<caf::error>())
+    throw_dropped(reply.get_as<caf::error>(0), peer);
+  throw_lost(peer, "unexpected frame");
+}
+
 } // namespace
 
 lean_channel::lean_channel(net::unique_fd fd) : fd_(std::move(fd)) {
@@ -49,14 +57,28 @@ caf::message lean_channel::call(caf::actor_system& sys, std::uint64_t target,
                                 const caf::message& request,
                                 std::chrono::steady_clock::time_point deadline,
                                 const std::string& peer) {
-  auto id = next_request_++;
   out_.clear();
-  if (auto err = net::lean::append_frame(sys, out_, {id, target}, request))
-    refuse(err, peer);
-  send_all(out_, deadline, peer);
+  auto id = queue(sys, target, request, peer);
+  send(deadline, peer);
   auto reply = read_reply(sys, id, deadline, peer);
   told_ = false; // the manager handled every earlier frame before this one
   return reply;
+}
+
+std::uint64_t lean_channel::queue(caf::actor_system& sys, std::uint64_t target,
+                                  const caf::message& request, const std::string& peer) {
+  auto id = next_request_++;
+  auto before = out_.size();
+  if (auto err = net::lean::append_frame(sys, out_, {id, target}, request)) {
+    out_.resize(before);
+    refuse(err, peer);
+  }
+  return id;
+}
+
+void lean_channel::send(std::chrono::steady_clock::time_point deadline, const std::string& peer) {
+  send_all(out_, deadline, peer);
+  out_.clear();
 }
 
 caf::message lean_channel::welcome(caf::actor_system& sys,
@@ -79,23 +101,42 @@ net::unique_fd lean_channel::release() {
   return std::move(fd_);
 }
 
+std::pair<std::uint64_t, caf::message>
+lean_channel::read_frame(caf::actor_system& sys, std::chrono::steady_clock::time_point deadline,
+                         const std::string& peer) {
+  auto frame = receive_frame(deadline, peer);
+  auto body = in_.data() + net::lean::length_size;
+  caf::message reply;
+  if (auto err = net::lean::read_reply(sys, body, frame - net::lean::length_size, reply))
+    throw_lost(peer, "undecodable reply");
+  return {net::lean::get_u64(body), std::move(reply)};
+}
+
 caf::message lean_channel::read_reply(caf::actor_system& sys, std::uint64_t id,
                                       std::chrono::steady_clock::time_point deadline,
                                       const std::string& peer) {
-  auto frame = receive_frame(deadline, peer);
-  auto answered = net::lean::get_u64(in_.data() + net::lean::length_size);
-  caf::message reply;
-  auto body = in_.data() + net::lean::length_size;
-  auto size = frame - net::lean::length_size;
-  if (auto err = net::lean::read_reply(sys, body, size, reply))
-    throw_lost(peer, "undecodable reply");
+  auto [answered, reply] = read_frame(sys, deadline, peer);
   if (answered == id)
-    return reply;
-  // The manager's last word before it closes the stream (see
-  // net/lean_broker.cpp: a client declared dead).
-  if (answered == net::lean::no_reply && reply.match_elements<caf::error>())
-    throw_dropped(reply.get_as<caf::error>(0), peer);
+    return std::move(reply);
+  if (answered == net::lean::no_reply)
+    throw_last_word(reply, peer);
   throw_lost(peer, "reply to another request");
+}
+
+std::pair<std::uint64_t, caf::message>
+lean_channel::next_reply(caf::actor_system& sys, std::chrono::steady_clock::time_point deadline,
+                         const std::string& peer) {
+  auto frame = read_frame(sys, deadline, peer);
+  if (frame.first == net::lean::no_reply)
+    throw_last_word(frame.second, peer);
+  return frame;
+}
+
+bool lean_channel::reply_buffered() const {
+  if (buffered_ < net::lean::length_size)
+    return false;
+  auto next = in_.data() + consumed_;
+  return buffered_ >= net::lean::length_size + net::lean::get_u32(next);
 }
 
 void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,

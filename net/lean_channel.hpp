@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -49,6 +50,20 @@ public:
   void sync(caf::actor_system& sys, std::chrono::steady_clock::time_point deadline,
             const std::string& peer);
 
+  /// A batch's calls (net/batch_stream.hpp): queue() appends a request to
+  /// what send() writes next and returns its request id; next_reply() reads
+  /// the next reply, of any request, and returns its id with it. Throws as
+  /// call() does, and refuses a message that cannot be serialized.
+  std::uint64_t queue(caf::actor_system& sys, std::uint64_t target, const caf::message& request,
+                      const std::string& peer);
+  void send(std::chrono::steady_clock::time_point deadline, const std::string& peer);
+  std::pair<std::uint64_t, caf::message> next_reply(caf::actor_system& sys,
+                                                    std::chrono::steady_clock::time_point deadline,
+                                                    const std::string& peer);
+  /// True when a whole reply has been received and not yet read: the next
+  /// next_reply() takes it without waiting.
+  bool reply_buffered() const;
+
   /// True once the manager closed the stream (or reset it), seen without
   /// waiting; bytes it sent and nobody read yet do not count.
   bool peer_closed() const;
@@ -64,6 +79,9 @@ private:
                             const std::string& peer);
   caf::message read_reply(caf::actor_system& sys, std::uint64_t id,
                           std::chrono::steady_clock::time_point deadline, const std::string& peer);
+  std::pair<std::uint64_t, caf::message> read_frame(caf::actor_system& sys,
+                                                    std::chrono::steady_clock::time_point deadline,
+                                                    const std::string& peer);
 
   net::unique_fd fd_;
   std::uint64_t next_request_ = 1;

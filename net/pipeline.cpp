@@ -110,7 +110,7 @@ void pipeline::submit(std::uint64_t target, const caf::message& request, time_po
       auto id = next_request_++;
       refused = enqueue_frame(id, target, request);
       if (!refused) {
-        calls_.emplace(id, call{deadline, std::move(done)});
+        calls_.emplace(id, call{deadline, std::move(done), request});
         deadlines_.emplace(deadline, id);
         return;
       }

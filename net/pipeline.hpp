@@ -85,6 +85,9 @@ private:
   struct call {
     time_point deadline;
     completion done;
+    /// Kept until answered: the references it carries must not be dropped
+    /// (their decref sent on another stream) before the manager has it.
+    caf::message request;
   };
 
   caf::error enqueue_frame(std::uint64_t id, std::uint64_t target, const caf::message& msg);

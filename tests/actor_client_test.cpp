@@ -460,6 +460,23 @@ TEST_CASE("async calls: many in flight on one connection, each with its reply or
   });
 }
 
+TEST_CASE("async calls: a reference in a request outlives the proxy it came from", "[async]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    auto d = m.dict();
+    std::vector<std::future<void>> puts;
+    // Each list's only proxy is a temporary, gone (its decref sent on
+    // another stream) before the request may have left this process.
+    for (int i = 0; i < 200; ++i)
+      puts.push_back(d.async(cafman::put_atom_v, value{i}, value{m.list(list_value{i})}));
+    for (auto& f : puts)
+      f.get();
+    for (int i = 0; i < 200; ++i)
+      CHECK(d.get(value{i}).get<cafman::list_proxy>().get(0) == value{i});
+    d.clear();
+  });
+}
+
 TEST_CASE("async calls: a lost manager fails every call in flight with connection_error",
           "[async]") {
   watchdog dog{60s};

@@ -25,6 +25,9 @@ struct lock_state {
   };
 
   bool recursive = false;
+  on_holder_exit holder_exit = on_holder_exit::release;
+  // Who acquired it: an rlock's owner, a lock's holder for fencing and for
+  // release when it exits (any client may release a lock, as in Python).
   std::optional<caller> owner;
   std::uint64_t count = 0;
   std::uint64_t grants = 0; // the current holder's fencing token
@@ -46,17 +49,12 @@ struct lock_state {
 
   caf::result<bool> acquire(lock_ptr self, const caller& who, caf::timespan wait) {
     sessions.watch(self, who.session);
-    if (owner == who) {
-      if (recursive) {
-        ++count;
-        return true;
-      }
-      if (wait == caf::timespan{0})
-        return false;
-      return caf::make_error(errc::not_owner,
-                             "the calling thread already holds this lock and would wait for "
-                             "itself forever (use an rlock to re-enter)");
+    if (recursive && owner == who) {
+      ++count;
+      return true;
     }
+    // A lock's holder that takes it again waits, as in Python, for some
+    // other thread or client to release it (a hand-off).
     if (free()) {
       grant(who, 1);
       return true;
@@ -71,7 +69,10 @@ struct lock_state {
   }
 
   caf::result<void> release(const caller& who) {
-    if (owner != who)
+    if (!owner)
+      return caf::make_error(errc::not_owner,
+                             std::string{"cannot release the "} + kind() + ": it is not held");
+    if (recursive && owner != who)
       return not_owner("release");
     if (--count == 0) {
       owner.reset();
@@ -133,10 +134,11 @@ struct lock_state {
       waiter->promise.deliver(false);
   }
 
-  // A client session ended (closed or crashed): it holds and waits no more.
+  // A client session ended (closed or crashed): it waits no more, and
+  // holds no more unless the lock keeps what a holder held.
   void left(const detail::departure& gone) {
     waiters.drop(gone);
-    if (owner && gone.covers(*owner)) {
+    if (owner && gone.covers(*owner) && holder_exit == on_holder_exit::release) {
       owner.reset();
       count = 0;
       hand_over();
@@ -144,10 +146,11 @@ struct lock_state {
   }
 };
 
-lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, object_limits limits,
-                                   caf::actor registry) {
+lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, on_holder_exit holder_exit,
+                                   object_limits limits, caf::actor registry) {
   auto& st = self->state;
   st.recursive = recursive;
+  st.holder_exit = holder_exit;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
@@ -172,8 +175,10 @@ lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, object_limits 
 
 caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool recursive) {
   return detail::attempt_spawn([&] {
-    detail::positional_args(args, 0, recursive ? "RLock" : "Lock");
-    return detail::spawn_object(ctx.system(), make_lock, recursive, ctx.limits(), ctx.registry());
+    auto what = recursive ? "RLock" : "Lock";
+    auto holder_exit = detail::holder_exit_arg(detail::positional_args(args, 1, what), 0, what);
+    return detail::spawn_object(ctx.system(), make_lock, recursive, holder_exit, ctx.limits(),
+                                ctx.registry());
   });
 }
 
@@ -189,7 +194,8 @@ caf::expected<caf::actor> spawn_rlock(object_context& ctx, const value& args) {
 
 caf::actor spawn_private_lock(caf::actor_system& sys, object_limits limits, caf::actor registry) {
   // Python: an RLock
-  return detail::spawn_object(sys, make_lock, true, limits, std::move(registry));
+  return detail::spawn_object(sys, make_lock, true, on_holder_exit::release, limits,
+                              std::move(registry));
 }
 
 } // namespace cafman

@@ -57,6 +57,17 @@ const list_value& positional_args(const value& args, std::size_t max,
   return args.as_list();
 }
 
+on_holder_exit holder_exit_arg(const list_value& positional, std::size_t at, const char* what) {
+  if (positional.size() <= at)
+    return on_holder_exit::release;
+  const auto& choice = positional[at];
+  for (auto known : {on_holder_exit::release, on_holder_exit::keep})
+    if (choice == value{to_arg(known)})
+      return known;
+  throw value_error(std::string{what} + "(): what to do when a holder exits is \"release\" or "
+                    "\"keep\", got " + choice.repr());
+}
+
 value numeric_add(const value& a, const value& b) {
   auto is_number = [](const value& x) { return x.is_bool() || x.is_int() || x.is_double(); };
   if (!is_number(a) || !is_number(b))

@@ -18,6 +18,7 @@
 
 #include "actors/limits.hpp"
 #include "cafman/protocol.hpp"
+#include "cafman/interfaces/holder_exit.hpp"
 #include "cafman/value.hpp"
 
 namespace cafman {
@@ -108,6 +109,10 @@ void reject_unexpected(caf::scheduled_actor* self);
 /// returns it; `what` names the object kind in the error.
 const list_value& positional_args(const value& args, std::size_t max,
                                   const char* what);
+
+/// The holder-exit choice at `positional[at]` ("release" or "keep",
+/// cafman/interfaces/holder_exit.hpp); release when absent.
+on_holder_exit holder_exit_arg(const list_value& positional, std::size_t at, const char* what);
 
 /// Python's `a + b` for numbers (bool counts as int); int64 overflow and
 /// non-numbers are errors.

@@ -26,6 +26,7 @@ struct semaphore_state {
 
   std::int64_t permits = 1;
   std::optional<std::int64_t> bound; // bounded semaphores only
+  on_holder_exit holder_exit = on_holder_exit::release;
   // Permits each caller took and nobody has given back; their sum is never
   // more than the permits out, so crashes never inflate the count.
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::int64_t> held; // by (session, thread)
@@ -104,7 +105,7 @@ struct semaphore_state {
   }
 
   // Callers left (a session ended, or an actor client's actor died):
-  // their permits come back.
+  // their permits come back, unless the semaphore keeps them.
   void left(const detail::departure& gone) {
     waiters.drop(gone);
     std::int64_t returned = 0;
@@ -117,7 +118,7 @@ struct semaphore_state {
         ++i;
       }
     }
-    if (returned == 0)
+    if (returned == 0 || holder_exit == on_holder_exit::keep)
       return;
     permits += returned;
     if (bound)
@@ -128,10 +129,12 @@ struct semaphore_state {
 
 semaphore_impl::behavior_type make_semaphore(semaphore_ptr self, std::int64_t permits,
                                              std::optional<std::int64_t> bound,
-                                             object_limits limits, caf::actor registry) {
+                                             on_holder_exit holder_exit, object_limits limits,
+                                             caf::actor registry) {
   auto& st = self->state;
   st.permits = permits;
   st.bound = bound;
+  st.holder_exit = holder_exit;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
@@ -155,14 +158,15 @@ semaphore_impl::behavior_type make_semaphore(semaphore_ptr self, std::int64_t pe
 caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool bounded) {
   return detail::attempt_spawn([&] {
     auto what = bounded ? "BoundedSemaphore" : "Semaphore";
-    auto& positional = detail::positional_args(args, 1, what);
+    auto& positional = detail::positional_args(args, 2, what);
     std::int64_t permits = positional.empty() ? 1 : positional[0].as_int();
     if (permits < 0)
       throw value_error(std::string{what} + "() initial value must be >= 0, got "
                         + std::to_string(permits));
     auto bound = bounded ? std::optional<std::int64_t>{permits} : std::nullopt;
-    return detail::spawn_object(ctx.system(), make_semaphore, permits, bound, ctx.limits(),
-                                ctx.registry());
+    auto holder_exit = detail::holder_exit_arg(positional, 1, what);
+    return detail::spawn_object(ctx.system(), make_semaphore, permits, bound, holder_exit,
+                                ctx.limits(), ctx.registry());
   });
 }
 

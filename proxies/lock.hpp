@@ -1,8 +1,9 @@
 #pragma once
 
 // Client side of the shared lock and rlock (Python's manager.Lock() and
-// manager.RLock()). Both are owned by the calling thread of the calling
-// process, and both work with std::lock_guard and std::unique_lock:
+// manager.RLock()). As in Python, any thread of any client may release a
+// held lock (a hand-off), while an rlock belongs to the thread that took
+// it. Both work with std::lock_guard and std::unique_lock:
 //
 //   { std::lock_guard guard{lock}; cache["k"] = 42; }
 //   std::unique_lock timed{lock, std::defer_lock};
@@ -19,11 +20,12 @@ template <class Derived>
 class basic_lock_proxy : public basic_proxy<Derived, lock_actor>, public lockable<Derived> {
 public:
   /// Takes the lock, waiting up to `timeout` (nullopt: as long as it
-  /// takes; blocking = false: not at all). True when taken. Re-entering a
-  /// lock (not an rlock) from its owner raises lock_error, since it could
-  /// only wait for itself.
+  /// takes; blocking = false: not at all). True when taken. An rlock's
+  /// owner takes it again at once; a lock's holder waits like anyone else,
+  /// for another thread or client to release it.
   bool acquire(bool blocking = true, wait_timeout timeout = std::nullopt) const;
-  /// Throws lock_error unless the calling thread holds the lock.
+  /// Throws lock_error when the lock is not held, and for an rlock unless
+  /// the calling thread holds it.
   void release() const;
   bool locked() const;
   /// The fencing token of the calling thread's hold (as Hazelcast's

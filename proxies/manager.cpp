@@ -54,20 +54,21 @@ value_proxy manager::value(char typecode, cafman::value initial) const {
   return make<value_proxy>(conn(), args);
 }
 
-lock_proxy manager::lock() const {
-  return make<lock_proxy>(conn(), list_value{});
+lock_proxy manager::lock(on_holder_exit holder_exit) const {
+  return make<lock_proxy>(conn(), list_value{to_arg(holder_exit)});
 }
 
-rlock_proxy manager::rlock() const {
-  return make<rlock_proxy>(conn(), list_value{});
+rlock_proxy manager::rlock(on_holder_exit holder_exit) const {
+  return make<rlock_proxy>(conn(), list_value{to_arg(holder_exit)});
 }
 
-semaphore_proxy manager::semaphore(std::int64_t n) const {
-  return make<semaphore_proxy>(conn(), list_value{n});
+semaphore_proxy manager::semaphore(std::int64_t n, on_holder_exit holder_exit) const {
+  return make<semaphore_proxy>(conn(), list_value{n, to_arg(holder_exit)});
 }
 
-bounded_semaphore_proxy manager::bounded_semaphore(std::int64_t n) const {
-  return make<bounded_semaphore_proxy>(conn(), list_value{n});
+bounded_semaphore_proxy manager::bounded_semaphore(std::int64_t n,
+                                                   on_holder_exit holder_exit) const {
+  return make<bounded_semaphore_proxy>(conn(), list_value{n, to_arg(holder_exit)});
 }
 
 condition_proxy manager::condition() const {

@@ -61,14 +61,18 @@ public:
   /// (b B h H i I l L q Q for integers, f d for floating point).
   value_proxy value(char typecode, cafman::value initial = 0) const;
 
-  /// manager.Lock(): owned by one thread; re-entering it is an error.
-  lock_proxy lock() const;
-  /// manager.RLock(): its owner may take it again.
-  rlock_proxy rlock() const;
-  /// manager.Semaphore(n): n >= 0 permits.
-  semaphore_proxy semaphore(std::int64_t n = 1) const;
+  /// manager.Lock(): any client may release it once held. `holder_exit`:
+  /// what happens when a client holding it ends without releasing it
+  /// (release: the next waiter gets it; keep: it stays held, as in Python).
+  lock_proxy lock(on_holder_exit holder_exit = on_holder_exit::release) const;
+  /// manager.RLock(): its owner may take it again; only its owner releases it.
+  rlock_proxy rlock(on_holder_exit holder_exit = on_holder_exit::release) const;
+  /// manager.Semaphore(n): n >= 0 permits; any client may release one.
+  semaphore_proxy semaphore(std::int64_t n = 1,
+                            on_holder_exit holder_exit = on_holder_exit::release) const;
   /// manager.BoundedSemaphore(n): releasing beyond n is a value_error.
-  bounded_semaphore_proxy bounded_semaphore(std::int64_t n = 1) const;
+  bounded_semaphore_proxy bounded_semaphore(
+    std::int64_t n = 1, on_holder_exit holder_exit = on_holder_exit::release) const;
   /// manager.Condition(): with a private rlock, as in Python.
   condition_proxy condition() const;
   /// manager.Condition(lock): on a managed lock, which it keeps alive.

@@ -154,7 +154,7 @@ TEST_CASE("actor client: blocking operations are deferred replies, the requestin
     cafman::actor_client client{user.sys, m.address(), m.authkey()};
     auto qp = client.manager().queue();
     auto q = client.handle_of(qp);
-    auto lk = client.handle_of(client.manager().lock());
+    auto lk = client.handle_of(client.manager().rlock());
     auto sem = client.handle_of(client.manager().semaphore(1));
     auto ev = client.handle_of(client.manager().event());
     caf::scoped_actor a{user.sys};
@@ -185,7 +185,7 @@ TEST_CASE("actor client: blocking operations are deferred replies, the requestin
     CHECK(qp.qsize() == 0);
     caf::anon_send_exit(getter, caf::exit_reason::kill);
 
-    // lock: owned by the actor that acquired it
+    // rlock: owned by the actor that acquired it
     CHECK(*ask(a, lk, cafman::acquire_atom_v, no_wait) == true);
     CHECK(*ask(b, lk, cafman::acquire_atom_v, no_wait) == false);
     CHECK(*ask(b, lk, cafman::acquire_atom_v, caf::timespan{50ms}) == false);

@@ -151,7 +151,7 @@ TEST_CASE("a caller cannot act as another session: a forged caller releases noth
           "[isolation]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {
-    auto lock = m.lock();
+    auto lock = m.rlock(); // owned: a lock is anyone's to release, as in Python
     REQUIRE(lock.acquire());
     m.publish("shared", lock);
     raw_client intruder{m};

@@ -28,16 +28,15 @@ using cafman::testing::time_of;
 using cafman::testing::watchdog;
 using cafman::testing::with_manager;
 
-TEST_CASE("lock: acquire, release, locked, ownership errors", "[locks]") {
+TEST_CASE("lock: acquire, release, locked, and release by anyone as in Python", "[locks]") {
   watchdog dog{30s};
   with_manager([](cafman::sync_manager& m) {
     auto lock = m.lock();
     CHECK_FALSE(lock.locked());
     CHECK(lock.acquire());
     CHECK(lock.locked());
-    CHECK_FALSE(lock.acquire(false)); // try once: the owner is us
-    CHECK_THROWS_AS(lock.acquire(),
-                    cafman::lock_error); // would wait for itself
+    CHECK_FALSE(lock.acquire(false)); // try once: held, by us
+    CHECK_FALSE(lock.acquire(true, 20ms)); // its holder waits like anyone
     lock.release();
     CHECK_FALSE(lock.locked());
     CHECK_THROWS_AS(lock.release(), cafman::lock_error);
@@ -52,14 +51,69 @@ TEST_CASE("lock: acquire, release, locked, ownership errors", "[locks]") {
       CHECK(lock.locked());
     }
     CHECK_FALSE(lock.locked());
-    // Another thread of this process is another owner.
+    // A hand-off: the holder waits for the lock it holds until another
+    // thread releases it for it.
     lock.acquire();
     std::thread other{[&] {
-      CHECK_THROWS_AS(lock.release(), cafman::lock_error);
       CHECK_FALSE(lock.acquire(false));
+      REQUIRE(eventually([&] { return lock.n_waiting() == 1; }));
+      lock.release();
     }};
+    CHECK(lock.acquire(true, 10s));
     other.join();
-    lock.release();
+    // ... and another process releases it.
+    auto child = cafman::process([](cafman::lock_proxy l) { l.release(); }, lock);
+    child.join();
+    CHECK(child.exitcode() == 0);
+    CHECK_FALSE(lock.locked());
+  });
+}
+
+TEST_CASE("lock and semaphore: what a client held is released when it exits, or kept on request",
+          "[locks]") {
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    auto take = [](cafman::lock_proxy l, cafman::bounded_semaphore_proxy s) {
+      l.acquire();
+      s.acquire();
+    };
+    auto released_lock = m.lock();
+    auto released_sem = m.bounded_semaphore(1);
+    auto child = cafman::process(take, released_lock, released_sem);
+    child.join();
+    CHECK(eventually([&] { return !released_lock.locked() && released_sem.value() == 1; }));
+    // The killed child holds each kept object and waits on it again: its
+    // waiter gone shows its departure handled, and what it held stays held.
+    auto kept_lock = m.lock(cafman::on_holder_exit::keep);
+    auto kept_sem = m.bounded_semaphore(1, cafman::on_holder_exit::keep);
+    child = cafman::process(
+      [](cafman::lock_proxy l, cafman::bounded_semaphore_proxy s) {
+        l.acquire();
+        s.acquire();
+        std::thread again{[&] { s.acquire(); }};
+        l.acquire();
+        again.join();
+      },
+      kept_lock, kept_sem);
+    REQUIRE(eventually([&] { return kept_lock.n_waiting() == 1 && kept_sem.n_waiting() == 1; }));
+    kill_now(child);
+    CHECK(eventually([&] { return kept_lock.n_waiting() == 0 && kept_sem.n_waiting() == 0; }));
+    CHECK(kept_lock.locked());
+    CHECK(kept_sem.value() == 0);
+    kept_lock.release(); // as in Python, anyone may release what was left held
+    kept_sem.release();
+    CHECK_FALSE(kept_lock.locked());
+    CHECK(kept_sem.value() == 1);
+    CHECK_THROWS_AS(kept_sem.release(), cafman::value_error); // still bounded
+    // A bounded semaphore released by another process than its taker.
+    child = cafman::process([](cafman::bounded_semaphore_proxy s) { s.acquire(); }, released_sem);
+    child.join();
+    CHECK(eventually([&] { return released_sem.value() == 1; }));
+    released_sem.acquire();
+    child = cafman::process([](cafman::bounded_semaphore_proxy s) { s.release(); }, released_sem);
+    child.join();
+    CHECK(child.exitcode() == 0);
+    CHECK(released_sem.value() == 1);
   });
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 
 // The shared lock and rlock (Python's manager.Lock() and manager.RLock()).
-// Owned by one thread of one client process; released when that client's
-// session ends, so a crashed client never leaves the lock held. An rlock
-// counts its owner's recursion; a lock refuses to be re-entered.
+// A lock is held by whoever took it and released by anyone, as in Python;
+// an rlock is owned by one thread of one client process and counts its
+// recursion. By default what a client holds is released when its session
+// ends, so a crashed client never leaves a lock held (holder_exit.hpp).
 
 #include <cstdint>
 
@@ -11,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/holder_exit.hpp"
 #include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 

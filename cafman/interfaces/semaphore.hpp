@@ -12,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/caller_left.hpp"
+#include "cafman/interfaces/holder_exit.hpp"
 #include "cafman/interfaces/kind.hpp"
 #include "cafman/protocol.hpp"
 

@@ -15,7 +15,7 @@ batch_stream::batch_stream(std::shared_ptr<connection> conn, std::size_t window)
 
 batch_stream::~batch_stream() {
   wait_all(); // never throws: a failure is each call's outcome
-  if (channel_ && !broken_)
+  if (channel_) // none once the stream failed
     conn_->give_back(std::move(channel_));
 }
 
@@ -79,9 +79,7 @@ void batch_stream::wait(const batch_call& call) {
 }
 
 void batch_stream::wait_all() {
-  if (!due_.empty())
-    wait(*due_.back());
-  while (!due_.empty()) // replies may come out of order
+  while (!due_.empty())
     wait(*due_.front());
 }
 

@@ -114,6 +114,13 @@ TEST_CASE("lock and semaphore: what a client held is released when it exits, or 
     child.join();
     CHECK(child.exitcode() == 0);
     CHECK(released_sem.value() == 1);
+    // What a client sends for the choice is checked.
+    CHECK_THROWS_WITH(m.get_or_create<cafman::lock_proxy>("odd", cafman::list_value{"sometimes"}),
+                      Catch::Contains("\"release\" or \"keep\", got 'sometimes'"));
+    CHECK_THROWS_AS(m.get_or_create<cafman::semaphore_proxy>("odd", cafman::list_value{1, 2}),
+                    cafman::value_error);
+    CHECK_THROWS_AS(m.get_or_create<cafman::lock_proxy>("odd", cafman::list_value{"keep", 1}),
+                    cafman::type_error);
   });
 }
 

@@ -1,6 +1,7 @@
 #include "actors/dict.hpp"
 #include "actors/iterator.hpp"
 #include "actors/placement.hpp"
+#include "actors/walk.hpp"
 
 #include <string>
 
@@ -97,6 +98,11 @@ dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, object_li
   auto iterate = [self, registry](list_value snapshot) {
     return make_iterator(self->system(), registry, std::move(snapshot));
   };
+  auto walk = [self](const value& cursor, std::int64_t n, auto project) {
+    return detail::guard([&] {
+      return detail::walk_after(self->state.items, cursor, n, project, "dictionary");
+    });
+  };
   detail::reject_unexpected(self);
   auto& st = self->state;
   using detail::guard;
@@ -129,6 +135,15 @@ dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, object_li
       [&st](keys_atom) { return value{st.project(dict_state::key_of)}; },
       [&st](values_atom) { return value{st.project(dict_state::value_of)}; },
       [&st](items_atom) { return value{st.project(dict_state::item_of)}; },
+      [walk](iter_atom, keys_atom, const value& cursor, std::int64_t n) {
+        return walk(cursor, n, dict_state::key_of);
+      },
+      [walk](iter_atom, values_atom, const value& cursor, std::int64_t n) {
+        return walk(cursor, n, dict_state::value_of);
+      },
+      [walk](iter_atom, items_atom, const value& cursor, std::int64_t n) {
+        return walk(cursor, n, dict_state::item_of);
+      },
       [&st, iterate](iter_atom, keys_atom) { return iterate(st.project(dict_state::key_of)); },
       [&st, iterate](iter_atom, values_atom) { return iterate(st.project(dict_state::value_of)); },
       [&st, iterate](iter_atom, items_atom) { return iterate(st.project(dict_state::item_of)); },

@@ -31,6 +31,8 @@ caf::error to_caf_error(const std::exception& e) {
     code = errc::not_owner;
   else if (dynamic_cast<const limit_error*>(&e))
     code = errc::limit_exceeded;
+  else if (dynamic_cast<const iteration_error*>(&e))
+    code = errc::changed_during_iteration;
   return caf::make_error(code, std::string{e.what()});
 }
 

@@ -19,6 +19,7 @@
 #include "actors/placement.hpp"
 #include "actors/queue.hpp"
 #include "actors/semaphore.hpp"
+#include "actors/set.hpp"
 #include "actors/shared_value.hpp"
 #include "cafman/interfaces/kinds.hpp"
 

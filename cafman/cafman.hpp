@@ -23,5 +23,6 @@
 #include "proxies/process.hpp"
 #include "proxies/queue.hpp"
 #include "proxies/semaphore.hpp"
+#include "proxies/set.hpp"
 #include "proxies/shared_value.hpp"
 #include "proxies/sync_manager.hpp"

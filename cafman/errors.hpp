@@ -98,6 +98,14 @@ public:
   using error::error;
 };
 
+/// A dict or set changed size while a live walk over it (`for (auto& k :
+/// d.iter())`) was under way (Python's RuntimeError "dictionary changed size
+/// during iteration"); walk a snapshot (iter_snapshot) to allow changes.
+class iteration_error : public error {
+public:
+  using error::error;
+};
+
 /// The manager failed the call for a reason of its own (unknown object or
 /// type id, the object is gone, the manager is shutting down).
 class remote_error : public error {

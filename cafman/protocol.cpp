@@ -42,6 +42,8 @@ std::string to_string(errc code) {
       return "timed_out";
     case errc::connection_lost:
       return "connection_lost";
+    case errc::changed_during_iteration:
+      return "changed_during_iteration";
   }
   return "unknown";
 }

@@ -42,6 +42,7 @@ enum class errc : std::uint8_t {
   // as a caf::error (asynchronous calls, actor clients):
   timed_out,       // no reply within the call's deadline
   connection_lost, // the manager is gone, or dropped this client
+  changed_during_iteration, // a dict or set changed size under a live walk
 };
 
 /// Who calls a blocking object: the client session (the number the registry
@@ -121,6 +122,16 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, repeat_atom, "repeat")
   CAF_ADD_ATOM(cafman, cafman, slice_atom, "slice")
 
+  // set
+  CAF_ADD_ATOM(cafman, cafman, discard_atom, "discard")
+  CAF_ADD_ATOM(cafman, cafman, union_atom, "union")
+  CAF_ADD_ATOM(cafman, cafman, intersect_atom, "intersect")
+  CAF_ADD_ATOM(cafman, cafman, difference_atom, "difference")
+  CAF_ADD_ATOM(cafman, cafman, sym_diff_atom, "sym_diff")
+  CAF_ADD_ATOM(cafman, cafman, issubset_atom, "issubset")
+  CAF_ADD_ATOM(cafman, cafman, issuperset_atom, "issuperset")
+  CAF_ADD_ATOM(cafman, cafman, isdisjoint_atom, "isdisjoint")
+
   // server internals: the gate hands an authenticated socket to a broker
   CAF_ADD_ATOM(cafman, cafman, adopt_atom, "adopt")
 
@@ -174,6 +185,8 @@ CAF_END_TYPE_ID_BLOCK(cafman)
 namespace cafman {
 
 // CAF's own tags, under the names cafman's interfaces use.
+using caf::add_atom;
+using caf::add_atom_v;
 using caf::delete_atom;
 using caf::delete_atom_v;
 using caf::join_atom;

@@ -756,6 +756,10 @@ const value* dict_value::find(const value& key) const {
   return const_cast<dict_value*>(this)->find(key);
 }
 
+dict_value::const_iterator dict_value::position(const value& key) const {
+  return impl_ ? const_iterator{impl_->lookup(key)} : end();
+}
+
 value& dict_value::operator[](const value& key) {
   if (auto ptr = find(key))
     return *ptr;

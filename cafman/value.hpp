@@ -154,6 +154,9 @@ public:
 
   const value* find(const value& key) const;
 
+  /// The entry of `key`, or end(): where a walk over the dict resumes.
+  const_iterator position(const value& key) const;
+
   /// Returns the value stored under `key`, inserting None first if missing.
   value& operator[](const value& key);
 

@@ -41,6 +41,8 @@ std::string context_of(const caf::error& e) {
       throw broken_barrier(text);
     case errc::not_owner:
       throw lock_error(text);
+    case errc::changed_during_iteration:
+      throw iteration_error(text);
     case errc::timed_out:
       throw timeout_error(text);
     case errc::connection_lost:

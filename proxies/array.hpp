@@ -34,6 +34,8 @@ public:
 
   /// a[i]; negative counts from the end; index_error when out of range.
   value get(std::int64_t index) const;
+  /// The same as get(index), as dict_proxy::at.
+  value at(std::int64_t index) const { return get(index); }
   /// a[i] = v; type_error or value_error when v does not fit the typecode.
   void set(std::int64_t index, const value& v) const;
   /// a[start:stop:step]

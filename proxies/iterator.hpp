@@ -1,11 +1,18 @@
 #pragma once
 
-// Client side of an iterator over a container's snapshot (actors/iterator.hpp):
-// `for (auto& [k, v] : d.iter_items())` walks a dict of any size, one batch
-// per call, without copying it into one message.
+// How a client walks a container of any size, one batch per call, without
+// copying it into one message: `for (auto& [k, v] : d.iter_items())`.
+// batched_range is the range; where its batches come from is the walk:
+// - a snapshot: an iterator object in the manager (actors/iterator.hpp)
+//   that holds a copy taken when the walk began (`iter_snapshot()`);
+// - live, as Python iterates: a list by index (`l.iter()` sees changes made
+//   before each batch), a dict or set after the last key seen, failing with
+//   iteration_error when its size changed under the walk.
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <iterator>
 #include <utility>
 
@@ -33,12 +40,30 @@ public:
   iterator_actor actor() const;
 };
 
-/// An input range over an iterator object, fetching `batch` items per call.
+/// Where a walk's batches come from: the next at most n items, empty at
+/// the end.
+using batch_source = std::function<list_value(std::int64_t n)>;
+
+namespace detail {
+
+/// The batches of an iterator object over a snapshot.
+batch_source snapshot_walk(iterator_proxy source);
+
+/// The batches of a live walk over a dict or set (actors/walk.hpp):
+/// `request(cursor, n)` asks the object for the items after `cursor`.
+/// Throws iteration_error, as Python raises RuntimeError, when the size
+/// changed between two batches; `what` names the container ("dictionary").
+batch_source live_walk(std::function<value(const value& cursor, std::int64_t n)> request,
+                       std::string what);
+
+} // namespace detail
+
+/// An input range over a walk, fetching `batch` items per call.
 /// T is value, or std::pair<value, value> for a dict's items.
 template <class T>
 class batched_range {
 public:
-  batched_range(iterator_proxy source, std::int64_t batch)
+  batched_range(batch_source source, std::int64_t batch)
       : source_(std::move(source)), batch_(batch) {}
 
   batched_range(const batched_range&) = delete;
@@ -90,7 +115,7 @@ public:
 private:
   void advance() {
     if (pos_ == buffer_.size()) {
-      buffer_ = source_.next(batch_);
+      buffer_ = source_(batch_);
       pos_ = 0;
       if (buffer_.empty()) {
         done_ = true;
@@ -106,7 +131,7 @@ private:
     }
   }
 
-  iterator_proxy source_;
+  batch_source source_;
   std::int64_t batch_;
   list_value buffer_;
   std::size_t pos_ = 0;

@@ -2,6 +2,14 @@
 
 #include "proxies/proxy_access.hpp"
 
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "cafman/errors.hpp"
+#include "proxies/dict.hpp"
+#include "proxies/set.hpp"
+
 namespace cafman {
 
 using detail::bound;
@@ -102,7 +110,60 @@ list_value list_proxy::copy() const {
 }
 
 batched_range<value> list_proxy::iter(std::int64_t batch) const {
-  return {proxy_access::call(*this, iter_atom_v).get<iterator_proxy>(), batch};
+  auto next_index = std::make_shared<std::int64_t>(0);
+  auto by_index = [l = *this, next_index](std::int64_t n) {
+    if (n <= 0)
+      throw value_error("an iteration's batch size must be positive, got " + std::to_string(n));
+    auto stop = n < std::numeric_limits<std::int64_t>::max() - *next_index
+                    ? std::optional<std::int64_t>{*next_index + n}
+                    : std::nullopt;
+    auto items = l.get(slice{*next_index, stop, std::nullopt});
+    *next_index += static_cast<std::int64_t>(items.size());
+    return items;
+  };
+  return {by_index, batch};
+}
+
+batched_range<value> list_proxy::iter_snapshot(std::int64_t batch) const {
+  auto source = proxy_access::call(*this, iter_atom_v).get<iterator_proxy>();
+  return {detail::snapshot_walk(source), batch};
+}
+
+dict_proxy list_proxy::dict_at(std::int64_t index) const {
+  return get(index).get<dict_proxy>();
+}
+
+list_proxy list_proxy::list_at(std::int64_t index) const {
+  return get(index).get<list_proxy>();
+}
+
+set_proxy list_proxy::set_at(std::int64_t index) const {
+  return get(index).get<set_proxy>();
+}
+
+list_value operator+(const list_proxy& l, const list_value& items) {
+  auto result = l.copy();
+  result.insert(result.end(), items.begin(), items.end());
+  return result;
+}
+
+list_value operator+(const list_value& items, const list_proxy& l) {
+  auto result = items;
+  auto tail = l.copy();
+  result.insert(result.end(), tail.begin(), tail.end());
+  return result;
+}
+
+list_value operator*(const list_proxy& l, std::int64_t times) {
+  auto once = l.copy();
+  list_value result;
+  for (std::int64_t i = 0; i < times; ++i)
+    result.insert(result.end(), once.begin(), once.end());
+  return result;
+}
+
+list_value operator*(std::int64_t times, const list_proxy& l) {
+  return l * times;
 }
 
 list_actor list_proxy::actor() const {

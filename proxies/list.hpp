@@ -15,6 +15,9 @@
 
 namespace cafman {
 
+class dict_proxy;
+class set_proxy;
+
 /// Thread-safe: calls from several threads may share one proxy.
 class list_proxy : public basic_proxy<list_proxy, list_actor> {
 public:
@@ -30,6 +33,13 @@ public:
 
   /// l[i]; negative counts from the end; index_error when out of range.
   value get(std::int64_t index) const;
+  /// The same as get(index), as dict_proxy::at.
+  value at(std::int64_t index) const { return get(index); }
+  /// The dict, list or set at `index`, as its proxy (`l.dict_at(0)["k"]`);
+  /// type_error when it holds something else.
+  dict_proxy dict_at(std::int64_t index) const;
+  list_proxy list_at(std::int64_t index) const;
+  set_proxy set_at(std::int64_t index) const;
   void set(std::int64_t index, const value& v) const;
   /// del l[i]
   void erase(std::int64_t index) const;
@@ -65,12 +75,24 @@ public:
   /// A snapshot of the whole list.
   list_value copy() const;
 
-  /// Walks a snapshot taken now, fetching `batch` items per call: for
-  /// lists too large for copy() in one message.
+  /// Walks the list itself by index, as Python iterates a list proxy,
+  /// fetching `batch` items per call (`l[i:i+batch]`): an item changed or
+  /// appended before its batch is fetched shows; `batch = 1` sees every
+  /// change, as Python does.
   batched_range<value> iter(std::int64_t batch = 1024) const;
+  /// Walks a snapshot taken now, which nothing changes: for lists too large
+  /// for copy() in one message, changed while they are walked.
+  batched_range<value> iter_snapshot(std::int64_t batch = 1024) const;
 
   /// The object's typed actor handle, for use from actors.
   list_actor actor() const;
 };
+
+/// l + items, items + l: a plain list (a snapshot of l and the items).
+list_value operator+(const list_proxy& l, const list_value& items);
+list_value operator+(const list_value& items, const list_proxy& l);
+/// l * n, n * l: a plain list, a snapshot of l n times (none when n <= 0).
+list_value operator*(const list_proxy& l, std::int64_t times);
+list_value operator*(std::int64_t times, const list_proxy& l);
 
 } // namespace cafman

@@ -44,6 +44,11 @@ list_proxy manager::list(list_value initial) const {
   return make<list_proxy>(conn(), args);
 }
 
+set_proxy manager::set(list_value initial) const {
+  auto args = initial.empty() ? list_value{} : list_value{cafman::value{std::move(initial)}};
+  return make<set_proxy>(conn(), args);
+}
+
 namespace_proxy manager::make_namespace(dict_value attributes) const {
   auto args = attributes.empty() ? list_value{} : list_value{std::move(attributes)};
   return make<namespace_proxy>(conn(), args);

@@ -23,6 +23,7 @@
 #include "net/options.hpp"
 #include "proxies/queue.hpp"
 #include "proxies/semaphore.hpp"
+#include "proxies/set.hpp"
 #include "proxies/shared_value.hpp"
 
 namespace cafman {
@@ -55,6 +56,8 @@ public:
   dict_proxy dict(dict_value initial = {}) const;
   /// manager.list(): a new shared list holding `initial`.
   list_proxy list(list_value initial = {}) const;
+  /// manager.set(): a new shared set of the elements of `initial`.
+  set_proxy set(list_value initial = {}) const;
   /// manager.Namespace()
   namespace_proxy make_namespace(dict_value attributes = {}) const;
   /// manager.Value(typecode, v): typecode is one of Python's array codes

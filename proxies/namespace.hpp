@@ -25,6 +25,8 @@ public:
 
   /// ns.name; attribute_error when unset.
   value get(const std::string& name) const;
+  /// The same as get(name), as dict_proxy::at.
+  value at(const std::string& name) const { return get(name); }
   void set(const std::string& name, const value& v) const;
   /// del ns.name; attribute_error when unset.
   void erase(const std::string& name) const;

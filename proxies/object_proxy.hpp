@@ -91,23 +91,29 @@ struct convert<Proxy, std::enable_if_t<std::is_base_of_v<object_proxy, Proxy>>> 
 };
 
 /// `proxy[key]`: reads and writes one element through the proxy, so that
-/// `d["k"] = 42` and `value v = l[0]` read as in Python.
+/// `d["k"] = 42` and `value v = l[0]` read as in Python. It holds a copy of
+/// the proxy, so `auto x = m.dict()["k"]` keeps its object alive.
 template <class Proxy, class Key, class Value>
 class element_ref {
 public:
-  element_ref(const Proxy& owner, Key key) : owner_(owner), key_(std::move(key)) {}
+  element_ref(Proxy owner, Key key) : owner_(std::move(owner)), key_(std::move(key)) {}
 
-  element_ref& operator=(Value v) {
+  const element_ref& operator=(Value v) const {
     owner_.set(key_, std::move(v));
     return *this;
   }
 
-  Value get() const { return owner_.get(key_); }
+  /// `d["a"] = d["b"]` copies the element, as in Python.
+  const element_ref& operator=(const element_ref& other) const { return *this = other.get(); }
+
+  /// The element; key_error or index_error when it is missing, as Python's
+  /// d[k] and l[i].
+  Value get() const { return owner_.at(key_); }
 
   operator Value() const { return get(); }
 
 private:
-  const Proxy& owner_;
+  Proxy owner_;
   Key key_;
 };
 

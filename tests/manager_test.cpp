@@ -29,7 +29,9 @@ TEST_CASE("dict proxy speaks Python's dict API over the wire", "[manager]") {
     value b = d["b"];
     CHECK(b == value{"two"});
     CHECK(d.get("missing", 0) == value{0});
-    CHECK_THROWS_AS(d.get("missing"), cafman::key_error);
+    CHECK(d.get("missing").is_none());
+    CHECK_THROWS_AS(d.at("missing"), cafman::key_error);
+    CHECK_THROWS_AS(static_cast<value>(d["missing"]), cafman::key_error);
     CHECK(d.contains("a"));
     CHECK(d.size() == 2);
     CHECK(d.setdefault("c", 3) == value{3});

@@ -169,7 +169,7 @@ TEST_CASE("large dicts and lists are walked in batches through iterator objects"
     }
     CHECK(keys == 5000);
     { // A snapshot: later writes do not change a walk under way.
-      auto values = d.iter_values(3000);
+      auto values = d.iter_snapshot_values(3000);
       auto it = values.begin();
       d.clear();
       std::size_t seen = 0;
@@ -188,7 +188,7 @@ TEST_CASE("large dicts and lists are walked in batches through iterator objects"
                       Catch::Contains("no type id 'iterator'"));
     CHECK(eventually([&] { return m.number_of_objects() == 2; })); // walks done
     {
-      auto abandoned = l.iter(1);
+      auto abandoned = l.iter_snapshot(1); // an iterator object in the manager
       CHECK(*abandoned.begin() == value{"a"});
       CHECK(*abandoned.begin() == value{"a"}); // begin() again: the same position
       auto it = abandoned.begin();

@@ -31,6 +31,11 @@ using dict_actor = caf::typed_actor<
   caf::replies_to<values_atom>::with<value>,
   caf::replies_to<items_atom>::with<value>,              // [[k, v], ...]
   caf::replies_to<fetch_add_atom, value, value>::with<value>,
+  // The live walk (actors/walk.hpp): the keys, values or [key, value] items
+  // after `cursor`, at most n, as [size, [items...], next cursor].
+  caf::replies_to<iter_atom, keys_atom, value, std::int64_t>::with<value>,
+  caf::replies_to<iter_atom, values_atom, value, std::int64_t>::with<value>,
+  caf::replies_to<iter_atom, items_atom, value, std::int64_t>::with<value>,
   // An iterator over a snapshot of the keys, values or [key, value] items.
   caf::replies_to<iter_atom, keys_atom>::with<value>,
   caf::replies_to<iter_atom, values_atom>::with<value>,

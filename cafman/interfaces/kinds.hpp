@@ -19,12 +19,13 @@
 #include "cafman/interfaces/namespace.hpp"
 #include "cafman/interfaces/queue.hpp"
 #include "cafman/interfaces/semaphore.hpp"
+#include "cafman/interfaces/set.hpp"
 #include "cafman/interfaces/shared_value.hpp"
 
 namespace cafman {
 
 using builtin_kinds = caf::detail::type_list<
-  dict_kind, list_kind, namespace_kind, value_kind, array_kind, lock_kind, rlock_kind,
+  dict_kind, list_kind, set_kind, namespace_kind, value_kind, array_kind, lock_kind, rlock_kind,
   semaphore_kind, bounded_semaphore_kind, condition_kind, event_kind, barrier_kind, queue_kind,
   joinable_queue_kind>;
 

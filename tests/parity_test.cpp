@@ -119,6 +119,10 @@ TEST_CASE("iteration walks the live object, snapshots on request", "[parity]") {
     for (; at != snapshot.end(); ++at)
       ++count;
     CHECK(count == 2);
+    // A batch size is checked in the manager before anything is walked or allocated.
+    CHECK_THROWS_AS(d.iter(0).begin(), cafman::value_error);
+    CHECK_THROWS_AS(m.set().iter(-1).begin(), cafman::value_error);
+    CHECK_THROWS_AS(l.iter(0).begin(), cafman::value_error);
   }
   CHECK(m.number_of_objects() == 0);
 }

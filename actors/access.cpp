@@ -28,6 +28,15 @@ bool access_table::allows(std::uint64_t session, std::uint64_t id) const {
   return i != held_.end() && i->second.count(id) > 0;
 }
 
+std::unordered_set<std::uint64_t> access_table::addressable() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::unordered_set<std::uint64_t> result;
+  for (auto& [session, ids] : held_)
+    for (auto& entry : ids)
+      result.insert(entry.first);
+  return result;
+}
+
 std::size_t access_table::held_by(std::uint64_t session) const {
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = held_.find(session);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace cafman {
 
@@ -28,6 +29,9 @@ public:
   void forget(std::uint64_t session);
 
   bool allows(std::uint64_t session, std::uint64_t id) const;
+
+  /// Every object some session may address.
+  std::unordered_set<std::uint64_t> addressable() const;
 
   /// How many objects `session` holds.
   std::size_t held_by(std::uint64_t session) const;

@@ -41,6 +41,20 @@ struct custom_state {
     }
   }
 
+  // A class that cannot tell (no references() registered, or it threw)
+  // reports nothing: what it refers to then stays alive.
+  value references(std::uint64_t round) const {
+    reference_census census{round};
+    if (info->references) {
+      try {
+        census.add(info->references(instance.get()));
+      } catch (...) {
+        return reference_census{round}.result();
+      }
+    }
+    return census.result();
+  }
+
   value methods() const {
     list_value names;
     for (auto& entry : info->methods)
@@ -60,6 +74,7 @@ custom_actor::behavior_type make_custom(custom_ptr self, detail::object_maker ma
   st.maker = std::move(maker);
   detail::reject_unexpected(self);
   return {
+      [&st](refs_atom, std::uint64_t round) { return st.references(round); },
       [&st](call_atom, const std::string& method, const value& args) {
         return st.call(method, args);
       },

@@ -40,6 +40,10 @@ struct class_info {
   std::string type_id;
   const std::type_info* cls = nullptr; // the registered C++ class
   std::map<std::string, method_invoker> methods;
+  /// Every value an instance keeps that may refer to managed objects, for
+  /// the cycle collector; empty: the class declared none (its references
+  /// then always count as live).
+  std::function<value(const void* instance)> references;
 };
 
 /// The arguments of a call or a create: `args` must be a list (None: no

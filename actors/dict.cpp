@@ -1,4 +1,5 @@
 #include "actors/dict.hpp"
+#include "actors/reference.hpp"
 #include "actors/iterator.hpp"
 #include "actors/placement.hpp"
 #include "actors/walk.hpp"
@@ -107,6 +108,9 @@ dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, object_li
   auto& st = self->state;
   using detail::guard;
   return {
+      [&st](refs_atom, std::uint64_t round) {
+        return reference_census{round}.add_all(st.items).result();
+      },
       [&st](get_atom, const value& k) { return guard([&] { return st.at(k); }); },
       [&st](get_atom, const value& k, const value& fallback) -> value {
         auto found = st.items.find(k);

@@ -16,6 +16,14 @@ struct iterator_state {
   list_value items;
   std::size_t next = 0;
 
+  // Only the items not yet taken: the others were moved out.
+  value references(std::uint64_t round) const {
+    reference_census census{round};
+    std::for_each(items.begin() + static_cast<std::ptrdiff_t>(next), items.end(),
+                  [&](const value& x) { census.add(x); });
+    return census.result();
+  }
+
   value take(std::int64_t n) {
     if (n <= 0)
       throw value_error("an iterator's batch size must be positive, got " + std::to_string(n));
@@ -38,6 +46,7 @@ iterator_actor::behavior_type make_iterator_behavior(iterator_ptr self, list_val
   detail::reject_unexpected(self);
   auto& st = self->state;
   return {
+      [&st](refs_atom, std::uint64_t round) { return st.references(round); },
       [&st](next_atom, std::int64_t n) { return detail::guard([&] { return st.take(n); }); },
       [&st](len_atom) { return static_cast<std::int64_t>(st.items.size() - st.next); },
   };

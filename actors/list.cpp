@@ -1,4 +1,5 @@
 #include "actors/list.hpp"
+#include "actors/reference.hpp"
 #include "actors/iterator.hpp"
 #include "actors/background.hpp"
 #include "actors/placement.hpp"
@@ -184,6 +185,9 @@ list_actor::behavior_type make_list(list_ptr self, list_value initial, object_li
   auto& st = self->state;
   using detail::guard;
   return {
+      [&st](refs_atom, std::uint64_t round) {
+        return reference_census{round}.add_all(st.items).result();
+      },
       [&st](get_atom, std::int64_t i) { return guard([&] { return st.items[st.position(i)]; }); },
       [&st](put_atom, std::int64_t i, value& v) {
         return guard([&] { st.items[st.position(i)] = std::move(v); });

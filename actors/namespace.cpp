@@ -1,4 +1,5 @@
 #include "actors/namespace.hpp"
+#include "actors/reference.hpp"
 #include "actors/placement.hpp"
 
 #include <caf/actor_system.hpp>
@@ -34,6 +35,9 @@ namespace_actor::behavior_type make_namespace(namespace_ptr self, dict_value ini
   auto& st = self->state;
   using detail::guard;
   return {
+    [&st](refs_atom, std::uint64_t round) {
+      return reference_census{round}.add_all(st.attributes).result();
+    },
     [&st](get_atom, const std::string& attr) { return guard([&] { return st.get(attr); }); },
     [&st](put_atom, std::string& attr, value& v) {
       st.attributes.insert_or_assign(std::move(attr), std::move(v));

@@ -1,4 +1,5 @@
 #include "actors/queue.hpp"
+#include "actors/reference.hpp"
 #include "actors/placement.hpp"
 #include "actors/waiting.hpp"
 
@@ -42,6 +43,18 @@ struct queue_state {
   std::int64_t unfinished = 0; // items put and not yet marked done
   detail::session_watch sessions;
   object_limits limits;
+
+  // Items waiting to be put and items handed out but not yet confirmed are
+  // still this queue's.
+  value references(std::uint64_t round) const {
+    reference_census census{round};
+    census.add_all(items);
+    for (auto& putter : putters)
+      census.add(putter.data);
+    for (auto& handed : unconfirmed)
+      census.add(handed.second.item);
+    return census.result();
+  }
 
   ~queue_state() {
     auto gone = detail::object_gone(kind());
@@ -230,6 +243,7 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
                          [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
   return {
+      [self](refs_atom, std::uint64_t round) { return self->state.references(round); },
       [self](put_atom, const caller& who, value& item, caf::timespan wait) {
         return self->state.put(self, who, std::move(item), wait);
       },

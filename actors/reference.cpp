@@ -4,6 +4,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
+#include <atomic>
 #include <utility>
 
 namespace cafman {
@@ -23,9 +24,15 @@ public:
       caf::anon_send(registry, decref_atom_v, caller{manager_session, 0}, id_);
   }
 
+  // Whether no object reported this hold before in collection round
+  // `round`: copies of it in several objects count once.
+  bool first_in(std::uint64_t round) const { return last_round_.exchange(round) != round; }
+
 private:
   caf::actor_addr registry_;
   std::uint64_t id_;
+  // Atomic: objects on different threads may hold copies of one reference.
+  mutable std::atomic<std::uint64_t> last_round_{0};
 };
 
 } // namespace
@@ -77,6 +84,36 @@ value manage(const registry_actor& registry, const caf::actor& object, std::stri
   // In the registry's mailbox before anything the reference causes there.
   caf::anon_send(registry, manage_atom_v, object, type_id);
   return adopt_hold(registry, object->id(), std::move(type_id));
+}
+
+reference_census& reference_census::add(const value& x) {
+  if (x.is_list()) {
+    add_all(x.as_list());
+  } else if (x.is_dict()) {
+    add_all(x.as_dict());
+  } else if (x.is_reference()) {
+    auto& ref = x.as_reference();
+    auto& holds = found_[ref.id()]; // an edge even if another object counted the hold
+    if (auto hold = dynamic_cast<const manager_hold*>(ref.keeper().get());
+        hold != nullptr && hold->first_in(round_))
+      ++holds;
+  }
+  return *this;
+}
+
+reference_census& reference_census::add_all(const dict_value& xs) {
+  for (const auto& [key, item] : xs) {
+    add(key);
+    add(item);
+  }
+  return *this;
+}
+
+value reference_census::result() const {
+  dict_value result;
+  for (auto& [id, holds] : found_)
+    result.insert_or_assign(value{static_cast<std::int64_t>(id)}, value{holds});
+  return value{std::move(result)};
 }
 
 } // namespace cafman

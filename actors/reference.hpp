@@ -9,6 +9,7 @@
 // moment exists in which nobody holds the object.
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "actors/registry.hpp"
@@ -52,5 +53,33 @@ value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string t
 /// a managed object of type `type_id`, and returns the only reference to it:
 /// the object exits when no value, container or client refers to it any more.
 value manage(const registry_actor& registry, const caf::actor& object, std::string type_id);
+
+/// What an object answers the cycle collector (cafman/interfaces/
+/// references.hpp): the objects its values refer to, and how many of the
+/// manager's holds on each it is the first to report this round. Feed it
+/// every value the object keeps, waiting calls' arguments included.
+class reference_census {
+public:
+  explicit reference_census(std::uint64_t round) : round_(round) {}
+
+  /// Counts the references in `x`, at any depth.
+  reference_census& add(const value& x);
+
+  template <class Values>
+  reference_census& add_all(const Values& xs) {
+    for (const auto& x : xs)
+      add(x);
+    return *this;
+  }
+
+  reference_census& add_all(const dict_value& xs);
+
+  /// {object id: holds first seen in this round}, as the reply's value.
+  value result() const;
+
+private:
+  std::uint64_t round_;
+  std::map<std::uint64_t, std::int64_t> found_;
+};
 
 } // namespace cafman

@@ -1,6 +1,9 @@
 #include "actors/registry.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
+#include <random>
 #include <set>
 
 #include <caf/actor_system.hpp>
@@ -10,6 +13,7 @@
 
 #include "actors/array.hpp"
 #include "actors/barrier.hpp"
+#include "actors/collector.hpp"
 #include "actors/condition.hpp"
 #include "actors/dict.hpp"
 #include "actors/event.hpp"
@@ -59,6 +63,13 @@ struct registry_state {
   std::uint64_t next_session = manager_session + 1;
   // Published names; each one is a hold of the manager on its object.
   std::map<std::string, std::uint64_t> names;
+  // The cycle collector (actors/collector.hpp): the round under way, who
+  // waits for its end, who waits for a round that starts after their call.
+  std::optional<detail::collection_round> round;
+  std::vector<caf::response_promise> round_waiters;
+  std::vector<caf::response_promise> next_round_waiters;
+  bool collection_scheduled = false;
+  std::mt19937_64 round_numbers{std::random_device{}()};
 
   ~registry_state() { exit_all(); }
 
@@ -117,6 +128,8 @@ struct registry_state {
     if (holder.number != manager_session && !granted)
       access->grant(holder.number, id);
     ++objects.at(id).holders[session.address()];
+    if (round)
+      round->touched(id);
   }
 
   // Whether `session` may use object `id` (as an argument, a name's target):
@@ -294,6 +307,7 @@ struct registry_state {
     auto id = found->second;
     names.erase(found);
     decref(self->address(), id, false); // clients' references keep it alive
+    schedule_collection(); // ... or only a cycle through it
     return {};
   }
 
@@ -310,6 +324,8 @@ struct registry_state {
     auto entry = objects.find(id);
     if (entry == objects.end())
       return;
+    if (round)
+      round->touched(id);
     auto& holders = entry->second.holders;
     auto held = holders.find(session);
     if (held == holders.end())
@@ -325,7 +341,103 @@ struct registry_state {
     if (holders.empty()) {
       self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
       objects.erase(entry);
+    } else if (session != self->address()) {
+      schedule_collection(); // what still holds it may be a cycle
     }
+  }
+
+  // -- the cycle collector ----------------------------------------------------
+
+  // A round some time after the last reference from outside a group of
+  // objects may have gone; the delay grows with the objects a round asks,
+  // so churn costs the manager a bounded share of its time.
+  void schedule_collection() {
+    if (collection_scheduled)
+      return;
+    collection_scheduled = true;
+    auto delay = std::chrono::milliseconds{200} +
+                 std::chrono::microseconds{20} * static_cast<std::int64_t>(objects.size());
+    caf::delayed_anon_send(caf::actor_cast<caf::actor>(self), delay, collect_atom_v);
+  }
+
+  void collect(caf::response_promise waiter) {
+    if (!round) {
+      round_waiters.push_back(std::move(waiter));
+      start_round();
+    } else {
+      next_round_waiters.push_back(std::move(waiter)); // the running round began before
+    }
+  }
+
+  void start_round() {
+    collection_scheduled = false;
+    std::set<std::uint64_t> ids;
+    for (auto& entry : objects)
+      ids.insert(entry.first);
+    round.emplace(round_numbers(), std::move(ids));
+    if (round->complete())
+      return end_round();
+    auto number = round->number();
+    for (auto id : round->scanned())
+      self->request(objects.at(id).handle, std::chrono::seconds{5}, refs_atom_v, number)
+        .then([this, id, number](value& refs) { report(number, id, &refs); },
+              [this, id, number](caf::error&) { report(number, id, nullptr); });
+  }
+
+  void report(std::uint64_t number, std::uint64_t id, const value* refs) {
+    if (!round || round->number() != number)
+      return;
+    round->reported(id, refs);
+    if (round->complete())
+      end_round();
+  }
+
+  void end_round() {
+    auto garbage = round->unreachable(holds_of_objects());
+    round.reset();
+    for (auto id : garbage)
+      free_unreachable(id);
+    for (auto& waiter : round_waiters)
+      waiter.deliver(static_cast<std::uint64_t>(garbage.size()));
+    round_waiters.clear();
+    if (!next_round_waiters.empty()) {
+      round_waiters = std::exchange(next_round_waiters, {});
+      start_round();
+    }
+  }
+
+  std::map<std::uint64_t, detail::object_holds> holds_of_objects() const {
+    std::map<caf::actor_addr, std::uint64_t> object_at;
+    for (auto& [id, entry] : objects)
+      object_at.emplace(entry.handle.address(), id);
+    std::set<std::uint64_t> named;
+    for (auto& entry : names)
+      named.insert(entry.second);
+    auto addressable = access->addressable();
+    std::map<std::uint64_t, detail::object_holds> result;
+    for (auto& [id, entry] : objects) {
+      auto& holds = result[id];
+      holds.held_elsewhere = named.count(id) > 0 || addressable.count(id) > 0;
+      for (auto& [holder, count] : entry.holders) {
+        if (holder == self->address())
+          holds.manager_holds += count;
+        else if (auto object = object_at.find(holder); object != object_at.end())
+          holds.held_by_objects.push_back(object->second);
+        else
+          holds.held_elsewhere = true; // a session
+      }
+    }
+    return result;
+  }
+
+  // Its holders are garbage too, or the manager's holds in garbage values.
+  void free_unreachable(std::uint64_t id) {
+    auto entry = objects.find(id);
+    for (auto& holder : entry->second.holders)
+      if (auto session = sessions.find(holder.first); session != sessions.end())
+        session->second.held.erase(id);
+    self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
+    objects.erase(entry);
   }
 
   // A session that went down (closed or crashed) holds nothing any more.
@@ -365,6 +477,7 @@ struct registry_state {
   }
 
   void exit_all() {
+    round.reset();
     for (auto& [id, entry] : objects)
       caf::anon_send_exit(entry.handle, caf::exit_reason::user_shutdown);
     objects.clear();
@@ -454,6 +567,11 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
         return value{std::move(result)};
       },
       [&st](objects_atom) { return static_cast<std::uint64_t>(st.objects.size()); },
+      [self](collect_atom) -> caf::result<std::uint64_t> {
+        auto waiter = self->make_response_promise();
+        self->state.collect(waiter);
+        return waiter;
+      },
       [&st](debug_atom) { return st.debug_info(); },
       [self](shutdown_atom) {
         self->state.exit_all();

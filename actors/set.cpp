@@ -1,4 +1,5 @@
 #include "actors/set.hpp"
+#include "actors/reference.hpp"
 #include "actors/iterator.hpp"
 #include "actors/placement.hpp"
 #include "actors/walk.hpp"
@@ -132,6 +133,9 @@ set_actor::behavior_type make_set(set_ptr self, dict_value initial, object_limit
   };
   auto as_value = [](const dict_value& set) { return value{set_state::to_list(set)}; };
   return {
+      [&st](refs_atom, std::uint64_t round) {
+        return reference_census{round}.add_all(st.elements).result();
+      },
       [&st](add_atom, value& x) { st.add(std::move(x)); },
       [&st](discard_atom, const value& x) { st.elements.erase(x); },
       [&st](remove_atom, const value& x) { return guard([&] { st.remove(x); }); },

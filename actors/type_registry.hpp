@@ -274,6 +274,20 @@ public:
     return *this;
   }
 
+  /// What the manager's cycle collector sees of an instance: `fn`, a
+  /// member of T (data, or a const function without arguments), gives every
+  /// value the instance keeps that may hold proxies stored in it (a value,
+  /// or anything to_value converts, such as a std::vector<value>). Declare
+  /// it for a class that keeps values it was given: only then is a cycle
+  /// through its objects freed (a node holding a list that holds the node).
+  template <class M>
+  class_type& references(M fn) {
+    this->entry_->info->references = [fn](const void* instance) {
+      return to_value(std::invoke(fn, *static_cast<const T*>(instance)));
+    };
+    return *this;
+  }
+
   /// Python's method_to_typeid: exposes `fn`, whose result (an object of a
   /// class U, or a smart pointer to one) becomes a new managed object of
   /// type id `type_id`, which must be registered already for class U

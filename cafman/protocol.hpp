@@ -94,6 +94,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, debug_atom, "debug_info")
   CAF_ADD_ATOM(cafman, cafman, shutdown_atom, "shutdown")
   CAF_ADD_ATOM(cafman, cafman, watch_atom, "watch")
+  // the cycle collector (actors/collector.hpp)
+  CAF_ADD_ATOM(cafman, cafman, refs_atom, "refs")
+  CAF_ADD_ATOM(cafman, cafman, collect_atom, "collect")
 
   // containers
   CAF_ADD_ATOM(cafman, cafman, len_atom, "len")

@@ -170,6 +170,10 @@ std::uint64_t manager::number_of_objects() const {
   return conn()->call_registry(objects_atom_v);
 }
 
+std::uint64_t manager::collect() const {
+  return conn()->call_registry(collect_atom_v);
+}
+
 cafman::value manager::debug_info() const {
   return conn()->call_registry(debug_atom_v);
 }

@@ -10,6 +10,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/references.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -18,6 +19,6 @@ using custom_actor = caf::typed_actor<
     // (method name, [arguments...]) -> result (None for a void method)
     caf::replies_to<call_atom, std::string, value>::with<value>,
     // -> [names of the exposed methods, sorted]
-    caf::replies_to<methods_atom>::with<value>>;
+    caf::replies_to<methods_atom>::with<value>>::extend_with<holds_references>;
 
 } // namespace cafman

@@ -9,6 +9,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/kind.hpp"
+#include "cafman/interfaces/references.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -39,7 +40,7 @@ using dict_actor = caf::typed_actor<
   // An iterator over a snapshot of the keys, values or [key, value] items.
   caf::replies_to<iter_atom, keys_atom>::with<value>,
   caf::replies_to<iter_atom, values_atom>::with<value>,
-  caf::replies_to<iter_atom, items_atom>::with<value>>;
+  caf::replies_to<iter_atom, items_atom>::with<value>>::extend_with<holds_references>;
 
 inline constexpr char dict_type_id[] = "dict";
 using dict_kind = object_kind<dict_type_id, dict_actor>;

@@ -11,6 +11,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "cafman/interfaces/references.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -21,6 +22,7 @@ constexpr const char* iterator_type_id = "iterator";
 using iterator_actor = caf::typed_actor<
     // The next at most n items, as a list; an empty list when exhausted.
     caf::replies_to<next_atom, std::int64_t>::with<value>,
-    caf::replies_to<len_atom>::with<std::int64_t>>; // items not yet taken
+    caf::replies_to<len_atom>::with<std::int64_t>> // items not yet taken
+    ::extend_with<holds_references>;
 
 } // namespace cafman

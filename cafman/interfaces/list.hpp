@@ -9,6 +9,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/kind.hpp"
+#include "cafman/interfaces/references.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -34,7 +35,8 @@ using list_actor = caf::typed_actor<
   caf::replies_to<len_atom>::with<std::int64_t>,
   caf::replies_to<clear_atom>::with<void>,
   caf::replies_to<copy_atom>::with<value>,
-  caf::replies_to<iter_atom>::with<value>>; // an iterator over a snapshot
+  caf::replies_to<iter_atom>::with<value>> // an iterator over a snapshot
+  ::extend_with<holds_references>;
 
 inline constexpr char list_type_id[] = "list";
 using list_kind = object_kind<list_type_id, list_actor>;

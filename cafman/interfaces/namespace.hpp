@@ -8,6 +8,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/kind.hpp"
+#include "cafman/interfaces/references.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -17,7 +18,8 @@ using namespace_actor = caf::typed_actor<
   caf::replies_to<put_atom, std::string, value>::with<void>,
   caf::replies_to<delete_atom, std::string>::with<void>,
   caf::replies_to<contains_atom, std::string>::with<bool>,
-  caf::replies_to<copy_atom>::with<value>>;  // vars(ns) as a dict
+  caf::replies_to<copy_atom>::with<value>> // vars(ns) as a dict
+  ::extend_with<holds_references>;
 
 inline constexpr char namespace_type_id[] = "namespace";
 using namespace_kind = object_kind<namespace_type_id, namespace_actor>;

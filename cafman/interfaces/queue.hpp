@@ -18,6 +18,7 @@
 
 #include "cafman/interfaces/caller_left.hpp"
 #include "cafman/interfaces/kind.hpp"
+#include "cafman/interfaces/references.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -37,7 +38,8 @@ using queue_actor = caf::typed_actor<
     caf::reacts_to<confirm_atom, caller, std::uint64_t>,
     caf::replies_to<qsize_atom>::with<std::int64_t>, caf::replies_to<empty_atom>::with<bool>,
     caf::replies_to<full_atom>::with<bool>, caf::replies_to<maxsize_atom>::with<std::int64_t>,
-    caf::replies_to<n_waiting_atom>::with<std::int64_t>>; // calls waiting: get, put, join
+    caf::replies_to<n_waiting_atom>::with<std::int64_t>> // calls waiting: get, put, join
+    ::extend_with<holds_references>;
 
 /// A plain queue's actor has this interface too, and answers task_done and
 /// join with unsupported_message.

@@ -44,6 +44,10 @@ using registry_client_actor = caf::typed_actor<
   // The published names, sorted (a list of strings).
   caf::replies_to<names_atom>::with<value>,
   caf::replies_to<objects_atom>::with<std::uint64_t>,
+  // Python's gc.collect(): frees the groups of objects that only refer to
+  // each other (actors/collector.hpp) -> how many objects it freed. The
+  // manager runs it on its own too, soon after a reference goes.
+  caf::replies_to<collect_atom>::with<std::uint64_t>,
   caf::replies_to<debug_atom>::with<value>,
   caf::replies_to<shutdown_atom>::with<void>>;
 

@@ -13,6 +13,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "cafman/interfaces/kind.hpp"
+#include "cafman/interfaces/references.hpp"
 #include "cafman/protocol.hpp"
 
 namespace cafman {
@@ -39,7 +40,8 @@ using set_actor = caf::typed_actor<
   caf::replies_to<isdisjoint_atom, value>::with<bool>,
   // The live walk (see dict.hpp): the elements after `cursor`.
   caf::replies_to<iter_atom, value, std::int64_t>::with<value>,
-  caf::replies_to<iter_atom>::with<value>>; // an iterator over a snapshot
+  caf::replies_to<iter_atom>::with<value>> // an iterator over a snapshot
+  ::extend_with<holds_references>;
 
 inline constexpr char set_type_id[] = "set";
 using set_kind = object_kind<set_type_id, set_actor>;

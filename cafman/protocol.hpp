@@ -158,6 +158,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   CAF_ADD_ATOM(cafman, cafman, parties_atom, "parties")
   CAF_ADD_ATOM(cafman, cafman, n_waiting_atom, "n_waiting")
   CAF_ADD_ATOM(cafman, cafman, broken_atom, "broken")
+  CAF_ADD_ATOM(cafman, cafman, action_atom, "action")
 
   // queues
   CAF_ADD_ATOM(cafman, cafman, qsize_atom, "qsize")

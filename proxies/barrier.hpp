@@ -1,13 +1,15 @@
 #pragma once
 
 // Client side of the shared barrier (Python's manager.Barrier(parties,
-// timeout=...)). Without `action` (the manager cannot run client code): the
-// caller whose wait returns 0 does the action's work instead:
+// action, timeout)). The action is client code: a proxy that has it offers
+// to run it, and the manager picks one such party per round (see
+// cafman/interfaces/barrier.hpp):
 //
-//   if (barrier.wait() == 0)
-//     merge_results();
+//   auto b = m.barrier(4, [&] { merge_results(); });
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 
 #include "cafman/interfaces/barrier.hpp"
 #include "proxies/object_proxy.hpp"
@@ -24,11 +26,20 @@ public:
   /// Made by a manager (`manager.barrier(parties)`), not by users.
   barrier_proxy(std::shared_ptr<detail::object_ref> ref, std::chrono::milliseconds timeout);
 
+  /// The same barrier, through a proxy whose waits offer to run `action`.
+  /// Copies keep it; a child process given the proxy gets it without (what
+  /// the action captured belongs to the parent), and may add its own here.
+  barrier_proxy with_action(std::function<void()> action) const;
+
   /// Waits until all parties have called wait; returns this call's arrival
   /// index (0 to parties - 1). Without a timeout the barrier's default one
   /// applies (Python's semantics). Throws broken_barrier when the barrier
   /// is or becomes broken while waiting: aborted, reset, a wait timed out
-  /// (this one included), or a waiting client ended.
+  /// (this one included), a waiting client ended, the action failed, or
+  /// the barrier has an action that no arriving proxy has.
+  /// If the manager picks this call to run the action, it runs it before
+  /// returning (the others are released once it returned); what the action
+  /// throws breaks the barrier for all, and reaches this caller unchanged.
   std::int64_t wait(wait_timeout timeout = std::nullopt) const;
   /// Breaks the barrier: every waiter and every later wait raise
   /// broken_barrier until reset().
@@ -42,6 +53,11 @@ public:
 
   /// The object's typed actor handle, for use from actors.
   barrier_actor actor() const;
+
+private:
+  void run_action(const caller& who) const;
+
+  std::shared_ptr<const std::function<void()>> action_;
 };
 
 } // namespace cafman

@@ -106,10 +106,20 @@ event_proxy manager::event() const {
 }
 
 barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const {
+  return make_barrier(parties, false, timeout);
+}
+
+barrier_proxy manager::barrier(std::int64_t parties, std::function<void()> action,
+                               wait_timeout timeout) const {
+  return make_barrier(parties, true, timeout).with_action(std::move(action));
+}
+
+barrier_proxy manager::make_barrier(std::int64_t parties, bool has_action,
+                                    wait_timeout timeout) const {
   // The default timeout travels as seconds, Python's unit.
   auto seconds =
       timeout ? cafman::value{std::chrono::duration<double>(*timeout).count()} : cafman::value{};
-  list_value args{parties, std::move(seconds)};
+  list_value args{parties, std::move(seconds), has_action};
   return make<barrier_proxy>(conn(), args);
 }
 

@@ -4,6 +4,7 @@
 // the manager's own bookkeeping.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,11 @@ public:
   /// manager.Barrier(parties, timeout=timeout); no action (see
   /// proxies/barrier.hpp). `timeout` is the default of every wait.
   barrier_proxy barrier(std::int64_t parties, wait_timeout timeout = std::nullopt) const;
+  /// manager.Barrier(parties, action, timeout): `action` runs once per round
+  /// in one party, after all arrived and before any is released: one whose
+  /// proxy has it (this one and its copies; see barrier_proxy::with_action).
+  barrier_proxy barrier(std::int64_t parties, std::function<void()> action,
+                        wait_timeout timeout = std::nullopt) const;
   /// manager.Array(typecode, size): `size` elements, zero-filled.
   array_proxy array(char typecode, std::int64_t size) const;
   /// manager.Array(typecode, items)
@@ -173,6 +179,7 @@ protected:
 
 private:
   condition_proxy condition_on(const object_proxy& lock) const;
+  barrier_proxy make_barrier(std::int64_t parties, bool has_action, wait_timeout timeout) const;
   /// A reference of this process to the object published as `name`, or
   /// (with `create_args`) created and published first; checked to be a
   /// `type_id` unless that is null.

@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -279,6 +282,141 @@ TEST_CASE("barrier: a party killed while waiting breaks it for the others within
     });
     CHECK(took < 1s);
     CHECK(survivor.exitcode() == 42);
+    CHECK(b.broken());
+  });
+}
+
+TEST_CASE("barrier: its action runs once per round, in one party, after all arrived and before "
+          "any is released",
+          "[events]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    constexpr int rounds = 3;
+    auto log = m.list();
+    // Each party's own action records who ran it and how many still waited.
+    auto action_of = [](cafman::barrier_proxy bar, cafman::list_proxy out, std::int64_t who) {
+      return [bar, out, who] { out.append(value{list_value{"action", who, bar.n_waiting()}}); };
+    };
+    auto made = m.barrier(4, [] {});
+    auto b = made.with_action(action_of(made, log, 0)); // the action needs the barrier itself
+    auto meet = [action_of](cafman::barrier_proxy bar, cafman::list_proxy out, std::int64_t who) {
+      // A child gets the barrier without the parent's action; odd parties
+      // offer their own, even ones none.
+      auto mine = who % 2 == 1 ? bar.with_action(action_of(bar, out, who)) : bar;
+      for (int round = 0; round < rounds; ++round) {
+        mine.wait();
+        out.append(value{list_value{"after", who}});
+      }
+    };
+    std::vector<cafman::process> parties;
+    for (std::int64_t who = 1; who <= 3; ++who)
+      parties.emplace_back(meet, b, log, who);
+    for (int round = 0; round < rounds; ++round) {
+      b.wait();
+      log.append(value{list_value{"after", 0}});
+    }
+    for (auto& p : parties) {
+      REQUIRE(p.join(10s));
+      CHECK(p.exitcode() == 0);
+    }
+    auto entries = log.copy();
+    REQUIRE(entries.size() == rounds * 5);
+    for (int round = 0; round < rounds; ++round) {
+      // A round's action comes after every party of the previous round got
+      // past it, and before any party of this one did.
+      auto& action = entries.at(round * 5).as_list();
+      CHECK(action.at(0) == value{"action"});
+      auto runner = action.at(1).as_int();
+      CHECK((runner == 0 || runner % 2 == 1)); // only a party with an action runs it
+      CHECK(action.at(2) == value{3});         // the other three still waited
+      for (int i = 1; i < 5; ++i)
+        CHECK(entries.at(round * 5 + i).as_list().at(0) == value{"after"});
+    }
+    CHECK_FALSE(b.broken());
+  });
+}
+
+TEST_CASE("barrier: a throwing action breaks it for all, and its party gets the exception",
+          "[events]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto b = m.barrier(3, [] { throw std::runtime_error("merge failed"); });
+    auto plain = value{b}.get<cafman::barrier_proxy>(); // the same barrier, no action
+    auto first = waiting_in_thread(b, 1, [&] { return plain.wait(); });
+    auto second = waiting_in_thread(b, 2, [&] { return plain.wait(); });
+    CHECK_THROWS_WITH(b.wait(), "merge failed");
+    CHECK_THROWS_AS(first.get(), cafman::broken_barrier);
+    CHECK_THROWS_AS(second.get(), cafman::broken_barrier);
+    CHECK(b.broken());
+    try {
+      b.wait();
+      FAIL("a broken barrier let a wait through");
+    } catch (const cafman::broken_barrier& e) {
+      CHECK_THAT(e.what(), Catch::Contains("its action failed: it threw: merge failed"));
+    }
+  });
+}
+
+TEST_CASE("barrier: a waiting party runs the action when the last to arrive cannot",
+          "[events]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    std::atomic<int> runs{0};
+    std::atomic<bool> done{false};
+    auto runner = std::this_thread::get_id();
+    auto b = m.barrier(2, [&] {
+      runner = std::this_thread::get_id();
+      ++runs;
+      done = true;
+    });
+    auto waiting = waiting_in_thread(b, 1, [&] { return b.wait(); });
+    auto plain = value{b}.get<cafman::barrier_proxy>();
+    auto last = plain.wait();
+    CHECK(done); // released only after the action finished
+    CHECK(last == 1);
+    CHECK(waiting.get() == 0);
+    CHECK(runs == 1);
+    CHECK(runner != std::this_thread::get_id());
+  });
+}
+
+TEST_CASE("barrier: with an action no arriving party has, it breaks and says why", "[events]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto b = m.barrier(2, [] {});
+    auto plain = value{b}.get<cafman::barrier_proxy>();
+    auto first = waiting_in_thread(b, 1, [&] { return plain.wait(); });
+    CHECK_THROWS_WITH(plain.wait(), Catch::Contains("none can run the barrier's action"));
+    CHECK_THROWS_AS(first.get(), cafman::broken_barrier);
+    b.reset();
+    CHECK_FALSE(b.broken()); // usable again, as after any break
+  });
+}
+
+TEST_CASE("barrier: a party killed while it runs the action breaks it for the others",
+          "[events][crash]") {
+  watchdog dog{30s};
+  with_manager([](cafman::sync_manager& m) {
+    auto b = m.barrier(2, [] {});
+    auto plain = value{b}.get<cafman::barrier_proxy>();
+    auto running = m.queue();
+    auto waiting = waiting_in_thread(b, 1, [&] { return plain.wait(); });
+    cafman::process runner{[](cafman::barrier_proxy bar, cafman::queue_proxy started) {
+                             bar.with_action([started] {
+                                  started.put(1);
+                                  hang_until_killed();
+                                })
+                                 .wait();
+                           },
+                           b, running};
+    REQUIRE(running.get(10s) == value{1});
+    CHECK(b.n_waiting() == 1); // the other party is held while the action runs
+    auto took = time_of([&] {
+      runner.kill();
+      REQUIRE(runner.join(5s));
+      CHECK_THROWS_AS(waiting.get(), cafman::broken_barrier);
+    });
+    CHECK(took < 1s);
     CHECK(b.broken());
   });
 }

@@ -55,4 +55,8 @@ std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
   return std::nullopt;
 }
 
+int exitcode_of(int status) {
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 } // namespace cafman::detail

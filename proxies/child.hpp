@@ -24,4 +24,8 @@ void write_all(int fd, const void* data, std::size_t size);
 /// or nothing if it still runs.
 std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit);
 
+/// Python's exitcode for a wait status: the exit status, or minus the
+/// signal that ended the process.
+int exitcode_of(int status);
+
 } // namespace cafman::detail

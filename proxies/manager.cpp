@@ -29,8 +29,8 @@ manager::manager(std::shared_ptr<detail::connection> conn) : conn_(std::move(con
 
 const std::shared_ptr<detail::connection>& manager::conn() const {
   if (!conn_)
-    throw connection_error("the manager was shut down (or this manager object was moved from): "
-                           "connect again, or start a new sync_manager");
+    throw connection_error("the manager is not running (shut down, not started yet, or this "
+                           "manager object was moved from): connect again, or start() it");
   return conn_;
 }
 

@@ -119,7 +119,7 @@ process::~process() {
 }
 
 void process::reap(int status) {
-  exitcode_ = WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+  exitcode_ = detail::exitcode_of(status);
   kept_.reset(); // the child is gone: the parent's references may go too
 }
 

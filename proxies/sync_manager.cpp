@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <optional>
 #include <string>
 
@@ -53,13 +52,36 @@ int watch_owner(int pipe_fd, pid_t owner) {
   return watch;
 }
 
+// In the forked child: what went wrong, for the owner to raise (a library
+// writes nothing to stderr on its own). Port 0 says "failed"; the text
+// follows.
+void report_failure(int ready_fd, const std::string& what) {
+  std::uint16_t failed = 0;
+  detail::write_all(ready_fd, &failed, sizeof(failed));
+  detail::write_all(ready_fd, what.data(), std::min<std::size_t>(what.size(), 4096));
+}
+
+void run_initializer(const std::function<void()>& initializer) {
+  if (!initializer)
+    return;
+  try {
+    initializer();
+  } catch (const std::exception& e) {
+    throw error(std::string{"its initializer threw: "} + e.what());
+  } catch (...) {
+    throw error("its initializer threw something that is not a std::exception");
+  }
+}
+
 // In the forked child: serve until the owner goes, then leave without
 // running the parent's destructors (trap 8 in the CAF notes).
 [[noreturn]] void run_manager(const sync_manager_options& options, const std::string& unix_path,
                               int ready_fd, int owner_fd, pid_t owner) {
   try {
+    run_initializer(options.initializer); // as Python does, before the server exists
     server_options opts;
     opts.host = options.host;
+    opts.port = options.port;
     opts.unix_path = unix_path;
     opts.authkey = options.authkey;
     opts.threads = options.server_threads;
@@ -75,7 +97,7 @@ int watch_owner(int pipe_fd, pid_t owner) {
     ::close(ready_fd);
     srv.serve_forever();
   } catch (const std::exception& e) {
-    std::cerr << "cafman manager process: " << e.what() << "\n";
+    report_failure(ready_fd, e.what());
     ::_exit(1);
   }
   // The server removed its socket; the directory goes too, or an owner
@@ -85,32 +107,39 @@ int watch_owner(int pipe_fd, pid_t owner) {
   ::_exit(0);
 }
 
+// What the child wrote after a failure: its last words, read until it
+// exits (bounded: a plain fork of the owner may keep the pipe open).
+std::string failure_text(int ready_fd) {
+  std::string text;
+  char buf[512];
+  pollfd pfd{ready_fd, POLLIN, 0};
+  while (text.size() < 4096 && ::poll(&pfd, 1, 1000) == 1) {
+    auto n = ::read(ready_fd, buf, sizeof(buf));
+    if (n <= 0)
+      break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
 // The port the child reports on `ready_fd`, or nothing if it has not
-// reported within `limit` (the child is then killed). A child that exited
-// instead (it could not bind, say) is an error at once.
+// reported within `limit` (the child is then killed). A child that failed
+// instead (it could not bind, its initializer threw) is an error at once.
 std::optional<std::uint16_t> await_port(int ready_fd, pid_t child,
                                         std::chrono::milliseconds limit) {
   pollfd pfd{ready_fd, POLLIN, 0};
   std::uint16_t port = 0;
   auto polled = ::poll(&pfd, 1, static_cast<int>(limit.count()));
-  if (polled == 1 && ::read(ready_fd, &port, sizeof(port)) == sizeof(port))
+  auto got = polled == 1 ? ::read(ready_fd, &port, sizeof(port)) : -1;
+  if (got == sizeof(port) && port != 0)
     return port;
+  auto why = got == sizeof(port) ? failure_text(ready_fd) : std::string{};
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  if (polled == 1)
-    throw connection_error("the manager process did not start (see its message on stderr)");
-  return std::nullopt;
-}
-
-sync_manager_options offering(const type_registry& types) {
-  sync_manager_options options;
-  options.types = types;
-  return options;
-}
-
-} // namespace
-
-sync_manager::sync_manager(const type_registry& types) : sync_manager(offering(types)) {
+  if (polled != 1)
+    return std::nullopt;
+  throw connection_error("the manager process did not start: " +
+                         (why.empty() ? std::string{"it exited before it served"} : why));
 }
 
 // The socket's path in a directory only this user may enter, as Python's
@@ -129,31 +158,59 @@ std::string private_socket_dir(const sync_manager_options& options) {
   return pattern;
 }
 
-sync_manager::sync_manager(sync_manager_options options) {
+sync_manager_options offering(const type_registry& types) {
+  sync_manager_options options;
+  options.types = types;
+  return options;
+}
+
+} // namespace
+
+sync_manager::sync_manager(const type_registry& types) : sync_manager(offering(types)) {
+}
+
+sync_manager::sync_manager(sync_manager_options options)
+    : sync_manager(std::move(options), start_later) {
+  start();
+}
+
+sync_manager::sync_manager(sync_manager_options options, start_later_t)
+    : options_(std::move(options)) {}
+
+void sync_manager::start() {
+  if (running())
+    throw error("the manager process runs already (pid " + std::to_string(pid_) +
+                "): shutdown() it before starting it again");
+  exitcode_.reset();
   // A child forked while another thread of this process held a lock the
   // child then needs can hang before it serves (ASan's allocator does not
   // guard fork, for one): such a child is killed and the manager forked
   // again, each try waiting a share of start_timeout and the last the rest.
-  constexpr int tries = 3;
-  auto give_up = std::chrono::steady_clock::now() + options.start_timeout;
-  socket_dir_ = private_socket_dir(options);
-  auto unix_path = socket_dir_.empty() ? std::string{} : socket_dir_ + "/manager";
+  // Not with an initializer, which must run once.
+  const int tries = options_.initializer ? 1 : 3;
+  auto give_up = std::chrono::steady_clock::now() + options_.start_timeout;
+  auto unix_path = options_.unix_path;
+  if (unix_path.empty()) {
+    socket_dir_ = private_socket_dir(options_);
+    if (!socket_dir_.empty())
+      unix_path = socket_dir_ + "/manager";
+  }
   for (int attempt = 1;; ++attempt) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       give_up - std::chrono::steady_clock::now());
-    auto limit = attempt == tries ? left : std::min(left, options.start_timeout / tries);
+    auto limit = attempt == tries ? left : std::min(left, options_.start_timeout / tries);
     std::optional<std::uint16_t> port;
     try {
-      port = start(options, unix_path, std::max(limit, std::chrono::milliseconds{0}));
+      port = fork_manager(unix_path, std::max(limit, std::chrono::milliseconds{0}));
     } catch (...) {
-      remove_socket_dir(); // no destructor runs for a constructor that throws
+      remove_socket_dir(); // nothing else would
       throw;
     }
     if (port) {
-      auto where = unix_path.empty() ? net::address{options.host, *port, {}}
+      auto where = unix_path.empty() ? net::address{options_.host, *port, {}}
                                      : net::address{{}, 0, unix_path};
       try {
-        conn_ = std::make_shared<detail::connection>(where, options.authkey, options.connection);
+        conn_ = std::make_shared<detail::connection>(where, options_.authkey, options_.connection);
       } catch (...) {
         shutdown();
         throw;
@@ -163,14 +220,13 @@ sync_manager::sync_manager(sync_manager_options options) {
     if (attempt == tries) {
       remove_socket_dir();
       throw connection_error("the manager process did not start within "
-                             + std::to_string(options.start_timeout.count()) + " ms");
+                             + std::to_string(options_.start_timeout.count()) + " ms");
     }
   }
 }
 
-std::optional<std::uint16_t> sync_manager::start(const sync_manager_options& options,
-                                                 const std::string& unix_path,
-                                                 std::chrono::milliseconds limit) {
+std::optional<std::uint16_t> sync_manager::fork_manager(const std::string& unix_path,
+                                                        std::chrono::milliseconds limit) {
   int ready[2];
   int owner[2];
   if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(owner, O_CLOEXEC) != 0)
@@ -182,15 +238,23 @@ std::optional<std::uint16_t> sync_manager::start(const sync_manager_options& opt
     throw error("cannot fork the manager process");
   if (pid_ == 0) {
     auto kept = detail::keep_only_descriptors({ready[1], owner[0]});
-    run_manager(options, unix_path, kept[0], kept[1], owner_pid);
+    run_manager(options_, unix_path, kept[0], kept[1], owner_pid);
   }
   ::close(ready[1]);
   ::close(owner[0]);
   net::unique_fd ready_end{ready[0]};
   net::unique_fd owner_end{owner[1]};
-  auto port = await_port(ready_end.get(), pid_, limit);
-  if (!port)
+  std::optional<std::uint16_t> port;
+  try {
+    port = await_port(ready_end.get(), pid_, limit);
+  } catch (...) {
+    pid_ = -1; // reaped
+    throw;
+  }
+  if (!port) {
+    pid_ = -1;
     return std::nullopt; // killed: the next try forks another
+  }
   owner_fd_ = owner_end.release();
   net::close_in_children(owner_fd_);
   return port;
@@ -213,10 +277,14 @@ void sync_manager::shutdown() {
   conn_.reset();
   net::forget_in_children(owner_fd_);
   ::close(owner_fd_);
-  if (!detail::wait_for_exit(pid_, std::chrono::seconds(5))) {
+  auto status = detail::wait_for_exit(pid_, std::chrono::seconds(5));
+  if (!status) {
     ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    int killed = 0;
+    ::waitpid(pid_, &killed, 0);
+    status = killed;
   }
+  exitcode_ = detail::exitcode_of(*status);
   pid_ = -1;
   remove_socket_dir();
 }

@@ -9,8 +9,12 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +36,26 @@ struct tally {
   std::int64_t start = 0;
   std::int64_t get() const { return start; }
 };
+
+// Set by a manager's initializer, in the manager process only.
+std::int64_t initialized = 0;
+
+struct probe {
+  std::int64_t initialized_value() const { return initialized; }
+};
+
+/// A TCP port nobody listens on right now.
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
 
 /// The text of the connection_error `f` throws, or what else happened.
 template <class F>
@@ -72,7 +96,7 @@ TEST_CASE("sync_manager: every call after shutdown throws connection_error", "[l
     q.put(1);
     cafman::manager copy = m;
     m.shutdown();
-    const std::string shut = "the manager was shut down";
+    const std::string shut = "the manager is not running";
     CHECK_THAT(lost_message([&] { m.dict(); }), Contains(shut));
     CHECK_THAT(lost_message([&] { m.number_of_objects(); }), Contains(shut));
     CHECK_THAT(lost_message([&] { m.address(); }), Contains(shut));
@@ -92,6 +116,91 @@ TEST_CASE("sync_manager: every call after shutdown throws connection_error", "[l
     CHECK_THAT(lost_message([&] { copy.number_of_objects(); }), Contains("died or shut down"));
     CHECK_THAT(lost_message([&] { copy.list(); }), Contains("died or shut down"));
     m.shutdown(); // again: nothing left to do
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("sync_manager: start() and shutdown() as separate steps, its exit code, a restart",
+          "[lifecycle]") {
+  watchdog dog{60s};
+  {
+    cafman::sync_manager m{{}, cafman::start_later};
+    CHECK_FALSE(m.running());
+    CHECK_FALSE(m.exitcode());
+    CHECK_THAT(lost_message([&] { m.dict(); }), Contains("not running"));
+    m.start();
+    REQUIRE(m.running());
+    CHECK_THROWS_WITH(m.start(), Contains("runs already"));
+    m.dict({{"k", 1}}).set("k", 2);
+    CHECK_FALSE(m.exitcode()); // still running
+    m.shutdown();
+    CHECK(m.exitcode() == 0);
+    CHECK_FALSE(m.running());
+    m.start(); // a new manager process, with nothing in it
+    CHECK(m.number_of_objects() == 0);
+    CHECK_FALSE(m.exitcode());
+    ::kill(m.pid(), SIGKILL);
+    m.shutdown();
+    CHECK(m.exitcode() == -SIGKILL);
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("sync_manager: an initializer runs in the manager process before it serves",
+          "[lifecycle]") {
+  watchdog dog{30s};
+  cafman::sync_manager_options options;
+  options.types.add<probe>("Probe").method("initialized", &probe::initialized_value);
+  options.initializer = [] { initialized = 42; };
+  {
+    cafman::sync_manager m{options};
+    CHECK(m.create("Probe").call("initialized") == value{42});
+    CHECK(initialized == 0); // it ran there, not here
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("sync_manager: a throwing initializer fails start() with its message, leaving nothing",
+          "[lifecycle]") {
+  watchdog dog{30s};
+  cafman::sync_manager_options options;
+  options.initializer = [] { throw std::runtime_error("no database"); };
+  {
+    cafman::sync_manager m{options, cafman::start_later};
+    CHECK_THAT(lost_message([&] { m.start(); }),
+               Contains("did not start: its initializer threw: no database"));
+    CHECK_FALSE(m.running());
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("sync_manager: a TCP port and a Unix-domain path of one's choosing", "[lifecycle]") {
+  watchdog dog{60s};
+  {
+    cafman::sync_manager_options options;
+    options.unix_socket = false;
+    options.port = free_port();
+    cafman::sync_manager m{options};
+    CHECK(m.address() == "127.0.0.1:" + std::to_string(options.port));
+    auto other = cafman::connect(m.address(), options.authkey);
+    CHECK(other.number_of_objects() == 0);
+    // The port is taken now: a second manager on it says why it failed.
+    options.authkey = cafman::authkey::random();
+    CHECK_THAT(lost_message([&] { cafman::sync_manager{options}; }),
+               Contains("the manager process did not start"));
+  }
+  {
+    auto path = "/tmp/cafman-test-" + std::to_string(::getpid()) + ".sock";
+    cafman::sync_manager_options options;
+    options.unix_path = path;
+    cafman::sync_manager m{options};
+    CHECK(m.address() == "unix:" + path);
+    auto other = cafman::connect("unix:" + path, options.authkey);
+    auto l = other.list({1, 2});
+    CHECK(m.number_of_objects() == 1);
+    m.shutdown();
+    struct stat gone{};
+    CHECK(::stat(path.c_str(), &gone) != 0); // the manager removed its socket
   }
   CHECK(no_children_left());
 }

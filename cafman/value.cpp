@@ -889,6 +889,30 @@ const char* value::type_name() const noexcept {
   return names[data_.index()];
 }
 
+bool value::truthy() const noexcept {
+  switch (type()) {
+    case kind::none:
+      return false;
+    case kind::boolean:
+      return std::get<bool>(data_);
+    case kind::integer:
+      return std::get<std::int64_t>(data_) != 0;
+    case kind::floating:
+      return std::get<double>(data_) != 0.0; // NaN != 0.0: true, as in Python
+    case kind::string:
+      return !std::get<std::string>(data_).empty();
+    case kind::bytes:
+      return !std::get<bytes_value>(data_).empty();
+    case kind::list:
+      return !as_list().empty();
+    case kind::dict:
+      return !as_dict().empty();
+    case kind::reference:
+      return true;
+  }
+  return true;
+}
+
 bool value::as_bool() const {
   if (!is_bool())
     throw_type_error("bool", *this);

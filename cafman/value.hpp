@@ -377,8 +377,17 @@ public:
     return type() == kind::reference;
   }
 
+  /// Python's truth value, bool(x): None, False, 0, 0.0, and empty
+  /// strings, bytes, lists and dicts are false; everything else (a
+  /// reference, NaN) is true.
+  bool truthy() const noexcept;
+
+  /// `if (v)` tests truthy(), as Python's `if v:` does.
+  explicit operator bool() const noexcept { return truthy(); }
+
   // -- typed access: each throws type_error on a kind mismatch ---------------
 
+  /// Only a bool: use truthy() for Python's bool(x).
   bool as_bool() const;
 
   /// Accepts a bool too: Python's bool is an int.

@@ -19,12 +19,12 @@ caf::timespan wait_of(bool block, wait_timeout timeout) {
     return caf::timespan{0};
   if (!timeout)
     return forever;
-  if (timeout->count() < 0)
-    throw value_error("timeout must be zero or positive, got " + std::to_string(timeout->count())
-                      + " ms");
-  // A timeout too long to count in nanoseconds (milliseconds::max() from
-  // a computed deadline) is a wait without deadline.
-  if (*timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(forever) / 2)
+  if ((*timeout).count() < 0)
+    throw value_error("timeout must be zero or positive, got " +
+                      std::to_string(std::chrono::duration<double>(*timeout).count()) + " s");
+  // A timeout too long to count (nanoseconds::max() from a computed
+  // deadline) is a wait without deadline.
+  if (*timeout >= forever / 2)
     return forever;
   return std::chrono::duration_cast<caf::timespan>(*timeout);
 }
@@ -49,3 +49,11 @@ std::chrono::steady_clock::time_point reply_deadline(caf::timespan wait,
 }
 
 } // namespace cafman::detail
+
+namespace cafman {
+
+void wait_timeout::throw_nan() {
+  throw value_error("timeout must be a number of seconds, got NaN");
+}
+
+} // namespace cafman

@@ -6,8 +6,10 @@
 // deadline for the reply, so a timed wait never ends on the client first.
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 
 #include <caf/timespan.hpp>
 
@@ -15,9 +17,53 @@
 
 namespace cafman {
 
-/// A blocking call's timeout: nullopt waits as long as it takes (Python's
-/// timeout=None).
-using wait_timeout = std::optional<std::chrono::milliseconds>;
+/// A blocking call's timeout: any std::chrono::duration (`100ms`, `0.1s`,
+/// `std::chrono::duration<double>{t}`), or none (std::nullopt, the default),
+/// which waits as long as it takes (Python's timeout=None). Kept in
+/// nanoseconds: a longer span than they count waits without end, a NaN is
+/// a value_error.
+class wait_timeout {
+public:
+  wait_timeout() noexcept = default;
+
+  wait_timeout(std::nullopt_t) noexcept {}
+
+  template <class Rep, class Period>
+  wait_timeout(std::chrono::duration<Rep, Period> span) : span_(nanoseconds_of(span)) {}
+
+  bool has_value() const noexcept { return span_.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+  std::chrono::nanoseconds operator*() const { return *span_; }
+
+private:
+  template <class Rep, class Period>
+  static std::chrono::nanoseconds nanoseconds_of(std::chrono::duration<Rep, Period> span) {
+    using std::chrono::nanoseconds;
+    if constexpr (std::is_floating_point_v<Rep>) {
+      if (std::isnan(span.count()))
+        throw_nan();
+      std::chrono::duration<long double, std::nano> exact = span;
+      if (exact.count() >= static_cast<long double>(nanoseconds::max().count()))
+        return nanoseconds::max();
+      if (exact.count() <= static_cast<long double>(nanoseconds::min().count()))
+        return nanoseconds::min();
+      return std::chrono::ceil<nanoseconds>(span); // a wait never shorter than asked
+    } else {
+      using given = std::chrono::duration<Rep, Period>;
+      if constexpr (std::ratio_greater_v<Period, std::nano>) {
+        if (span >= std::chrono::duration_cast<given>(nanoseconds::max()))
+          return nanoseconds::max();
+        if (span <= std::chrono::duration_cast<given>(nanoseconds::min()))
+          return nanoseconds::min();
+      }
+      return std::chrono::ceil<nanoseconds>(span);
+    }
+  }
+
+  [[noreturn]] static void throw_nan();
+
+  std::optional<std::chrono::nanoseconds> span_;
+};
 
 namespace detail {
 

@@ -146,3 +146,29 @@ TEST_CASE("dict get, element references and nested access without traps", "[pari
   }
   CHECK(eventually([&] { return m.number_of_objects() == 0; })); // the nested one after d
 }
+
+TEST_CASE("parity: a timeout is any std::chrono::duration", "[parity]") {
+  watchdog dog{30s};
+  cafman::testing::with_manager([](cafman::manager& m) {
+    auto q = m.queue();
+    auto lock = m.lock();
+    auto e = m.event();
+    auto took = cafman::testing::time_of([&] {
+      CHECK_THROWS_AS(q.get(true, 0.05s), cafman::queue_empty);             // double seconds
+    });
+    CHECK(took >= 50ms);
+    CHECK_FALSE(e.wait(std::chrono::duration<float>{0.01f}));               // float seconds
+    CHECK_FALSE(e.wait(std::chrono::microseconds{1500}));                   // finer than ms
+    CHECK_FALSE(e.wait(std::chrono::nanoseconds{1}));                       // rounded up, not to 0
+    lock.acquire();
+    CHECK_FALSE(lock.acquire(true, std::chrono::duration<double, std::milli>{20.5}));
+    e.set();
+    CHECK(e.wait(std::chrono::hours::max()));                               // too long: no end
+    CHECK(e.wait(std::chrono::duration<double>{1e300}));
+    CHECK_THROWS_AS(e.wait(std::chrono::duration<double>{std::nan("")}), cafman::value_error);
+    CHECK_THROWS_AS(e.wait(-1ns), cafman::value_error);
+    auto b = m.barrier(2, 0.02s); // a barrier's default timeout too
+    CHECK_THROWS_AS(b.wait(), cafman::broken_barrier);
+    lock.release();
+  });
+}

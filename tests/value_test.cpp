@@ -800,3 +800,23 @@ TEST_CASE("value: works in caf::make_message and deep_to_string", "[value]") {
   CHECK(text.find("{'k': [1, 'a']}") != std::string::npos);
   CHECK(text.find("2.0") != std::string::npos);
 }
+
+TEST_CASE("values have Python's truth value", "[value]") {
+  using cafman::value;
+  for (const value& x : {value{}, value{false}, value{0}, value{0.0}, value{-0.0}, value{""},
+                         value{cafman::bytes_value{}}, value{cafman::list_value{}},
+                         value{cafman::dict_value{}}}) {
+    INFO(x.repr());
+    CHECK_FALSE(x.truthy());
+    CHECK_FALSE(static_cast<bool>(x));
+  }
+  for (const value& x :
+       {value{true}, value{-1}, value{0.5}, value{std::nan("")}, value{" "},
+        value{cafman::bytes_value{0}}, value{cafman::list_value{value{}}},
+        value{cafman::dict_value{{0, 0}}}, value{cafman::object_reference{1, "dict"}}}) {
+    INFO(x.repr());
+    CHECK(x.truthy());
+    CHECK(x);
+  }
+  CHECK_THROWS_AS(value{1}.as_bool(), cafman::type_error); // as_bool stays strict
+}

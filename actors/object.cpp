@@ -33,6 +33,8 @@ caf::error to_caf_error(const std::exception& e) {
     code = errc::limit_exceeded;
   else if (dynamic_cast<const iteration_error*>(&e))
     code = errc::changed_during_iteration;
+  else if (dynamic_cast<const stop_iteration*>(&e))
+    code = errc::stop_iteration;
   return caf::make_error(code, std::string{e.what()});
 }
 

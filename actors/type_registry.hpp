@@ -34,6 +34,7 @@
 #include "actors/custom.hpp"
 #include "actors/registry.hpp"
 #include "cafman/convert.hpp"
+#include "cafman/interfaces/exposed.hpp"
 
 namespace cafman {
 
@@ -52,33 +53,6 @@ struct registered_type {
 };
 
 // -- calling a C++ function with a list of values -----------------------------
-
-template <class... Ts>
-struct type_list {};
-
-template <class R, class... Args>
-struct signature {
-  using result = R;
-  using args = type_list<Args...>;
-};
-
-/// The signature and the class of a member function pointer.
-template <class M>
-struct member_signature;
-
-template <class C, class R, class... Args>
-struct member_signature<R (C::*)(Args...)> : signature<R, Args...> {
-  using owner = C;
-};
-
-template <class C, class R, class... Args>
-struct member_signature<R (C::*)(Args...) const> : member_signature<R (C::*)(Args...)> {};
-
-template <class C, class R, class... Args>
-struct member_signature<R (C::*)(Args...) noexcept> : member_signature<R (C::*)(Args...)> {};
-
-template <class C, class R, class... Args>
-struct member_signature<R (C::*)(Args...) const noexcept> : member_signature<R (C::*)(Args...)> {};
 
 /// The signature of a function pointer or of a (non-generic) lambda.
 template <class F>
@@ -326,14 +300,19 @@ public:
 
   /// Registers plain class T made by `factory`, a function or lambda whose
   /// parameters are converted from the create arguments and which returns
-  /// a T (or a smart pointer to one).
+  /// a T (or a smart pointer to one). The methods cafman::exposed<T> lists
+  /// (cafman/interfaces/exposed.hpp) are exposed at once.
   template <class T, class F>
   class_type<T> add(const std::string& type_id, F factory) {
     auto entry = insert(type_id, std::make_shared<detail::class_info>());
     entry->info->type_id = type_id;
     entry->info->cls = &typeid(T);
     entry->factory = detail::class_factory<T>(entry->info, std::move(factory));
-    return class_type<T>{std::move(entry), types_};
+    class_type<T> result{std::move(entry), types_};
+    if constexpr (detail::has_exposed<T>::value) // declared once, for clients too
+      std::apply([&](const auto&... m) { (result.method(m.name, m.fn), ...); },
+                 exposed<T>::methods);
+    return result;
   }
 
   /// Registers an actor type: `spawn(caf::actor_system&, const value& args)`

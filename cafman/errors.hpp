@@ -106,6 +106,14 @@ public:
   using error::error;
 };
 
+/// Python's StopIteration: a method of a custom class throws it to say its
+/// iteration is over; the caller gets it back, and custom_proxy::iterate
+/// ends there.
+class stop_iteration : public error {
+public:
+  using error::error;
+};
+
 /// The manager failed the call for a reason of its own (unknown object or
 /// type id, the object is gone, the manager is shutting down).
 class remote_error : public error {

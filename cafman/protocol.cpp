@@ -44,6 +44,8 @@ std::string to_string(errc code) {
       return "connection_lost";
     case errc::changed_during_iteration:
       return "changed_during_iteration";
+    case errc::stop_iteration:
+      return "stop_iteration";
   }
   return "unknown";
 }

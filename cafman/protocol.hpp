@@ -43,6 +43,7 @@ enum class errc : std::uint8_t {
   timed_out,       // no reply within the call's deadline
   connection_lost, // the manager is gone, or dropped this client
   changed_during_iteration, // a dict or set changed size under a live walk
+  stop_iteration,           // a custom class's iteration is over (Python's StopIteration)
 };
 
 /// Who calls a blocking object: the client session (the number the registry

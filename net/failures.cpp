@@ -43,6 +43,8 @@ std::string context_of(const caf::error& e) {
       throw lock_error(text);
     case errc::changed_during_iteration:
       throw iteration_error(text);
+    case errc::stop_iteration:
+      throw stop_iteration(text);
     case errc::timed_out:
       throw timeout_error(text);
     case errc::connection_lost:

@@ -13,8 +13,11 @@
 
 #include <caf/actor_cast.hpp>
 
+#include "cafman/errors.hpp"
 #include "cafman/interfaces/custom.hpp"
+#include "cafman/interfaces/exposed.hpp"
 #include "cafman/convert.hpp"
+#include "proxies/iterator.hpp"
 #include "proxies/object_proxy.hpp"
 #include "proxies/proxy_access.hpp"
 
@@ -43,6 +46,32 @@ public:
     }
   }
 
+  /// Calls member function `fn` of the object's class T under the name
+  /// cafman::exposed<T> gives it (cafman/interfaces/exposed.hpp), the list
+  /// the manager registered: the compiler checks that it lists a method of
+  /// fn's type and the arguments against fn's parameters, and the result
+  /// has fn's return type: `std::int64_t n = c.call(&counter::get_value);`.
+  /// Throws attribute_error, sending nothing, if exposed<T> lists another
+  /// method of that type but not fn.
+  template <class M, class... Ts,
+            class = std::enable_if_t<std::is_member_function_pointer_v<M>>>
+  auto call(M fn, Ts&&... args) const {
+    using sig = detail::member_signature<M>;
+    using result = std::conditional_t<std::is_void_v<typename sig::result>, void,
+                                      std::decay_t<typename sig::result>>;
+    return call_exposed<result>(name_of(fn), typename sig::args{}, std::forward<Ts>(args)...);
+  }
+
+  /// Python's `for x in proxy:` over an iterator-like object: calls method
+  /// `next_method` (by name, or a member function exposed<T> lists) until
+  /// it throws stop_iteration; one call per item.
+  batched_range<value> iterate(std::string next_method) const;
+
+  template <class M, class = std::enable_if_t<std::is_member_function_pointer_v<M>>>
+  batched_range<value> iterate(M next_method) const {
+    return iterate(std::string{name_of(next_method)});
+  }
+
   /// Sends the message (xs...) to an actor-type object and returns its
   /// reply: R is its type, void for an empty one, or a std::pair for two
   /// values, checked as the reply arrives (the user's actor type, not
@@ -68,6 +97,25 @@ public:
   template <class Handle = caf::actor>
   Handle actor() const {
     return caf::actor_cast<Handle>(detail::proxy_access::ref(*this)->handle());
+  }
+
+private:
+  template <class M>
+  static const char* name_of(M fn) {
+    auto name = detail::exposed_name(fn);
+    if (name == nullptr)
+      throw attribute_error("cafman::exposed<T> does not list this member function (only others "
+                            "of its type): expose it there, for the manager and its clients");
+    return name;
+  }
+
+  template <class R, class... Params, class... Ts>
+  R call_exposed(const char* name, detail::type_list<Params...>, Ts&&... args) const {
+    static_assert(sizeof...(Params) == sizeof...(Ts),
+                  "the number of arguments differs from the method's parameters");
+    static_assert((std::is_convertible_v<Ts&&, std::decay_t<Params>> && ...),
+                  "an argument does not convert to the method's parameter type");
+    return call<R>(name, std::decay_t<Params>(std::forward<Ts>(args))...);
   }
 };
 

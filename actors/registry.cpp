@@ -4,7 +4,10 @@
 #include <chrono>
 #include <optional>
 #include <random>
+#include <fstream>
 #include <set>
+
+#include <unistd.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
@@ -26,6 +29,7 @@
 #include "actors/set.hpp"
 #include "actors/shared_value.hpp"
 #include "cafman/interfaces/kinds.hpp"
+#include "cafman/version.hpp"
 
 namespace cafman {
 
@@ -36,6 +40,16 @@ struct object_entry {
   caf::actor handle;
   std::map<caf::actor_addr, std::int64_t> holders; // session -> references
 };
+
+// The manager process's resident memory, from /proc (0 where there is none).
+std::int64_t resident_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  std::int64_t pages = 0;
+  std::int64_t resident = 0;
+  if (!(statm >> pages >> resident))
+    return 0;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
 
 struct registry_state;
 
@@ -57,6 +71,8 @@ struct registry_state {
   struct holder_entry {
     std::uint64_t number = 0;
     std::set<std::uint64_t> held;
+    std::string peer; // where a client session came from
+    std::chrono::system_clock::time_point since = std::chrono::system_clock::now();
   };
   std::map<caf::actor_addr, holder_entry> sessions;
   std::map<std::uint64_t, caf::actor> numbered; // client sessions by number
@@ -70,6 +86,7 @@ struct registry_state {
   std::vector<caf::response_promise> next_round_waiters;
   bool collection_scheduled = false;
   std::mt19937_64 round_numbers{std::random_device{}()};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   ~registry_state() { exit_all(); }
 
@@ -91,10 +108,11 @@ struct registry_state {
     return entry->second;
   }
 
-  std::uint64_t hello(const caf::actor& session) {
+  std::uint64_t hello(const caf::actor& session, const std::string& peer) {
     auto& entry = watch(session);
     if (entry.number == 0) {
       entry.number = next_session++;
+      entry.peer = peer;
       numbered.emplace(entry.number, session);
     }
     return entry.number;
@@ -407,9 +425,7 @@ struct registry_state {
   }
 
   std::map<std::uint64_t, detail::object_holds> holds_of_objects() const {
-    std::map<caf::actor_addr, std::uint64_t> object_at;
-    for (auto& [id, entry] : objects)
-      object_at.emplace(entry.handle.address(), id);
+    auto object_at = objects_by_address();
     std::set<std::uint64_t> named;
     for (auto& entry : names)
       named.insert(entry.second);
@@ -453,27 +469,95 @@ struct registry_state {
       decref(session, id, true);
   }
 
+  // A holder as an operator reads it: a client session's number, the
+  // manager itself, the object holding it, or an in-process user's actor.
+  value holder_name(const caf::actor_addr& holder,
+                    const std::map<caf::actor_addr, std::uint64_t>& object_at) const {
+    if (holder == self->address())
+      return value{"manager"};
+    if (auto object = object_at.find(holder); object != object_at.end())
+      return value{"object " + std::to_string(object->second)};
+    if (auto session = sessions.find(holder); session != sessions.end() && session->second.number)
+      return value{static_cast<std::int64_t>(session->second.number)};
+    return value{caf::to_string(holder)};
+  }
+
+  std::map<caf::actor_addr, std::uint64_t> objects_by_address() const {
+    std::map<caf::actor_addr, std::uint64_t> result;
+    for (auto& [id, entry] : objects)
+      result.emplace(entry.handle.address(), id);
+    return result;
+  }
+
   value debug_info() const {
     std::map<std::uint64_t, list_value> names_of;
     for (auto& [name, id] : names)
       names_of[id].emplace_back(name);
+    auto object_at = objects_by_address();
     list_value result;
     for (auto& [id, entry] : objects) {
       std::int64_t refcount = 0;
-      list_value clients;
-      for (auto& [session, count] : entry.holders) {
+      list_value holders;
+      for (auto& [holder, count] : entry.holders) {
         refcount += count;
-        clients.emplace_back(caf::to_string(session));
+        holders.emplace_back(holder_name(holder, object_at));
       }
       dict_value info{{"id", static_cast<std::int64_t>(id)},
                       {"type", entry.type},
                       {"refcount", refcount},
-                      {"clients", std::move(clients)}};
+                      {"holders", std::move(holders)}};
       if (auto named = names_of.find(id); named != names_of.end())
         info["names"] = std::move(named->second);
       result.emplace_back(std::move(info));
     }
     return value{std::move(result)};
+  }
+
+  value info() const {
+    dict_value by_type;
+    for (auto& [id, entry] : objects) {
+      auto& count = by_type[entry.type];
+      count = value{(count.is_int() ? count.as_int() : 0) + 1};
+    }
+    auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+    return value{dict_value{{"version", cafman::version()},
+                            {"pid", static_cast<std::int64_t>(::getpid())},
+                            {"uptime_seconds", uptime.count()},
+                            {"clients", static_cast<std::int64_t>(numbered.size())},
+                            {"objects", static_cast<std::int64_t>(objects.size())},
+                            {"objects_by_type", std::move(by_type)},
+                            {"names", static_cast<std::int64_t>(names.size())},
+                            {"memory_bytes", resident_bytes()}}};
+  }
+
+  value clients() const {
+    list_value result;
+    for (auto& [number, session] : numbered) {
+      auto& entry = sessions.at(session.address());
+      auto since = std::chrono::duration<double>(entry.since.time_since_epoch());
+      result.emplace_back(dict_value{{"session", static_cast<std::int64_t>(number)},
+                                     {"peer", entry.peer},
+                                     {"connected_since", since.count()},
+                                     {"objects", static_cast<std::int64_t>(entry.held.size())}});
+    }
+    return value{std::move(result)};
+  }
+
+  // A snapshot of object `id`, as its copy() gives it; a kind without one
+  // (a lock, a queue) is named instead.
+  caf::result<value> dump(std::uint64_t id) {
+    auto entry = objects.find(id);
+    if (entry == objects.end())
+      return missing(id);
+    auto promise = self->make_response_promise();
+    auto type = entry->second.type;
+    self->request(entry->second.handle, std::chrono::seconds{5}, copy_atom_v)
+      .then([promise](value& contents) mutable { promise.deliver(std::move(contents)); },
+            [promise, id, type](caf::error&) mutable {
+              promise.deliver(value{"<" + type + " object " + std::to_string(id) +
+                                    ": it has no snapshot to show>"});
+            });
+    return promise;
   }
 
   void exit_all() {
@@ -495,7 +579,9 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
   detail::reject_unexpected(self);
   self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
   return {
-      [&st](hello_atom, const caf::actor& session) { return st.hello(session); },
+      [&st](hello_atom, const caf::actor& session, const std::string& peer) {
+        return st.hello(session, peer);
+      },
       [&st](watch_atom, std::uint64_t session) {
         return caf::result<caf::actor>{st.session_actor(session)};
       },
@@ -573,6 +659,9 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
         return waiter;
       },
       [&st](debug_atom) { return st.debug_info(); },
+      [&st](info_atom) { return st.info(); },
+      [&st](clients_atom) { return st.clients(); },
+      [&st](dump_atom, std::uint64_t id) { return st.dump(id); },
       [self](shutdown_atom) {
         self->state.exit_all();
         self->quit();

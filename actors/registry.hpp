@@ -23,9 +23,9 @@ namespace cafman {
 /// The whole interface: the client's, and what the server's own parts send.
 using registry_actor = registry_client_actor::extend_with<registry_handles_actor>::extend<
   // A session (an actor the server keeps per client connection group, or a
-  // test's actor) introduces itself and gets its number; its DOWN releases
-  // everything it holds.
-  caf::replies_to<hello_atom, caf::actor>::with<std::uint64_t>,
+  // test's actor) introduces itself, with the address it came from, and
+  // gets its number; its DOWN releases everything it holds.
+  caf::replies_to<hello_atom, caf::actor, std::string>::with<std::uint64_t>, // (session, peer)
   // An object asks for the actor of a session it must watch; an error if
   // that session has already ended.
   caf::replies_to<watch_atom, std::uint64_t>::with<caf::actor>,

@@ -5,6 +5,7 @@
 #include "cafman/convert.hpp"
 #include "cafman/errors.hpp"
 #include "cafman/value.hpp"
+#include "cafman/version.hpp"
 #include "net/authkey.hpp"
 #include "net/server.hpp"
 #include "proxies/actor_client.hpp"

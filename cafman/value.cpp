@@ -935,36 +935,52 @@ double value::as_double() const {
   return static_cast<double>(as_int());
 }
 
-const std::string& value::as_string() const {
+const std::string& value::as_string() const& {
   if (!is_string())
     throw_type_error("str", *this);
   return std::get<std::string>(data_);
 }
 
-const bytes_value& value::as_bytes() const {
+std::string value::as_string() && {
+  return std::move(const_cast<std::string&>(as_string()));
+}
+
+const bytes_value& value::as_bytes() const& {
   if (!is_bytes())
     throw_type_error("bytes", *this);
   return std::get<bytes_value>(data_);
 }
 
-list_value& value::as_list() {
+bytes_value value::as_bytes() && {
+  return std::move(const_cast<bytes_value&>(as_bytes()));
+}
+
+list_value& value::as_list() & {
   if (!is_list())
     throw_type_error("list", *this);
   return std::get<list_value>(data_);
 }
 
-const list_value& value::as_list() const {
+const list_value& value::as_list() const& {
   return const_cast<value*>(this)->as_list();
 }
 
-dict_value& value::as_dict() {
+list_value value::as_list() && {
+  return std::move(as_list());
+}
+
+dict_value& value::as_dict() & {
   if (!is_dict())
     throw_type_error("dict", *this);
   return std::get<dict_value>(data_);
 }
 
-const dict_value& value::as_dict() const {
+const dict_value& value::as_dict() const& {
   return const_cast<value*>(this)->as_dict();
+}
+
+dict_value value::as_dict() && {
+  return std::move(as_dict());
 }
 
 const object_reference& value::as_reference() const {

@@ -396,17 +396,22 @@ public:
   /// Accepts an int or a bool too, like Python's float().
   double as_double() const;
 
-  const std::string& as_string() const;
+  // On a temporary (`m.debug_info().as_list()`) these return the contents
+  // by value: a reference into a temporary would dangle in a range-for.
 
-  const bytes_value& as_bytes() const;
+  const std::string& as_string() const&;
+  std::string as_string() &&;
 
-  list_value& as_list();
+  const bytes_value& as_bytes() const&;
+  bytes_value as_bytes() &&;
 
-  const list_value& as_list() const;
+  list_value& as_list() &;
+  const list_value& as_list() const&;
+  list_value as_list() &&;
 
-  dict_value& as_dict();
-
-  const dict_value& as_dict() const;
+  dict_value& as_dict() &;
+  const dict_value& as_dict() const&;
+  dict_value as_dict() &&;
 
   const object_reference& as_reference() const;
 

@@ -386,7 +386,12 @@ void open_session(caf::io::broker* self, const state_ptr& st, connection_handle 
                   std::uint64_t generation) {
   // It does nothing but exist: the registry and the objects monitor it.
   auto actor = self->spawn([]() -> caf::behavior { return {[](hello_atom) {}}; });
-  self->request(st->registry, caf::infinite, hello_atom_v, actor)
+  auto peer = self->remote_addr(hdl);
+  if (peer.empty())
+    peer = "unix socket"; // CAF names no address for a Unix-domain peer
+  else
+    peer += ":" + std::to_string(self->remote_port(hdl));
+  self->request(st->registry, caf::infinite, hello_atom_v, actor, std::move(peer))
       .then(
           [=](std::uint64_t number) {
             auto stream = find_stream(st, hdl, generation);

@@ -1,9 +1,11 @@
 // cafman-server: a standalone manager server. Prints exactly one line when
 // ready (`cafman-server listening on HOST:PORT`) and serves until SIGINT,
 // SIGTERM or a client's shutdown request. `--publish jobs=queue` serves a
-// named object (see docs/remote-manager.md).
+// named object (see docs/remote-manager.md); `--config FILE` reads any
+// option from a file (docs/operations.md).
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <string>
@@ -13,6 +15,7 @@
 #include <boost/program_options.hpp>
 
 #include "cafman/errors.hpp"
+#include "cafman/version.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
 
@@ -70,18 +73,16 @@ void set_client_limits(const po::variables_map& vm, cafman::server_options& opts
   opts.limits.max_elements_per_op = vm["max-elements-per-op"].as<std::uint64_t>();
   opts.limits.max_waiters_per_object = vm["max-waiters-per-object"].as<std::size_t>();
   opts.limits.max_objects_per_session = vm["max-objects-per-session"].as<std::size_t>();
-  opts.allow_basp = vm.count("allow-basp") > 0;
+  opts.allow_basp = vm["allow-basp"].as<bool>();
   if (opts.lean.session_timeout.count() == 0 || opts.lean.max_in_flight == 0)
     throw po::error("--session-timeout and --max-in-flight must be at least 1");
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  po::options_description desc{"cafman-server: serves shared objects to cafman clients.\n"
-                               "Options"};
+// Every option of a config file, and of the command line besides the
+// ones about the program itself.
+po::options_description server_options_description() {
+  po::options_description desc{"Options (on the command line, or NAME = VALUE lines in --config)"};
   desc.add_options()
-    ("help,h", "print this help and exit")
     ("host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
     ("port", po::value<std::uint16_t>()->default_value(0), "TCP port (0 = any free port)")
     ("unix", po::value<std::string>(),
@@ -111,20 +112,47 @@ int main(int argc, char** argv) {
      "calls that may wait on one object at once")
     ("max-objects-per-session", po::value<std::size_t>()->default_value(1'000'000),
      "objects one client may hold at once")
-    ("allow-basp", "also serve CAF's BASP to authenticated clients, for actor handles "
+    ("allow-basp", po::bool_switch(), "also serve CAF's BASP to authenticated clients, for actor handles "
                    "(proxy.actor()); CAF 0.17 decodes it without a depth bound and lets a "
                    "client address any actor: off by default")
     ("publish", po::value<std::vector<std::string>>()->composing(),
      "NAME=TYPE: serve a new object of TYPE (queue, dict, ...) as NAME, for clients' "
      "get<Proxy>(NAME); repeatable");
+  return desc;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  po::options_description program{"cafman-server: serves shared objects to cafman clients.\n"
+                                  "Program"};
+  program.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version and exit")
+    ("config", po::value<std::string>(),
+     "read options from FILE (NAME = VALUE per line, # comments); the command line wins");
+  auto settings = server_options_description();
+  po::options_description desc;
+  desc.add(program).add(settings);
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
       return 0;
     }
+    if (vm.count("version")) {
+      std::cout << "cafman-server " << cafman::version() << "\n";
+      return 0;
+    }
+    if (vm.count("config")) {
+      auto file = vm["config"].as<std::string>();
+      std::ifstream in{file};
+      if (!in)
+        throw po::error("--config " + file + ": cannot read it");
+      po::store(po::parse_config_file(in, settings), vm); // after the command line: it wins
+    }
+    po::notify(vm);
     cafman::server_options opts;
     auto publications = publications_from(vm, opts.types);
     opts.host = vm["host"].as<std::string>();

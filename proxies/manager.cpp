@@ -188,6 +188,18 @@ cafman::value manager::debug_info() const {
   return conn()->call_registry(debug_atom_v);
 }
 
+cafman::value manager::info() const {
+  return conn()->call_registry(info_atom_v);
+}
+
+cafman::value manager::clients() const {
+  return conn()->call_registry(clients_atom_v);
+}
+
+cafman::value manager::dump(std::uint64_t id) const {
+  return conn()->call_registry(dump_atom_v, id);
+}
+
 void manager::shutdown_server() const {
   conn()->call_registry(shutdown_atom_v);
 }

@@ -152,8 +152,19 @@ public:
   /// now, and returns how many objects went. The manager also does this on
   /// its own, within a fraction of a second of a reference going.
   std::uint64_t collect() const;
-  /// One dict per object: id, type, refcount, clients holding it.
+  /// One dict per object: id, type, refcount, holders (client session
+  /// numbers, "manager", "object N"), names.
   cafman::value debug_info() const;
+  /// The manager's figures, as `cafman info` shows them: version, pid,
+  /// uptime_seconds, clients, objects, objects_by_type, names, memory_bytes.
+  cafman::value info() const;
+  /// One dict per client session: session, peer, connected_since (Unix
+  /// time), objects (how many it holds).
+  cafman::value clients() const;
+  /// A snapshot of object `id` (what its copy() gives), whoever holds it:
+  /// for operators (`cafman dump ID`). key_error-like remote_error if no
+  /// such object exists.
+  cafman::value dump(std::uint64_t id) const;
   /// Asks the manager process to exit every object and stop. Proxies to it
   /// raise connection_error from then on.
   void shutdown_server() const;

@@ -899,8 +899,12 @@ value debug_entry(const value& info, std::uint64_t id) {
   return None;
 }
 
+// Client sessions show as their numbers, in-process users as their actors.
 std::vector<std::string> sorted_clients(const value& entry) {
-  auto clients = entry.as_dict().at("clients").get<std::vector<std::string>>();
+  std::vector<std::string> clients;
+  for (auto& holder : entry.as_dict().at("holders").as_list())
+    clients.push_back(holder.is_int() ? "session " + std::to_string(holder.as_int())
+                                      : holder.as_string());
   std::sort(clients.begin(), clients.end());
   return clients;
 }
@@ -920,7 +924,7 @@ TEST_CASE("registry: creates each builtin type", "[actors]") {
   env t;
   auto reg = cafman::spawn_registry(t.sys, cafman::builtin_types());
   auto a = t.session();
-  CHECK(show(t.call<std::uint64_t>(reg, hello_atom_v, a)) == "1"); // its session number
+  CHECK(show(t.call<std::uint64_t>(reg, hello_atom_v, a, std::string{"test"})) == "1"); // its session number
   CHECK(show(t.call<std::uint64_t>(reg, objects_atom_v)) == "0");
   CHECK(show(t.call<value>(reg, debug_atom_v)) == "[]");
   auto d = t.call<std::uint64_t, caf::actor>(reg, create_atom_v, a, std::string{"dict"},
@@ -964,7 +968,7 @@ TEST_CASE("registry: creates each builtin type", "[actors]") {
     REQUIRE(entry.is_dict());
     CHECK(entry.as_dict().at("type").repr() == type);
     CHECK(entry.as_dict().at("refcount").repr() == "1");
-    CHECK(sorted_clients(entry) == sorted_names({a}));
+    CHECK(sorted_clients(entry) == std::vector<std::string>{"session 1"}); // a said hello
   }
   // an unknown type id: the message lists the known ones (every builtin
   // type, however many there are); nothing is created
@@ -1112,7 +1116,7 @@ TEST_CASE("registry: a session that only said hello holds nothing", "[actors]") 
   auto reg = cafman::spawn_registry(t.sys, cafman::builtin_types());
   auto a = t.session();
   auto b = t.session();
-  CHECK(show(t.call<std::uint64_t>(reg, hello_atom_v, b)) == "1");
+  CHECK(show(t.call<std::uint64_t>(reg, hello_atom_v, b, std::string{"test"})) == "1");
   auto created = t.call<std::uint64_t, caf::actor>(reg, create_atom_v, a,
                                                    std::string{"namespace"}, lst());
   REQUIRE(created);
@@ -1219,7 +1223,7 @@ TEST_CASE("blocking objects destroyed with calls waiting answer each call at onc
   env t;
   auto reg = cafman::spawn_registry(t.sys, cafman::builtin_types());
   auto a = t.session();
-  auto number = t.call<std::uint64_t>(reg, hello_atom_v, a);
+  auto number = t.call<std::uint64_t>(reg, hello_atom_v, a, std::string{"test"});
   REQUIRE(number);
   cafman::caller who{*number, 1};
   auto forever = cafman::detail::forever;

@@ -71,7 +71,7 @@ struct in_process {
 
   explicit in_process(cafman::object_limits limits)
     : ctx{sys, registry, nullptr, limits} {
-    self->request(registry, 5s, cafman::hello_atom_v, session)
+    self->request(registry, 5s, cafman::hello_atom_v, session, std::string{"test"})
       .receive([&](std::uint64_t n) { number = n; }, [](caf::error&) {});
     REQUIRE(number != 0);
   }

@@ -205,7 +205,7 @@ TEST_CASE("queue: a getter that exits right after its items never sees them hand
       auto info = m.debug_info();
       for (auto& entry : info.as_list())
         if (entry.as_dict().at("id") == value{static_cast<std::int64_t>(q.id())})
-          return entry.as_dict().at("clients").as_list().size();
+          return entry.as_dict().at("holders").as_list().size();
       return std::size_t{0};
     };
     for (int round = 0; round < 5; ++round) {

@@ -99,16 +99,22 @@ std::chrono::milliseconds time_of(F&& f) {
     ::pause();
 }
 
-/// Runs cafman-server with `args` (a shell command line's tail) to its end:
-/// its exit code, and what it wrote to stdout and stderr.
-inline std::pair<int, std::string> run_server(const std::string& args) {
+/// Runs `program` with `args` (a shell command line's tail) to its end: its
+/// exit code, and what it wrote to stdout and stderr.
+inline std::pair<int, std::string> run_program(const std::string& program,
+                                               const std::string& args) {
   std::string out;
-  auto pipe = ::popen((std::string{CAFMAN_SERVER_BIN} + " " + args + " 2>&1").c_str(), "r");
+  auto pipe = ::popen((program + " " + args + " 2>&1").c_str(), "r");
   char buf[512];
   while (auto n = std::fread(buf, 1, sizeof(buf), pipe))
     out.append(buf, n);
   auto status = ::pclose(pipe);
   return {WEXITSTATUS(status), out};
+}
+
+/// run_program for cafman-server.
+inline std::pair<int, std::string> run_server(const std::string& args) {
+  return run_program(CAFMAN_SERVER_BIN, args);
 }
 
 /// How far past a timed wait's deadline the manager may answer.
@@ -185,6 +191,8 @@ public:
   const std::string& first_line() const { return first_line_; }
   /// "127.0.0.1:PORT"
   const std::string& address() const { return address_; }
+  /// The file holding the server's key.
+  const std::string& key_file() const { return key_file_; }
   /// "unix:PATH" when started with --unix PATH, else empty.
   const std::string& unix_address() const { return unix_address_; }
   pid_t pid() const { return pid_; }

@@ -820,3 +820,19 @@ TEST_CASE("values have Python's truth value", "[value]") {
   }
   CHECK_THROWS_AS(value{1}.as_bool(), cafman::type_error); // as_bool stays strict
 }
+
+TEST_CASE("the contents of a temporary value are returned by value, not as a dangling reference",
+          "[value]") {
+  using cafman::value;
+  auto make = [] { return value{cafman::list_value{1, 2, 3}}; };
+  CHECK(std::is_same_v<decltype(make().as_list()), cafman::list_value>);
+  CHECK(std::is_same_v<decltype(std::declval<value>().as_dict()), cafman::dict_value>);
+  CHECK(std::is_same_v<decltype(std::declval<value>().as_string()), std::string>);
+  std::int64_t sum = 0;
+  for (auto& x : make().as_list()) // dangled (ASan: heap-use-after-free) before
+    sum += x.as_int();
+  CHECK(sum == 6);
+  value kept{cafman::list_value{4}};
+  kept.as_list().push_back(5); // an lvalue still gives the contents themselves
+  CHECK(kept.as_list().size() == 2);
+}

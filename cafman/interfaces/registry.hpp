@@ -48,7 +48,18 @@ using registry_client_actor = caf::typed_actor<
   // each other (actors/collector.hpp) -> how many objects it freed. The
   // manager runs it on its own too, soon after a reference goes.
   caf::replies_to<collect_atom>::with<std::uint64_t>,
+  // One dict per object: id, type, refcount, holders (client session
+  // numbers, "manager" for names and stored references, "object N" for an
+  // object holding it), names.
   caf::replies_to<debug_atom>::with<value>,
+  // What an operator asks (the cafman command-line client): a dict of the
+  // manager's figures (version, pid, uptime, clients, objects by type id,
+  // memory); one dict per client session (number, peer address, connected
+  // since, objects held); an object's contents (a snapshot, as copy()
+  // gives it) by id.
+  caf::replies_to<info_atom>::with<value>,
+  caf::replies_to<clients_atom>::with<value>,
+  caf::replies_to<dump_atom, std::uint64_t>::with<value>,
   caf::replies_to<shutdown_atom>::with<void>>;
 
 /// What an actor user's BASP connection asks of the registry: the handle of

@@ -1,0 +1,143 @@
+// The operator's tools against a real cafman-server: the `cafman`
+// command-line client, --version and --config.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "cafman/cafman.hpp"
+#include "proxies/child.hpp"
+#include "tests/support.hpp"
+#include "tests/watchdog.hpp"
+
+using namespace std::chrono_literals;
+using Catch::Contains;
+using cafman::value;
+using cafman::testing::eventually;
+using cafman::testing::no_children_left;
+using cafman::testing::run_program;
+using cafman::testing::run_server;
+using cafman::testing::server_process;
+using cafman::testing::watchdog;
+
+namespace {
+
+const std::string secret = "cli-test-secret-key";
+
+// `cafman` against `srv`: its exit code and output.
+std::pair<int, std::string> cli(const server_process& srv, const std::string& args) {
+  return run_program(CAFMAN_CLI_BIN,
+                     "--address " + srv.address() + " --authkey-file " + srv.key_file() + " " +
+                         args);
+}
+
+} // namespace
+
+TEST_CASE("cafman: info, objects, clients, names, get, dump, publish and unpublish against a "
+          "real server",
+          "[cli]") {
+  watchdog dog{60s};
+  server_process srv{secret, {"--publish", "jobs=queue"}};
+  auto m = cafman::connect(srv.address(), cafman::authkey::from_string(secret));
+  {
+    auto cfg = m.dict({{"k", 1}});
+    m.publish("cfg", cfg);
+  }
+  auto [info_status, info] = cli(srv, "info");
+  CHECK(info_status == 0);
+  CHECK_THAT(info, Contains(std::string{"version: "} + cafman::version()));
+  CHECK_THAT(info, Contains("objects: 2"));
+  CHECK_THAT(info, Contains("clients: 2")); // this test's and the command's own
+  CHECK_THAT(info, Contains("queue: 1"));
+
+  auto [objects_status, objects] = cli(srv, "objects --type dict --json");
+  CHECK(objects_status == 0);
+  CHECK_THAT(objects, Contains("\"type\":\"dict\""));
+  CHECK_THAT(objects, Contains("\"holders\":[\"manager\"],\"names\":[\"cfg\"]"));
+  CHECK_THAT(objects, !Contains("queue"));
+  auto table = cli(srv, "objects").second;
+  CHECK_THAT(table, Contains("ID") && Contains("REFCOUNT") && Contains("jobs"));
+
+  auto clients = cli(srv, "clients --json").second;
+  CHECK_THAT(clients, Contains("\"peer\":\"127.0.0.1:") && Contains("\"connected_since\":"));
+
+  CHECK(cli(srv, "get cfg") == std::make_pair(0, std::string{"{'k': 1}\n"}));
+  CHECK(cli(srv, "get cfg --json") == std::make_pair(0, std::string{"{\"k\":1}\n"}));
+  auto jobs = m.get<cafman::queue_proxy>("jobs");
+  CHECK_THAT(cli(srv, "dump " + std::to_string(jobs.id())).second,
+             Contains("queue object") && Contains("no snapshot"));
+
+  CHECK(cli(srv, "publish l list").first == 0);
+  CHECK(m.names() == std::vector<std::string>{"cfg", "jobs", "l"});
+  CHECK(cli(srv, "names").second == "cfg\njobs\nl\n");
+  CHECK(cli(srv, "unpublish l").first == 0);
+  CHECK(m.names() == std::vector<std::string>{"cfg", "jobs"});
+
+  // Failures: what happened, and the exit status scripts can test.
+  auto missing = cli(srv, "dump 424242");
+  CHECK(missing.first == 1);
+  CHECK_THAT(missing.second, Contains("object 424242 no longer exists"));
+  CHECK(cli(srv, "get nothing").first == 1);
+  auto unknown = cli(srv, "frobnicate");
+  CHECK(unknown.first == 2);
+  CHECK_THAT(unknown.second, Contains("unknown command 'frobnicate'"));
+  CHECK(cli(srv, "dump twelve").first == 2);
+  auto no_key = run_program(CAFMAN_CLI_BIN, "--address " + srv.address() + " info");
+  CHECK(no_key.first == 2);
+  CHECK_THAT(no_key.second, Contains("no authkey"));
+  std::string wrong_key = "/tmp/cafman-cli-test-wrong-" + std::to_string(::getpid());
+  std::ofstream{wrong_key} << "not-the-key-at-all\n";
+  auto refused = run_program(CAFMAN_CLI_BIN,
+                             "--address " + srv.address() + " --authkey-file " + wrong_key + " info");
+  std::remove(wrong_key.c_str());
+  CHECK(refused.first == 1);
+
+  jobs = m.get<cafman::queue_proxy>("jobs"); // nothing of ours is left once unpublished
+  m.unpublish("cfg");
+  m.unpublish("jobs");
+  { auto gone = std::move(jobs); }
+  CHECK(eventually([&] { return m.number_of_objects() == 0; }));
+  CHECK(cli(srv, "shutdown").first == 0);
+  auto status = cafman::detail::wait_for_exit(srv.pid(), 5s);
+  REQUIRE(status);
+  CHECK(WEXITSTATUS(*status) == 0);
+  CHECK(no_children_left());
+}
+
+TEST_CASE("every program prints its version", "[cli]") {
+  auto version = std::string{cafman::version()} + "\n";
+  CHECK(run_program(CAFMAN_CLI_BIN, "--version") == std::make_pair(0, "cafman " + version));
+  CHECK(run_server("--version") == std::make_pair(0, "cafman-server " + version));
+}
+
+TEST_CASE("cafman-server reads its options from --config, the command line winning", "[cli]") {
+  watchdog dog{30s};
+  std::string file = "/tmp/cafman-cli-test-config-" + std::to_string(::getpid());
+  {
+    std::ofstream out{file};
+    out << "# a manager for the jobs\n"
+        << "publish = jobs=queue\n"
+        << "publish = cfg=dict\n"
+        << "max-in-flight = 0\n";
+  }
+  ::setenv("CAFMAN_AUTHKEY", secret.c_str(), 1);
+  auto refused = run_server("--config " + file + " --port 0");
+  ::unsetenv("CAFMAN_AUTHKEY");
+  CHECK(refused.first == 2); // the file's max-in-flight = 0 reached the check
+  CHECK_THAT(refused.second, Contains("--max-in-flight must be at least 1"));
+  {
+    server_process srv{secret, {"--config", file, "--max-in-flight", "8"}};
+    REQUIRE_FALSE(srv.address().empty()); // the command line's 8 won
+    auto m = cafman::connect(srv.address(), cafman::authkey::from_string(secret));
+    CHECK(m.names() == std::vector<std::string>{"cfg", "jobs"});
+  }
+  CHECK(run_server("--config /nonexistent/cafman.conf").first == 2);
+  std::remove(file.c_str());
+  CHECK(no_children_left());
+}

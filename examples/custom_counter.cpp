@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <cafman/cafman.hpp>
+#include "examples/command_line.hpp"
 
 struct counter {
   std::int64_t value = 0;
@@ -47,7 +48,7 @@ void worker(counter_proxy c) {
     c.increment();
 }
 
-int main() {
+void run_example() {
   cafman::type_registry types;
   types.add<counter>("Counter")
       .method("increment", &counter::increment)
@@ -62,4 +63,9 @@ int main() {
     p.join();
   std::cout << "Final value: " << c.get_value() << " (" << workers << " workers x " << increments
             << " increments)\n";
+}
+
+int main(int argc, char** argv) {
+  po::options_description desc{"custom_counter: a class of your own shared as a managed object.\nOptions"};
+  return run_command_line("custom_counter", desc, argc, argv, [](const po::variables_map&) { run_example(); });
 }

@@ -29,6 +29,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <cafman/cafman.hpp>
+#include "examples/command_line.hpp"
 
 using namespace std::chrono_literals;
 
@@ -137,7 +138,7 @@ void run_in_own_system(cafman::manager m, Spawn spawn) {
     throw cafman::error("an actor failed: " + sys.render(reason));
 }
 
-int main() {
+void run_example() {
   cafman::sync_manager_options options;
   options.types.add_actor("Scoreboard", [](caf::actor_system& sys, const cafman::value&) {
     return sys.spawn(scoreboard);
@@ -177,4 +178,9 @@ int main() {
   std::cout << job_count << " jobs through a queue of 8 to " << worker_count
             << " worker processes: results " << results.size() << " entries, sum " << sum
             << "; scoreboard " << jobs << " jobs, sum " << total << "\n";
+}
+
+int main(int argc, char** argv) {
+  po::options_description desc{"job_scheduler: an actor-based job scheduler over a shared queue, dict and actor type.\nOptions"};
+  return run_command_line("job_scheduler", desc, argc, argv, [](const po::variables_map&) { run_example(); });
 }

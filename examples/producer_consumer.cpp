@@ -29,6 +29,7 @@
 #include <iostream>
 
 #include <cafman/cafman.hpp>
+#include "examples/command_line.hpp"
 
 using namespace std::chrono_literals;
 
@@ -57,7 +58,7 @@ void consumer(cafman::queue_proxy q, cafman::event_proxy done, cafman::dict_prox
   }
 }
 
-int main() {
+void run_example() {
   cafman::sync_manager manager;
   auto q = manager.queue(5);
   auto done = manager.event();
@@ -72,4 +73,9 @@ int main() {
   std::cout << "Producer done: " << cafman::value{done.is_set()} << "\n"
             << "Left in queue: " << q.qsize() << "\n"
             << "Final stats: " << stats.copy() << "\n";
+}
+
+int main(int argc, char** argv) {
+  po::options_description desc{"producer_consumer: producers and consumers in processes share a queue.\nOptions"};
+  return run_command_line("producer_consumer", desc, argc, argv, [](const po::variables_map&) { run_example(); });
 }

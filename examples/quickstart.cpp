@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <cafman/cafman.hpp>
+#include "examples/command_line.hpp"
 
 void worker(cafman::dict_proxy d, cafman::list_proxy l, int id) {
   auto name = std::to_string(id);
@@ -18,7 +19,7 @@ void worker(cafman::dict_proxy d, cafman::list_proxy l, int id) {
   l.append("Item from worker " + name);
 }
 
-int main() {
+void run_example() {
   cafman::sync_manager manager;
   auto d = manager.dict();
   auto l = manager.list({1, 2, 3});
@@ -32,4 +33,9 @@ int main() {
   std::sort(final_list.begin() + 3, final_list.end()); // workers finish in any order
   std::cout << "Final dict: " << cafman::value{d.copy()} << "\n"
             << "Final list: " << cafman::value{final_list} << "\n";
+}
+
+int main(int argc, char** argv) {
+  po::options_description desc{"quickstart: workers in child processes fill a shared dict and list (the README's quick start).\nOptions"};
+  return run_command_line("quickstart", desc, argc, argv, [](const po::variables_map&) { run_example(); });
 }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <cafman/cafman.hpp>
+#include "examples/command_line.hpp"
 
 using namespace std::chrono_literals;
 
@@ -64,7 +65,7 @@ cafman::value sorted(const cafman::dict_value& d) {
   return std::map<cafman::value, cafman::value>(d.begin(), d.end());
 }
 
-int main() {
+void run_example() {
   cafman::sync_manager manager;
   auto cache = manager.dict();
   auto computed = manager.dict();
@@ -81,4 +82,9 @@ int main() {
             << "Times computed: " << sorted(computed.copy()) << "\n"
             << "Stats: " << stats.copy() << " (" << workers * distinct_keys
             << " lookups, " << distinct_keys << " distinct keys)\n";
+}
+
+int main(int argc, char** argv) {
+  po::options_description desc{"shared_cache: a cache shared by worker processes, guarded by a managed lock.\nOptions"};
+  return run_command_line("shared_cache", desc, argc, argv, [](const po::variables_map&) { run_example(); });
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <cafman/cafman.hpp>
+#include "examples/command_line.hpp"
 
 constexpr int n_tasks = 12;
 constexpr int n_workers = 3;
@@ -44,7 +45,7 @@ void worker(cafman::queue_proxy tasks, cafman::dict_proxy results) {
   }
 }
 
-int main() {
+void run_example() {
   cafman::sync_manager manager;
   auto tasks = manager.queue();
   auto results = manager.dict();
@@ -68,4 +69,9 @@ int main() {
             << "Correct: " << correct << " of " << n_tasks << " tasks, by " << n_workers
             << " workers\n"
             << "Left in queue: " << tasks.qsize() << "\n";
+}
+
+int main(int argc, char** argv) {
+  po::options_description desc{"work_distribution: a pool of worker processes takes jobs from a shared queue.\nOptions"};
+  return run_command_line("work_distribution", desc, argc, argv, [](const po::variables_map&) { run_example(); });
 }

@@ -17,7 +17,7 @@
 
 #include <cafman/cafman.hpp>
 
-#include "command_line.hpp"
+#include "examples/command_line.hpp"
 
 namespace {
 

@@ -16,7 +16,7 @@
 
 #include <cafman/cafman.hpp>
 
-#include "command_line.hpp"
+#include "examples/command_line.hpp"
 
 int main(int argc, char** argv) {
   po::options_description desc{"remote manager: serves a 'jobs' queue and a 'results' dict.\n"

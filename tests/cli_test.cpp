@@ -138,6 +138,17 @@ TEST_CASE("cafman-server reads its options from --config, the command line winni
     CHECK(m.names() == std::vector<std::string>{"cfg", "jobs"});
   }
   CHECK(run_server("--config /nonexistent/cafman.conf").first == 2);
+  {
+    // The file shipped beside the systemd unit, with this test's port and socket.
+    auto socket = "/tmp/cafman-cli-test-" + std::to_string(::getpid()) + ".sock";
+    server_process shipped{secret,
+                           {"--config", std::string{CAFMAN_SOURCE_DIR} +
+                                            "/examples/systemd/cafman-server.conf",
+                            "--unix", socket}}; // server_process passes --port 0
+    REQUIRE_FALSE(shipped.address().empty());
+    auto m = cafman::connect("unix:" + socket, cafman::authkey::from_string(secret));
+    CHECK(m.names() == std::vector<std::string>{"jobs"});
+  }
   std::remove(file.c_str());
   CHECK(no_children_left());
 }

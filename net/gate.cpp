@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "cafman/errors.hpp"
-#include "net/gate_log.hpp"
+#include "net/rate_limited_log.hpp"
 #include "net/handshake.hpp"
 
 namespace cafman::net {
@@ -284,7 +284,7 @@ struct gate::impl {
     while (!closing) {
       int n = ::epoll_wait(epoll.get(), events.data(), events_per_wait, wait_ms());
       if (n < 0 && errno != EINTR) {
-        log.write(gate_event::accept_failed, log_level::error,
+        log.write(log_event::accept_failed, log_level::error,
                   [err = errno] { return std::string{"the gate stops: epoll_wait failed: "}
                                          + std::strerror(err); },
                   clock::now());
@@ -342,7 +342,7 @@ struct gate::impl {
   }
 
   void reject(pending& p, const std::string& reason, clock::time_point now) {
-    log.write(gate_event::rejected, log_level::info,
+    log.write(log_event::rejected, log_level::info,
               [&] { return "rejected " + p.peer.name() + ": " + reason; }, now);
     remove(p);
   }
@@ -374,7 +374,7 @@ struct gate::impl {
     for (auto& listener : listeners)
       ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, listener.get(), nullptr);
     accepting_paused_until = now + accept_pause;
-    log.write(gate_event::accept_failed, log_level::warning, [&] {
+    log.write(log_event::accept_failed, log_level::warning, [&] {
       auto line = std::string{"cannot accept connections: "} + std::strerror(err);
       if (lacks_descriptors(err))
         line += " (descriptor limit " + descriptor_limit() + ", "
@@ -403,7 +403,7 @@ struct gate::impl {
   void take(unique_fd fd, const peer_address& peer) {
     auto now = clock::now();
     if (connections.size() >= options.max_pending) {
-      log.write(gate_event::pending_limit, log_level::warning, [&] {
+      log.write(log_event::pending_limit, log_level::warning, [&] {
         return "refused " + peer.name() + ": " + std::to_string(connections.size())
                + " connections are in their handshake (the limit)";
       }, now);
@@ -412,7 +412,7 @@ struct gate::impl {
     auto address = peer.key();
     auto count = pending_per_address.find(address);
     if (count != pending_per_address.end() && count->second >= options.max_pending_per_address) {
-      log.write(gate_event::address_limit, log_level::warning, [&] {
+      log.write(log_event::address_limit, log_level::warning, [&] {
         return "refused " + peer.name() + ": " + std::to_string(count->second)
                + " connections from " + peer.host()
                + " are in their handshake (the per-address limit)";
@@ -424,7 +424,7 @@ struct gate::impl {
     try {
       connections.emplace_back(std::move(fd), peer, now + options.handshake_timeout, key);
     } catch (const std::exception& e) {
-      log.write(gate_event::rejected, log_level::error, [&] {
+      log.write(log_event::rejected, log_level::error, [&] {
         return "rejected " + peer.name() + ": cannot start the handshake: " + e.what();
       }, now);
       return;
@@ -518,7 +518,7 @@ struct gate::impl {
     try {
       admit(std::move(fd), choice);
     } catch (const std::exception& e) {
-      log.write(gate_event::rejected, log_level::error,
+      log.write(log_event::rejected, log_level::error,
                 [&] { return std::string{"cannot hand over a connection: "} + e.what(); },
                 clock::now());
     }

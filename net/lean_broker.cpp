@@ -23,6 +23,7 @@
 #include "actors/waiting.hpp"
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
+#include "net/rate_limited_log.hpp"
 
 namespace cafman::net {
 
@@ -50,6 +51,7 @@ void release_capacity(std::vector<char>& buf) {
 struct lean_session {
   std::uint64_t number = 0;
   std::uint64_t token = 0;
+  std::string peer; // where its control stream came from
   caf::actor actor; // what the registry and the objects watch
   connection_handle control;
   std::set<connection_handle> streams;
@@ -73,6 +75,7 @@ struct lean_state {
   registry_actor registry;
   std::shared_ptr<access_table> access;
   lean_options options;
+  rate_limited_log log{nullptr};
   std::map<connection_handle, lean_stream> streams;
   std::unordered_map<std::uint64_t, std::shared_ptr<lean_session>> by_token;
   std::uint64_t next_generation = 0;
@@ -136,12 +139,18 @@ void write_frame(caf::io::broker* self, lean_stream& stream, connection_handle h
 
 void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle hdl);
 
-// The session is over: its streams close, and its actor's exit tells the
-// registry and every object it called to release what it held.
+std::string name_of(const lean_session& session) {
+  return "client session " + std::to_string(session.number) + " (" + session.peer + ")";
+}
+
+// The session is over (`why`): its streams close, and its actor's exit tells
+// the registry and every object it called to release what it held.
 void end_session(caf::io::broker* self, const state_ptr& st,
-                 const std::shared_ptr<lean_session>& session) {
+                 const std::shared_ptr<lean_session>& session, const char* why) {
   if (st->by_token.erase(session->token) == 0)
     return; // ended already
+  st->log.write(log_event::session_ended, log_level::info,
+                [&] { return name_of(*session) + " ended: " + why; }, clock::now());
   auto streams = session->streams;
   for (auto hdl : streams)
     close_stream(self, st, hdl);
@@ -159,7 +168,7 @@ void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle 
     return;
   session->streams.erase(hdl);
   if (hdl == session->control)
-    end_session(self, st, session);
+    end_session(self, st, session, "its connection closed (the client closed it or died)");
 }
 
 void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl);
@@ -269,6 +278,15 @@ caf::expected<caf::message> decode(caf::io::broker* self, const state_ptr& st,
 // the error handler: CAF 0.17.6 reports a reply the handler does not match
 // as sec::unexpected_response carrying the reply itself, so only `value`
 // replies (the most common) need a handler of their own.
+void log_limit_hit(const state_ptr& st, connection_handle hdl, const caf::error& e) {
+  auto i = st->streams.find(hdl);
+  if (i == st->streams.end() || !i->second.session)
+    return;
+  st->log.write(log_event::refused_request, log_level::warning, [&] {
+    return name_of(*i->second.session) + " hit a limit: " + caf::to_string(e);
+  }, clock::now());
+}
+
 void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
               lean_stream& stream, const char* body, std::size_t size) {
   auto request = lean::get_u64(body);
@@ -283,6 +301,10 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
     return;
   }
   auto msg = decode(self, st, stream, target_id, body, size);
+  if (!msg)
+    st->log.write(log_event::refused_request, log_level::warning, [&] {
+      return name_of(*stream.session) + ": refused a request: " + caf::to_string(msg.error());
+    }, clock::now());
   auto target = msg ? self->system().registry().get(target_id) : nullptr;
   if (msg && !target)
     msg = caf::make_error(errc::no_such_object,
@@ -304,6 +326,9 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
             reply(self, st, hdl, generation, request, caf::make_message(std::move(v)));
           },
           [=](caf::error& e) {
+            if (e.category() == caf::atom("cafman")
+                && e.code() == static_cast<std::uint8_t>(errc::limit_exceeded))
+              log_limit_hit(st, hdl, e);
             auto answer =
                 e == caf::sec::unexpected_response ? e.context() : caf::make_message(std::move(e));
             reply(self, st, hdl, generation, request, answer);
@@ -315,6 +340,10 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
 void refuse_oversized(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
                       lean_stream& stream, const char* body, std::uint32_t length) {
   auto request = lean::get_u64(body);
+  st->log.write(log_event::refused_request, log_level::warning, [&] {
+    return name_of(*stream.session) + " sent a request of " + std::to_string(length) +
+           " bytes, over max_frame_bytes";
+  }, clock::now());
   if (request == lean::no_reply)
     return;
   ++stream.in_flight;
@@ -391,7 +420,7 @@ void open_session(caf::io::broker* self, const state_ptr& st, connection_handle 
     peer = "unix socket"; // CAF names no address for a Unix-domain peer
   else
     peer += ":" + std::to_string(self->remote_port(hdl));
-  self->request(st->registry, caf::infinite, hello_atom_v, actor, std::move(peer))
+  self->request(st->registry, caf::infinite, hello_atom_v, actor, peer)
       .then(
           [=](std::uint64_t number) {
             auto stream = find_stream(st, hdl, generation);
@@ -401,11 +430,14 @@ void open_session(caf::io::broker* self, const state_ptr& st, connection_handle 
             }
             auto session = std::make_shared<lean_session>();
             session->number = number;
+            session->peer = peer;
             session->token = random_token();
             session->actor = actor;
             session->control = hdl;
             st->by_token.emplace(session->token, session);
             welcome(self, st, hdl, *stream, session);
+            st->log.write(log_event::session_opened, log_level::info,
+                          [&] { return name_of(*session) + " opened"; }, clock::now());
           },
           [=](caf::error&) {
             self->send_exit(actor, caf::exit_reason::user_shutdown);
@@ -434,7 +466,7 @@ void declare_silent_sessions_dead(caf::io::broker* self, const state_ptr& st) {
       st->closing.emplace_back(hdl, stream.generation);
     }
     session->streams.clear();
-    end_session(self, st, session);
+    end_session(self, st, session, "silent for longer than session_timeout, declared dead");
   }
 }
 
@@ -445,11 +477,13 @@ void close_declared_dead(caf::io::broker* self, const state_ptr& st) {
 }
 
 caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
-                          std::shared_ptr<access_table> access, lean_options options) {
+                          std::shared_ptr<access_table> access, lean_options options,
+                          log_sink log) {
   auto st = std::make_shared<lean_state>();
   st->registry = std::move(registry);
   st->access = std::move(access);
   st->options = options;
+  st->log = rate_limited_log{std::move(log)};
   auto tick = std::max(st->options.session_timeout / 4, std::chrono::milliseconds{50});
   self->delayed_send(self, tick, caf::tick_atom_v);
   // Sessions outlive no server: each one's end releases what it held, and
@@ -505,6 +539,7 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
         retrigger(self, st, hdl, generation, after);
       },
       [=](caf::tick_atom) {
+        st->log.flush(clock::now());
         close_declared_dead(self, st);
         declare_silent_sessions_dead(self, st);
         self->delayed_send(self, tick, caf::tick_atom_v);
@@ -515,9 +550,10 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
 } // namespace
 
 caf::actor spawn_lean_broker(caf::actor_system& sys, registry_actor registry,
-                             std::shared_ptr<access_table> access, lean_options options) {
+                             std::shared_ptr<access_table> access, lean_options options,
+                             log_sink log) {
   return sys.middleman().spawn_broker(lean_broker, std::move(registry), std::move(access),
-                                      options);
+                                      options, std::move(log));
 }
 
 } // namespace cafman::net

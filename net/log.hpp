@@ -10,10 +10,13 @@
 
 namespace cafman {
 
-enum class log_level { info, warning, error };
+enum class log_level { debug, info, warning, error };
 
 /// Receives one line (no trailing newline) at a time, from the server's
-/// gate thread. An empty sink drops every line.
+/// threads (its gate, its I/O thread): it must be thread-safe. An empty
+/// sink drops every line. Lines of one kind are rate-limited to ten a
+/// second, then counted. cafman-server's sink is spdlog on stderr, filtered
+/// by --log-level.
 using log_sink = std::function<void(log_level, const std::string&)>;
 
 } // namespace cafman

@@ -87,7 +87,7 @@ struct server::impl {
       // Created once, before any other thread can ask for it: the middleman's
       // table of named brokers is not thread-safe.
       basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-      lean_broker = net::spawn_lean_broker(*sys, registry, access, options.lean);
+      lean_broker = net::spawn_lean_broker(*sys, registry, access, options.lean, options.log);
       if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         throw error(std::string{"cannot create the server's wake-up pipe: "}
                     + std::strerror(errno));
@@ -225,9 +225,15 @@ const std::string& server::unix_path() const {
 }
 
 void server::serve_forever() {
+  auto& log = impl_->options.log;
+  if (log)
+    log(log_level::info, "serving on " + host() + ":" + std::to_string(port()) +
+                             (unix_path().empty() ? "" : " and unix:" + unix_path()));
   caf::scoped_actor self{*impl_->sys, true};
   self->monitor(impl_->registry);
   self->receive([](const caf::down_msg&) {});
+  if (log)
+    log(log_level::info, "shutting down: every object has exited");
 }
 
 void server::stop() noexcept {

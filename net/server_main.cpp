@@ -13,6 +13,8 @@
 #include <vector>
 
 #include <boost/program_options.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "cafman/errors.hpp"
 #include "cafman/version.hpp"
@@ -31,8 +33,21 @@ cafman::authkey authkey_from(const po::variables_map& vm) {
   throw cafman::error("no authkey: pass --authkey-file FILE or set CAFMAN_AUTHKEY");
 }
 
-void log_to_stderr(cafman::log_level, const std::string& line) {
-  std::cerr << "cafman-server: " << line << "\n";
+// The server's log: spdlog on stderr (thread-safe: the gate and the I/O
+// thread both write), with time stamps and levels, filtered by --log-level.
+cafman::log_sink stderr_log(const std::string& level_name) {
+  auto level = spdlog::level::from_str(level_name);
+  if (level == spdlog::level::off && level_name != "off")
+    throw po::error("--log-level " + level_name +
+                    ": expected debug, info, warning, error or off");
+  auto logger = spdlog::stderr_logger_mt("cafman-server");
+  logger->set_level(level);
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e cafman-server %l: %v");
+  return [logger](cafman::log_level l, const std::string& line) {
+    static constexpr spdlog::level::level_enum levels[] = {
+      spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err};
+    logger->log(levels[static_cast<int>(l)], line);
+  };
 }
 
 using publication = std::pair<std::string, std::string>; // name, type id
@@ -91,6 +106,9 @@ po::options_description server_options_description() {
     ("authkey-file", po::value<std::string>(),
      "file holding the key clients must prove (default: $CAFMAN_AUTHKEY)")
     ("threads", po::value<std::size_t>()->default_value(2), "scheduler threads")
+    ("log-level", po::value<std::string>()->default_value("info"),
+     "what goes to stderr: debug, info (sessions opened and ended), warning (refused "
+     "requests and connections, limits hit), error, or off")
     ("handshake-timeout", po::value<unsigned>()->default_value(2000),
      "milliseconds a connection has to prove the key and choose its stream; then it is closed")
     ("max-pending-handshakes", po::value<std::size_t>()->default_value(10000),
@@ -154,6 +172,7 @@ int main(int argc, char** argv) {
     }
     po::notify(vm);
     cafman::server_options opts;
+    opts.log = stderr_log(vm["log-level"].as<std::string>());
     auto publications = publications_from(vm, opts.types);
     opts.host = vm["host"].as<std::string>();
     opts.port = vm["port"].as<std::uint16_t>();
@@ -171,7 +190,6 @@ int main(int argc, char** argv) {
       throw po::error("--handshake-timeout, --max-pending-handshakes and "
                       "--max-pending-per-address must be at least 1");
     set_client_limits(vm, opts);
-    opts.log = log_to_stderr;
     // Thousands of pending peers need thousands of descriptors.
     cafman::net::raise_descriptor_limit();
     cafman::server srv{opts};

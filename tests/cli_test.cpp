@@ -7,6 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include <unistd.h>
@@ -151,4 +155,49 @@ TEST_CASE("cafman-server reads its options from --config, the command line winni
   }
   std::remove(file.c_str());
   CHECK(no_children_left());
+}
+
+TEST_CASE("the server logs sessions opened and ended with their peer and why, refused requests, "
+          "limit hits and its shutdown, to the sink its program chose",
+          "[cli]") {
+  watchdog dog{30s};
+  std::mutex mtx;
+  std::vector<std::pair<cafman::log_level, std::string>> lines;
+  auto logged = [&](cafman::log_level level, const std::string& part) {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& [l, line] : lines)
+      if (l == level && line.find(part) != std::string::npos)
+        return true;
+    return false;
+  };
+  {
+    cafman::server_options opts;
+    opts.authkey = cafman::authkey::from_string(secret);
+    opts.limits.max_elements_per_op = 10;
+    opts.log = [&](cafman::log_level level, const std::string& line) {
+      std::lock_guard<std::mutex> guard{mtx};
+      lines.emplace_back(level, line);
+    };
+    cafman::server srv{opts};
+    std::thread serving{[&] { srv.serve_forever(); }};
+    {
+      auto m = cafman::connect(srv.host() + ":" + std::to_string(srv.port()), opts.authkey);
+      CHECK(eventually([&] {
+        return logged(cafman::log_level::info, "client session 1 (127.0.0.1:") &&
+               logged(cafman::log_level::info, ") opened");
+      }));
+      auto l = m.list();
+      CHECK_THROWS_AS(l.extend(cafman::list_value(11, value{0})), cafman::limit_error);
+      CHECK(eventually([&] { return logged(cafman::log_level::warning, "hit a limit"); }));
+    }
+    CHECK(eventually([&] {
+      return logged(cafman::log_level::info, "client session 1 (127.0.0.1:") &&
+             logged(cafman::log_level::info, "ended: its connection closed");
+    }));
+    srv.stop();
+    serving.join();
+  }
+  CHECK(logged(cafman::log_level::info, "serving on 127.0.0.1:"));
+  CHECK(logged(cafman::log_level::info, "shutting down"));
+  CHECK(run_server("--log-level loud").first == 2);
 }

@@ -35,7 +35,7 @@
 #include <openssl/hmac.h>
 
 #include "cafman/errors.hpp"
-#include "net/gate_log.hpp"
+#include "net/rate_limited_log.hpp"
 #include "net/handshake.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
@@ -533,7 +533,7 @@ TEST_CASE("the gate's log passes a few lines a second per kind, then counts the 
                               lines.push_back(line);
                             },
                             3};
-  auto t0 = net::gate_clock::now();
+  auto t0 = net::log_clock::now();
   int formatted = 0;
   auto line = [&](const char* text) {
     return [&formatted, text] {
@@ -542,8 +542,8 @@ TEST_CASE("the gate's log passes a few lines a second per kind, then counts the 
     };
   };
   for (int i = 0; i < 10; ++i)
-    log.write(net::gate_event::rejected, cafman::log_level::info, line("rejected"), t0);
-  log.write(net::gate_event::address_limit, cafman::log_level::warning, line("refused"), t0);
+    log.write(net::log_event::rejected, cafman::log_level::info, line("rejected"), t0);
+  log.write(net::log_event::address_limit, cafman::log_level::warning, line("refused"), t0);
   CHECK(lines.size() == 4); // 3 of one kind, 1 of another
   CHECK(formatted == 4);    // the held-back lines were never formatted
   REQUIRE(log.next_flush());
@@ -554,7 +554,7 @@ TEST_CASE("the gate's log passes a few lines a second per kind, then counts the 
   REQUIRE(lines.size() == 5);
   CHECK(lines.back() == "7 more rejected connections in the last second");
   CHECK_FALSE(log.next_flush());
-  log.write(net::gate_event::rejected, cafman::log_level::info, line("rejected"), t0 + 1s);
+  log.write(net::log_event::rejected, cafman::log_level::info, line("rejected"), t0 + 1s);
   CHECK(lines.size() == 6); // a new second, a new allowance
 }
 

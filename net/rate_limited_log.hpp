@@ -1,8 +1,9 @@
 #pragma once
 
-// The gate's log lines, rate-limited per kind of event (see gate.hpp). Kept
-// apart from the gate so that the limiting can be tested with a clock of
-// the test's own.
+// The server's log lines, rate-limited per kind of event: the gate's (see
+// gate.hpp) and the lean broker's (sessions, refused requests). One per
+// thread that logs. Kept apart so that the limiting can be tested with a
+// clock of the test's own.
 
 #include <array>
 #include <chrono>
@@ -15,22 +16,36 @@
 
 namespace cafman::net {
 
-using gate_clock = std::chrono::steady_clock;
+using log_clock = std::chrono::steady_clock;
 
-/// The kinds of gate events whose log lines are rate-limited separately.
-enum class gate_event : std::size_t { rejected, address_limit, pending_limit, accept_failed };
-constexpr std::size_t gate_event_count = 4;
+/// The kinds of events whose log lines are rate-limited separately.
+enum class log_event : std::size_t {
+  rejected,
+  address_limit,
+  pending_limit,
+  accept_failed,
+  session_opened,
+  session_ended,
+  refused_request,
+};
+constexpr std::size_t log_event_count = 7;
 
-inline const char* plural_of(gate_event event) {
+inline const char* plural_of(log_event event) {
   switch (event) {
-    case gate_event::rejected:
+    case log_event::rejected:
       return "rejected connections";
-    case gate_event::address_limit:
+    case log_event::address_limit:
       return "connections refused at the per-address limit";
-    case gate_event::pending_limit:
+    case log_event::pending_limit:
       return "connections refused at the pending-handshake limit";
-    case gate_event::accept_failed:
+    case log_event::accept_failed:
       return "failed accepts";
+    case log_event::session_opened:
+      return "client sessions opened";
+    case log_event::session_ended:
+      return "client sessions ended";
+    case log_event::refused_request:
+      return "requests refused";
   }
   return "events";
 }
@@ -44,7 +59,7 @@ public:
     : sink_(std::move(sink)), lines_per_second_(lines_per_second) {}
 
   template <class MakeLine>
-  void write(gate_event event, log_level level, MakeLine&& make_line, gate_clock::time_point now) {
+  void write(log_event event, log_level level, MakeLine&& make_line, log_clock::time_point now) {
     if (!sink_)
       return;
     auto& w = windows_[static_cast<std::size_t>(event)];
@@ -63,15 +78,15 @@ public:
   }
 
   /// Writes the count of each kind whose second is over.
-  void flush(gate_clock::time_point now) {
-    for (std::size_t i = 0; i < gate_event_count; ++i)
+  void flush(log_clock::time_point now) {
+    for (std::size_t i = 0; i < log_event_count; ++i)
       if (now - windows_[i].start >= std::chrono::seconds(1))
-        summarize(static_cast<gate_event>(i));
+        summarize(static_cast<log_event>(i));
   }
 
   /// When flush() has a count to write.
-  std::optional<gate_clock::time_point> next_flush() const {
-    std::optional<gate_clock::time_point> next;
+  std::optional<log_clock::time_point> next_flush() const {
+    std::optional<log_clock::time_point> next;
     for (auto& w : windows_)
       if (w.held_back > 0 && (!next || w.start + std::chrono::seconds(1) < *next))
         next = w.start + std::chrono::seconds(1);
@@ -80,13 +95,13 @@ public:
 
 private:
   struct window {
-    gate_clock::time_point start;
+    log_clock::time_point start;
     std::size_t written = 0;
     std::size_t held_back = 0;
     log_level level = log_level::info;
   };
 
-  void summarize(gate_event event) {
+  void summarize(log_event event) {
     auto& w = windows_[static_cast<std::size_t>(event)];
     if (w.held_back == 0)
       return;
@@ -97,7 +112,7 @@ private:
 
   log_sink sink_;
   std::size_t lines_per_second_;
-  std::array<window, gate_event_count> windows_{};
+  std::array<window, log_event_count> windows_{};
 };
 
 } // namespace cafman::net

@@ -87,6 +87,7 @@ struct registry_state {
   bool collection_scheduled = false;
   std::mt19937_64 round_numbers{std::random_device{}()};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  caf::actor call_counter; // the lean broker, if the server has one
 
   ~registry_state() { exit_all(); }
 
@@ -513,32 +514,66 @@ struct registry_state {
     return value{std::move(result)};
   }
 
-  value info() const {
+  // Answers complete(counts), with the call counter's counts (None without
+  // one, or when it does not answer).
+  template <class F>
+  caf::result<value> with_call_counts(F complete) {
+    if (!call_counter)
+      return complete(value{});
+    auto promise = self->make_response_promise();
+    self->request(call_counter, std::chrono::seconds{5}, stats_atom_v)
+      .then([promise, complete](value& counts) mutable { promise.deliver(complete(counts)); },
+            [promise, complete](caf::error&) mutable { promise.deliver(complete(value{})); });
+    return promise;
+  }
+
+  static value item_or_none(const value& dict, const value& key) {
+    if (!dict.is_dict())
+      return value{};
+    auto found = dict.as_dict().find(key);
+    return found ? *found : value{};
+  }
+
+  value info(const value& counts) const {
     dict_value by_type;
     for (auto& [id, entry] : objects) {
       auto& count = by_type[entry.type];
       count = value{(count.is_int() ? count.as_int() : 0) + 1};
     }
     auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
-    return value{dict_value{{"version", cafman::version()},
-                            {"pid", static_cast<std::int64_t>(::getpid())},
-                            {"uptime_seconds", uptime.count()},
-                            {"clients", static_cast<std::int64_t>(numbered.size())},
-                            {"objects", static_cast<std::int64_t>(objects.size())},
-                            {"objects_by_type", std::move(by_type)},
-                            {"names", static_cast<std::int64_t>(names.size())},
-                            {"memory_bytes", resident_bytes()}}};
+    dict_value result{{"version", cafman::version()},
+                      {"pid", static_cast<std::int64_t>(::getpid())},
+                      {"uptime_seconds", uptime.count()},
+                      {"clients", static_cast<std::int64_t>(numbered.size())},
+                      {"objects", static_cast<std::int64_t>(objects.size())},
+                      {"objects_by_type", std::move(by_type)},
+                      {"names", static_cast<std::int64_t>(names.size())},
+                      {"memory_bytes", resident_bytes()}};
+    auto total = item_or_none(counts, value{"total"});
+    if (total.is_dict()) {
+      auto calls = item_or_none(total, value{"calls"});
+      result["calls"] = calls;
+      result["calls_per_second"] = calls.as_double() / std::max(uptime.count(), 1e-9);
+      result["calls_by_type"] = item_or_none(counts, value{"by_type"});
+    }
+    return value{std::move(result)};
   }
 
-  value clients() const {
+  value clients(const value& counts) const {
+    auto per_session = item_or_none(counts, value{"sessions"});
     list_value result;
     for (auto& [number, session] : numbered) {
       auto& entry = sessions.at(session.address());
       auto since = std::chrono::duration<double>(entry.since.time_since_epoch());
-      result.emplace_back(dict_value{{"session", static_cast<std::int64_t>(number)},
-                                     {"peer", entry.peer},
-                                     {"connected_since", since.count()},
-                                     {"objects", static_cast<std::int64_t>(entry.held.size())}});
+      dict_value client{{"session", static_cast<std::int64_t>(number)},
+                        {"peer", entry.peer},
+                        {"connected_since", since.count()},
+                        {"objects", static_cast<std::int64_t>(entry.held.size())}};
+      auto calls = item_or_none(per_session, value{static_cast<std::int64_t>(number)});
+      if (calls.is_dict())
+        for (auto& [key, count] : calls.as_dict())
+          client.insert_or_assign(key, count);
+      result.emplace_back(std::move(client));
     }
     return value{std::move(result)};
   }
@@ -659,8 +694,13 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
         return waiter;
       },
       [&st](debug_atom) { return st.debug_info(); },
-      [&st](info_atom) { return st.info(); },
-      [&st](clients_atom) { return st.clients(); },
+      [&st](info_atom) {
+        return st.with_call_counts([&st](const value& counts) { return st.info(counts); });
+      },
+      [&st](clients_atom) {
+        return st.with_call_counts([&st](const value& counts) { return st.clients(counts); });
+      },
+      [&st](stats_atom, const caf::actor& counter) { st.call_counter = counter; },
       [&st](dump_atom, std::uint64_t id) { return st.dump(id); },
       [self](shutdown_atom) {
         self->state.exit_all();

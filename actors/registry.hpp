@@ -40,7 +40,10 @@ using registry_actor = registry_client_actor::extend_with<registry_handles_actor
   // given type id, held once by the manager (see actors/reference.hpp).
   caf::reacts_to<manage_atom, caf::actor, std::string>,
   // The server's own publish: (name, type id, constructor args) -> object id
-  caf::replies_to<publish_atom, std::string, std::string, value>::with<std::uint64_t>>;
+  caf::replies_to<publish_atom, std::string, std::string, value>::with<std::uint64_t>,
+  // The actor that counts calls (the lean broker, net/call_stats.hpp): info
+  // and clients ask it for its counts.
+  caf::reacts_to<stats_atom, caf::actor>>;
 
 /// The session number of the manager's own holds (see above).
 constexpr std::uint64_t manager_session = 0;

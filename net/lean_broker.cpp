@@ -15,6 +15,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/broker.hpp>
+#include <caf/local_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
@@ -22,6 +23,7 @@
 #include "actors/reference.hpp"
 #include "actors/waiting.hpp"
 #include "net/authkey.hpp"
+#include "net/call_stats.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/rate_limited_log.hpp"
 
@@ -52,6 +54,7 @@ struct lean_session {
   std::uint64_t number = 0;
   std::uint64_t token = 0;
   std::string peer; // where its control stream came from
+  call_counts counts;
   caf::actor actor; // what the registry and the objects watch
   connection_handle control;
   std::set<connection_handle> streams;
@@ -76,6 +79,7 @@ struct lean_state {
   std::shared_ptr<access_table> access;
   lean_options options;
   rate_limited_log log{nullptr};
+  call_stats stats;
   std::map<connection_handle, lean_stream> streams;
   std::unordered_map<std::uint64_t, std::shared_ptr<lean_session>> by_token;
   std::uint64_t next_generation = 0;
@@ -122,8 +126,9 @@ lean_stream* find_stream(const state_ptr& st, connection_handle hdl, std::uint64
   return i == st->streams.end() || i->second.generation != generation ? nullptr : &i->second;
 }
 
-void write_frame(caf::io::broker* self, lean_stream& stream, connection_handle hdl,
-                 std::uint64_t request, const caf::message& reply) {
+// Returns the frame's size.
+std::size_t write_frame(caf::io::broker* self, lean_stream& stream, connection_handle hdl,
+                        std::uint64_t request, const caf::message& reply) {
   auto& out = self->wr_buf(hdl);
   auto start = out.size();
   std::optional<binder_scope> scope;
@@ -133,8 +138,10 @@ void write_frame(caf::io::broker* self, lean_stream& stream, connection_handle h
     out.resize(start);
     lean::append_frame(self->system(), out, {request}, caf::make_message(err));
   }
+  auto written = out.size() - start;
   self->flush(hdl);
   release_capacity(self->wr_buf(hdl)); // what a reply written before left
+  return written;
 }
 
 void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle hdl);
@@ -220,13 +227,23 @@ void retrigger(caf::io::broker* self, const state_ptr& st, connection_handle hdl
     self->delayed_send(self, after * 2, retrigger_atom::value, hdl, generation, after * 2);
 }
 
+// `kind`: the counts of the called object's kind, if any; `failed`: the
+// answer is an error.
 void reply(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
-           std::uint64_t generation, std::uint64_t request, const caf::message& msg) {
+           std::uint64_t generation, std::uint64_t request, const caf::message& msg,
+           call_counts* kind = nullptr, bool failed = false) {
   auto stream = find_stream(st, hdl, generation);
   if (!stream || !stream->session)
     return; // the client is gone, or was declared dead
   --stream->in_flight;
-  write_frame(self, *stream, hdl, request, msg);
+  auto written = static_cast<std::int64_t>(write_frame(self, *stream, hdl, request, msg));
+  auto& counts = stream->session->counts;
+  counts.bytes_out += written;
+  counts.errors += failed;
+  if (kind) {
+    kind->bytes_out += written;
+    kind->errors += failed;
+  }
   maybe_resume(self, st, hdl, *stream);
 }
 
@@ -316,22 +333,30 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   }
   ++stream.in_flight;
   auto generation = stream.generation;
+  auto& session_counts = stream.session->counts;
+  ++session_counts.calls;
+  session_counts.bytes_in += static_cast<std::int64_t>(size);
   if (!msg) {
-    reply(self, st, hdl, generation, request, caf::make_message(std::move(msg.error())));
+    reply(self, st, hdl, generation, request, caf::make_message(std::move(msg.error())), nullptr,
+          true);
     return;
   }
+  // Every actor the registry of this actor system finds is local.
+  auto kind = &st->stats.of_kind(static_cast<caf::local_actor*>(target->get())->name());
+  ++kind->calls;
+  kind->bytes_in += static_cast<std::int64_t>(size);
   self->request(caf::actor_cast<caf::actor>(target), caf::infinite, std::move(*msg))
       .then(
           [=](value& v) {
-            reply(self, st, hdl, generation, request, caf::make_message(std::move(v)));
+            reply(self, st, hdl, generation, request, caf::make_message(std::move(v)), kind);
           },
           [=](caf::error& e) {
+            if (e == caf::sec::unexpected_response) // a reply of another type than value
+              return reply(self, st, hdl, generation, request, e.context(), kind);
             if (e.category() == caf::atom("cafman")
                 && e.code() == static_cast<std::uint8_t>(errc::limit_exceeded))
               log_limit_hit(st, hdl, e);
-            auto answer =
-                e == caf::sec::unexpected_response ? e.context() : caf::make_message(std::move(e));
-            reply(self, st, hdl, generation, request, answer);
+            reply(self, st, hdl, generation, request, caf::make_message(std::move(e)), kind, true);
           });
 }
 
@@ -537,6 +562,12 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
       [=](const caf::io::connection_closed_msg& msg) { close_stream(self, st, msg.handle); },
       [=](retrigger_atom, connection_handle hdl, std::uint64_t generation, caf::timespan after) {
         retrigger(self, st, hdl, generation, after);
+      },
+      [=](stats_atom) {
+        std::map<std::uint64_t, const call_counts*> sessions;
+        for (auto& [token, session] : st->by_token)
+          sessions.emplace(session->number, &session->counts);
+        return st->stats.report(sessions);
       },
       [=](caf::tick_atom) {
         st->log.flush(clock::now());

@@ -88,6 +88,7 @@ struct server::impl {
       // table of named brokers is not thread-safe.
       basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
       lean_broker = net::spawn_lean_broker(*sys, registry, access, options.lean, options.log);
+      caf::anon_send(registry, stats_atom_v, lean_broker); // for `cafman info`
       if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         throw error(std::string{"cannot create the server's wake-up pipe: "}
                     + std::strerror(errno));

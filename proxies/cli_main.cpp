@@ -105,9 +105,10 @@ std::string local_time(double unix_seconds) {
   return out.str();
 }
 
-// A table of `rows` (dicts) under `columns`, each as wide as its widest cell.
+// A table of `rows` under `columns`, each column as wide as its widest
+// cell, every line after `indent`.
 void write_table(std::ostream& out, const std::vector<std::string>& columns,
-                 const std::vector<std::vector<std::string>>& rows) {
+                 const std::vector<std::vector<std::string>>& rows, const std::string& indent = "") {
   std::vector<std::size_t> width;
   for (auto& c : columns)
     width.push_back(c.size());
@@ -115,6 +116,7 @@ void write_table(std::ostream& out, const std::vector<std::string>& columns,
     for (std::size_t i = 0; i < row.size(); ++i)
       width[i] = std::max(width[i], row[i].size());
   auto line = [&](const std::vector<std::string>& cells) {
+    out << indent;
     for (std::size_t i = 0; i < cells.size(); ++i)
       out << std::left << std::setw(static_cast<int>(width[i] + 2)) << cells[i];
     out << "\n";
@@ -155,7 +157,16 @@ void show_info(const cafman::value& info, const command_line& cl) {
   if (cl.json)
     return show_json(info);
   for (auto& [key, item] : info.as_dict()) {
-    if (item.is_dict()) {
+    if (key == cafman::value{"calls_by_type"}) {
+      std::vector<std::vector<std::string>> rows;
+      for (auto& [type, counts] : item.as_dict()) {
+        auto& c = counts.as_dict();
+        rows.push_back({text_of(type), text_of(c.at("calls")), text_of(c.at("errors")),
+                        text_of(c.at("bytes_in")), text_of(c.at("bytes_out"))});
+      }
+      std::cout << "calls_by_type:\n";
+      write_table(std::cout, {"TYPE", "CALLS", "ERRORS", "BYTES IN", "BYTES OUT"}, rows, "  ");
+    } else if (item.is_dict()) {
       std::cout << key.as_string() << ":\n";
       for (auto& [type, count] : item.as_dict())
         std::cout << "  " << text_of(type) << ": " << text_of(count) << "\n";
@@ -171,10 +182,18 @@ void show_clients(const cafman::value& clients, const command_line& cl) {
   std::vector<std::vector<std::string>> rows;
   for (auto& c : clients.as_list()) {
     auto& d = c.as_dict();
-    rows.push_back({text_of(d.at("session")), text_of(d.at("peer")),
-                    local_time(d.at("connected_since").as_double()), text_of(d.at("objects"))});
+    auto count = [&d](const char* key) {
+      auto found = d.find(key);
+      return found ? text_of(*found) : std::string{"-"};
+    };
+    rows.push_back({count("session"), count("peer"),
+                    local_time(d.at("connected_since").as_double()), count("objects"),
+                    count("calls"), count("errors"), count("bytes_in"), count("bytes_out")});
   }
-  write_table(std::cout, {"SESSION", "PEER", "CONNECTED SINCE", "OBJECTS"}, rows);
+  write_table(std::cout,
+              {"SESSION", "PEER", "CONNECTED SINCE", "OBJECTS", "CALLS", "ERRORS", "BYTES IN",
+               "BYTES OUT"},
+              rows);
 }
 
 void show_objects(const cafman::value& objects, const command_line& cl) {

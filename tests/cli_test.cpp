@@ -53,12 +53,18 @@ TEST_CASE("cafman: info, objects, clients, names, get, dump, publish and unpubli
     auto cfg = m.dict({{"k", 1}});
     m.publish("cfg", cfg);
   }
+  for (int i = 0; i < 3; ++i) // counted per kind and per client
+    m.get<cafman::dict_proxy>("cfg").get("k");
   auto [info_status, info] = cli(srv, "info");
   CHECK(info_status == 0);
   CHECK_THAT(info, Contains(std::string{"version: "} + cafman::version()));
   CHECK_THAT(info, Contains("objects: 2"));
   CHECK_THAT(info, Contains("clients: 2")); // this test's and the command's own
   CHECK_THAT(info, Contains("queue: 1"));
+  CHECK_THAT(info, Contains("calls_per_second: "));
+  CHECK_THAT(info, Contains("\n  dict      3 ")); // its row: 3 calls of a dict
+  auto info_json = cli(srv, "info --json").second;
+  CHECK_THAT(info_json, Contains("\"calls_by_type\":{\"dict\":{\"calls\":3,\"errors\":0,"));
 
   auto [objects_status, objects] = cli(srv, "objects --type dict --json");
   CHECK(objects_status == 0);
@@ -69,7 +75,8 @@ TEST_CASE("cafman: info, objects, clients, names, get, dump, publish and unpubli
   CHECK_THAT(table, Contains("ID") && Contains("REFCOUNT") && Contains("jobs"));
 
   auto clients = cli(srv, "clients --json").second;
-  CHECK_THAT(clients, Contains("\"peer\":\"127.0.0.1:") && Contains("\"connected_since\":"));
+  CHECK_THAT(clients, Contains("\"peer\":\"127.0.0.1:") && Contains("\"connected_since\":") &&
+                          Contains("\"calls\":") && Contains("\"bytes_out\":"));
 
   CHECK(cli(srv, "get cfg") == std::make_pair(0, std::string{"{'k': 1}\n"}));
   CHECK(cli(srv, "get cfg --json") == std::make_pair(0, std::string{"{\"k\":1}\n"}));

@@ -130,6 +130,13 @@ std::optional<authkey> authkey::from_env(const char* var) {
   return authkey{to_bytes(value)};
 }
 
+std::optional<authkey> authkey::from_file_or_env(const std::optional<std::string>& path,
+                                                 const char* var) {
+  if (path)
+    return from_file(*path);
+  return from_env(var);
+}
+
 authkey authkey::from_hex(std::string_view hex) {
   if (hex.empty())
     throw value_error("bad hex authkey: no digits (an authkey must not be empty)");

@@ -40,6 +40,12 @@ public:
   /// variable of your own and read it back with `from_hex`.
   static std::optional<authkey> from_env(const char* var = "CAFMAN_AUTHKEY");
 
+  /// What a program's `--authkey-file` option says: the file's key when a
+  /// path is given (from_file), else the environment's (from_env), else
+  /// nullopt, for the program to report as its usage error.
+  static std::optional<authkey> from_file_or_env(const std::optional<std::string>& path,
+                                                 const char* var = "CAFMAN_AUTHKEY");
+
   /// Parses lower- or upper-case hex, two digits per byte. Throws
   /// cafman::value_error on an odd length, a non-hex character or no digits.
   static authkey from_hex(std::string_view hex);

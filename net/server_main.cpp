@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,10 +26,11 @@ namespace po = boost::program_options;
 
 namespace {
 
+// The key from --authkey-file or $CAFMAN_AUTHKEY, never from the command line.
 cafman::authkey authkey_from(const po::variables_map& vm) {
-  if (vm.count("authkey-file"))
-    return cafman::authkey::from_file(vm["authkey-file"].as<std::string>());
-  if (auto key = cafman::authkey::from_env("CAFMAN_AUTHKEY"))
+  auto file = vm.count("authkey-file") ? std::optional{vm["authkey-file"].as<std::string>()}
+                                       : std::nullopt;
+  if (auto key = cafman::authkey::from_file_or_env(file))
     return *key;
   throw cafman::error("no authkey: pass --authkey-file FILE or set CAFMAN_AUTHKEY");
 }

@@ -15,6 +15,7 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -274,10 +275,11 @@ void run(const cafman::manager& m, const command_line& cl) {
   }
 }
 
+// The key from --authkey-file or $CAFMAN_AUTHKEY, never from the command line.
 cafman::authkey authkey_from(const po::variables_map& vm) {
-  if (vm.count("authkey-file"))
-    return cafman::authkey::from_file(vm["authkey-file"].as<std::string>());
-  if (auto key = cafman::authkey::from_env("CAFMAN_AUTHKEY"))
+  auto file = vm.count("authkey-file") ? std::optional{vm["authkey-file"].as<std::string>()}
+                                       : std::nullopt;
+  if (auto key = cafman::authkey::from_file_or_env(file))
     return *key;
   throw po::error("no authkey: pass --authkey-file FILE or set CAFMAN_AUTHKEY");
 }

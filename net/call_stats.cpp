@@ -19,15 +19,20 @@ value call_counts::to_value() const {
                           {"bytes_out", bytes_out}}};
 }
 
+call_counts call_stats::total() const {
+  call_counts sum;
+  for (auto& entry : by_kind_)
+    sum += entry.second;
+  return sum;
+}
+
 value call_stats::report(const std::map<std::uint64_t, const call_counts*>& sessions) const {
   std::map<std::string, call_counts> by_type; // sorted, and "cafman." dropped
-  call_counts total;
   for (auto& [kind, counts] : by_kind_) {
     std::string name = kind;
     if (name.rfind("cafman.", 0) == 0)
       name.erase(0, 7);
     by_type[name] += counts;
-    total += counts;
   }
   dict_value types;
   for (auto& [name, counts] : by_type)
@@ -36,7 +41,7 @@ value call_stats::report(const std::map<std::uint64_t, const call_counts*>& sess
   for (auto& [number, counts] : sessions)
     per_session.insert_or_assign(value{static_cast<std::int64_t>(number)}, counts->to_value());
   return value{dict_value{{"by_type", std::move(types)},
-                          {"total", total.to_value()},
+                          {"total", total().to_value()},
                           {"sessions", std::move(per_session)}}};
 }
 

@@ -31,6 +31,9 @@ public:
   /// into it later.
   call_counts& of_kind(const char* kind) { return by_kind_[kind]; }
 
+  /// Every kind's counts summed.
+  call_counts total() const;
+
   /// {"by_type": {"dict": counts, ...}, "total": counts}; `sessions` adds
   /// "sessions": {number: counts}.
   value report(const std::map<std::uint64_t, const call_counts*>& sessions) const;

@@ -79,7 +79,10 @@ struct lean_state {
   std::shared_ptr<access_table> access;
   lean_options options;
   rate_limited_log log{nullptr};
+  log_sink stats_log; // the periodic stats line, not rate-limited
   call_stats stats;
+  call_counts last_total;
+  clock::time_point last_stats = clock::now();
   std::map<connection_handle, lean_stream> streams;
   std::unordered_map<std::uint64_t, std::shared_ptr<lean_session>> by_token;
   std::uint64_t next_generation = 0;
@@ -495,6 +498,28 @@ void declare_silent_sessions_dead(caf::io::broker* self, const state_ptr& st) {
   }
 }
 
+// One line of what happened since the last one, every stats_interval.
+void log_stats(const state_ptr& st) {
+  auto interval = st->options.stats_interval;
+  auto now = clock::now();
+  if (!st->stats_log || interval.count() == 0 || now - st->last_stats < interval)
+    return;
+  auto total = st->stats.total();
+  auto seconds = std::chrono::duration<double>(now - st->last_stats).count();
+  auto calls = total.calls - st->last_total.calls;
+  st->stats_log(log_level::info,
+                "stats: " + std::to_string(st->by_token.size()) + " client sessions, " +
+                    std::to_string(calls) + " calls (" +
+                    std::to_string(static_cast<std::int64_t>(calls / seconds)) + "/s), " +
+                    std::to_string(total.errors - st->last_total.errors) + " errors, " +
+                    std::to_string(total.bytes_in - st->last_total.bytes_in) + " bytes in, " +
+                    std::to_string(total.bytes_out - st->last_total.bytes_out) +
+                    " bytes out in the last " + std::to_string(static_cast<int>(seconds + 0.5)) +
+                    " s");
+  st->last_total = total;
+  st->last_stats = now;
+}
+
 void close_declared_dead(caf::io::broker* self, const state_ptr& st) {
   for (auto [hdl, generation] : std::exchange(st->closing, {}))
     if (find_stream(st, hdl, generation))
@@ -508,8 +533,11 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
   st->registry = std::move(registry);
   st->access = std::move(access);
   st->options = options;
+  st->stats_log = log;
   st->log = rate_limited_log{std::move(log)};
   auto tick = std::max(st->options.session_timeout / 4, std::chrono::milliseconds{50});
+  if (st->options.stats_interval.count() > 0)
+    tick = std::min<std::chrono::milliseconds>(tick, st->options.stats_interval);
   self->delayed_send(self, tick, caf::tick_atom_v);
   // Sessions outlive no server: each one's end releases what it held, and
   // the actor system waits for every actor before it shuts down.
@@ -571,6 +599,7 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
       },
       [=](caf::tick_atom) {
         st->log.flush(clock::now());
+        log_stats(st);
         close_declared_dead(self, st);
         declare_silent_sessions_dead(self, st);
         self->delayed_send(self, tick, caf::tick_atom_v);

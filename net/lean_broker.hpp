@@ -40,6 +40,9 @@ struct lean_options {
   std::size_t max_in_flight = 64;
   /// A session not heard from for this long is declared dead.
   std::chrono::milliseconds session_timeout{10000};
+  /// How often a stats line (sessions, calls and their rate, errors,
+  /// bytes) goes to the log; zero: never.
+  std::chrono::seconds stats_interval{0};
 };
 
 /// `log` gets a line when a client session opens or ends (with why), and

@@ -85,6 +85,7 @@ std::vector<publication> publications_from(const po::variables_map& vm,
 void set_client_limits(const po::variables_map& vm, cafman::server_options& opts) {
   opts.lean.session_timeout = std::chrono::milliseconds{vm["session-timeout"].as<unsigned>()};
   opts.lean.max_frame_bytes = vm["max-frame-bytes"].as<std::uint32_t>();
+  opts.lean.stats_interval = std::chrono::seconds{vm["stats-interval"].as<unsigned>()};
   opts.lean.max_unread_reply_bytes = vm["max-unread-reply-bytes"].as<std::size_t>();
   opts.lean.max_in_flight = vm["max-in-flight"].as<std::size_t>();
   opts.limits.max_elements_per_op = vm["max-elements-per-op"].as<std::uint64_t>();
@@ -120,6 +121,9 @@ po::options_description server_options_description() {
     ("session-timeout", po::value<unsigned>()->default_value(10000),
      "milliseconds a client may stay silent (clients heartbeat every second) before it is "
      "declared dead and everything it holds is released")
+    ("stats-interval", po::value<unsigned>()->default_value(0),
+     "seconds between stats lines in the log (sessions, calls and their rate, errors, bytes); "
+     "0: none")
     ("max-frame-bytes", po::value<std::uint32_t>()->default_value(256u << 20),
      "largest request frame; a larger one closes the stream")
     ("max-unread-reply-bytes", po::value<std::size_t>()->default_value(64u << 20),

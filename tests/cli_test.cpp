@@ -165,7 +165,7 @@ TEST_CASE("cafman-server reads its options from --config, the command line winni
 }
 
 TEST_CASE("the server logs sessions opened and ended with their peer and why, refused requests, "
-          "limit hits and its shutdown, to the sink its program chose",
+          "limit hits, stats and its shutdown, to the sink its program chose",
           "[cli]") {
   watchdog dog{30s};
   std::mutex mtx;
@@ -181,6 +181,7 @@ TEST_CASE("the server logs sessions opened and ended with their peer and why, re
     cafman::server_options opts;
     opts.authkey = cafman::authkey::from_string(secret);
     opts.limits.max_elements_per_op = 10;
+    opts.lean.stats_interval = 1s;
     opts.log = [&](cafman::log_level level, const std::string& line) {
       std::lock_guard<std::mutex> guard{mtx};
       lines.emplace_back(level, line);
@@ -196,6 +197,10 @@ TEST_CASE("the server logs sessions opened and ended with their peer and why, re
       auto l = m.list();
       CHECK_THROWS_AS(l.extend(cafman::list_value(11, value{0})), cafman::limit_error);
       CHECK(eventually([&] { return logged(cafman::log_level::warning, "hit a limit"); }));
+      // The periodic line counts what happened since the last one.
+      CHECK(eventually([&] { return logged(cafman::log_level::info, "stats: 1 client sessions, "); },
+                       5s));
+      CHECK(logged(cafman::log_level::info, " errors, "));
     }
     CHECK(eventually([&] {
       return logged(cafman::log_level::info, "client session 1 (127.0.0.1:") &&

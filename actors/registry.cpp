@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/local_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -397,10 +399,27 @@ struct registry_state {
     if (round->complete())
       return end_round();
     auto number = round->number();
-    for (auto id : round->scanned())
-      self->request(objects.at(id).handle, std::chrono::seconds{5}, refs_atom_v, number)
+    std::vector<std::uint64_t> opaque; // a user's actor type could only print "unexpected"
+    for (auto id : round->scanned()) {
+      auto& handle = objects.at(id).handle;
+      if (!cafman_object(handle)) {
+        opaque.push_back(id);
+        continue;
+      }
+      self->request(handle, std::chrono::seconds{5}, refs_atom_v, number)
         .then([this, id, number](value& refs) { report(number, id, &refs); },
               [this, id, number](caf::error&) { report(number, id, nullptr); });
+    }
+    for (auto id : opaque) // last: this may end the round
+      report(number, id, nullptr);
+  }
+
+  // Whether `object` is one of cafman's own actors (named "cafman.*" by
+  // their state), which answer what they do not know with an error.
+  static bool cafman_object(const caf::actor& object) {
+    auto actor = caf::actor_cast<caf::abstract_actor*>(object);
+    auto name = static_cast<caf::local_actor*>(actor)->name(); // objects are local
+    return std::strncmp(name, "cafman.", 7) == 0;
   }
 
   void report(std::uint64_t number, std::uint64_t id, const value* refs) {
@@ -584,14 +603,15 @@ struct registry_state {
     auto entry = objects.find(id);
     if (entry == objects.end())
       return missing(id);
-    auto promise = self->make_response_promise();
     auto type = entry->second.type;
+    auto no_snapshot = value{"<" + type + " object " + std::to_string(id) +
+                             ": it has no snapshot to show>"};
+    if (!cafman_object(entry->second.handle))
+      return no_snapshot; // a user's actor type: not ours to ask
+    auto promise = self->make_response_promise();
     self->request(entry->second.handle, std::chrono::seconds{5}, copy_atom_v)
       .then([promise](value& contents) mutable { promise.deliver(std::move(contents)); },
-            [promise, id, type](caf::error&) mutable {
-              promise.deliver(value{"<" + type + " object " + std::to_string(id) +
-                                    ": it has no snapshot to show>"});
-            });
+            [promise, no_snapshot](caf::error&) mutable { promise.deliver(no_snapshot); });
     return promise;
   }
 

@@ -6,6 +6,10 @@
 
 #include <chrono>
 
+#include <memory>
+
+#include <caf/event_based_actor.hpp>
+
 #include "cafman/cafman.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
@@ -24,6 +28,19 @@ struct node {
   void link(value x) { next = std::move(x); }
   value get() const { return next; }
 };
+
+// An actor type that counts the messages it does not understand (what CAF
+// would otherwise print to the manager's stderr) and tells the count.
+using seen_atom = caf::atom_constant<caf::atom("seen")>;
+
+caf::behavior counting_strays(caf::event_based_actor* self) {
+  auto strays = std::make_shared<std::int64_t>(0);
+  self->set_default_handler([strays](caf::scheduled_actor*, caf::message_view&) {
+    ++*strays;
+    return caf::message{};
+  });
+  return {[strays](seen_atom) { return *strays; }};
+}
 
 cafman::sync_manager_options with_nodes(bool declared) {
   cafman::sync_manager_options options;
@@ -173,4 +190,24 @@ TEST_CASE("collection never frees what a client reaches while it mutates", "[cyc
     }
     CHECK(eventually([&] { return m.number_of_objects() == 2; }));
   });
+}
+
+TEST_CASE("collection and dump leave a user's actor type alone", "[cycles]") {
+  watchdog dog{30s};
+  cafman::sync_manager_options options;
+  options.types.add_actor("Strays", [](caf::actor_system& sys, const value&) {
+    return sys.spawn(counting_strays);
+  });
+  with_manager(
+      [](cafman::manager& m) {
+        auto strays = m.create("Strays");
+        {
+          auto l = m.list();
+          l.append(l); // something for a round to free
+        }
+        CHECK(m.collect() == 1);
+        CHECK(m.dump(strays.id()).as_string().find("no snapshot") != std::string::npos);
+        CHECK(strays.request<std::int64_t>(seen_atom::value) == 0); // asked nothing it cannot answer
+      },
+      std::move(options));
 }

@@ -553,6 +553,43 @@ struct registry_state {
     return found ? *found : value{};
   }
 
+  // debug_info(), each of cafman's objects asked for its "size" (len, or a
+  // queue's qsize) and "waiting" (calls waiting on it) where it has them.
+  caf::result<value> measured_debug_info() {
+    auto info = std::make_shared<value>(debug_info());
+    auto pending = std::make_shared<std::size_t>(0);
+    auto promise = self->make_response_promise();
+    auto done = [info, pending, promise]() mutable {
+      if (--*pending == 0)
+        promise.deliver(*info);
+    };
+    auto ask = [&](const caf::actor& object, std::size_t at, const char* key, auto... msg) {
+      ++*pending;
+      self->request(object, std::chrono::seconds{5}, msg...)
+        .then(
+          [info, at, key, done](std::int64_t n) mutable {
+            info->as_list()[at].as_dict().insert_or_assign(value{key}, value{n});
+            done();
+          },
+          [done](caf::error&) mutable { done(); }); // it has none
+    };
+    ++*pending; // until every request is out
+    auto& entries = info->as_list();
+    for (std::size_t at = 0; at < entries.size(); ++at) {
+      auto& entry = objects.at(static_cast<std::uint64_t>(entries[at].as_dict().at("id").as_int()));
+      if (!cafman_object(entry.handle))
+        continue;
+      auto queue = entry.type == queue_type_id || entry.type == joinable_queue_type_id;
+      if (queue)
+        ask(entry.handle, at, "size", qsize_atom_v);
+      else
+        ask(entry.handle, at, "size", len_atom_v);
+      ask(entry.handle, at, "waiting", n_waiting_atom_v);
+    }
+    done();
+    return promise;
+  }
+
   value info(const value& counts) const {
     dict_value by_type;
     for (auto& [id, entry] : objects) {
@@ -714,6 +751,7 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
         return waiter;
       },
       [&st](debug_atom) { return st.debug_info(); },
+      [&st](debug_atom, len_atom) { return st.measured_debug_info(); },
       [&st](info_atom) {
         return st.with_call_counts([&st](const value& counts) { return st.info(counts); });
       },

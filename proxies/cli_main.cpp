@@ -97,6 +97,12 @@ std::string text_of(const cafman::value& x) {
   return x.is_string() ? x.as_string() : x.repr();
 }
 
+// The text of `d[key]`, "-" where the dict has none.
+std::string text_at(const cafman::dict_value& d, const char* key) {
+  auto found = d.find(key);
+  return found ? text_of(*found) : std::string{"-"};
+}
+
 std::string local_time(double unix_seconds) {
   auto t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
@@ -183,13 +189,10 @@ void show_clients(const cafman::value& clients, const command_line& cl) {
   std::vector<std::vector<std::string>> rows;
   for (auto& c : clients.as_list()) {
     auto& d = c.as_dict();
-    auto count = [&d](const char* key) {
-      auto found = d.find(key);
-      return found ? text_of(*found) : std::string{"-"};
-    };
-    rows.push_back({count("session"), count("peer"),
-                    local_time(d.at("connected_since").as_double()), count("objects"),
-                    count("calls"), count("errors"), count("bytes_in"), count("bytes_out")});
+    rows.push_back({text_at(d, "session"), text_at(d, "peer"),
+                    local_time(d.at("connected_since").as_double()), text_at(d, "objects"),
+                    text_at(d, "calls"), text_at(d, "errors"), text_at(d, "bytes_in"),
+                    text_at(d, "bytes_out")});
   }
   write_table(std::cout,
               {"SESSION", "PEER", "CONNECTED SINCE", "OBJECTS", "CALLS", "ERRORS", "BYTES IN",
@@ -209,9 +212,10 @@ void show_objects(const cafman::value& objects, const command_line& cl) {
     auto& d = o.as_dict();
     auto names = d.find("names");
     rows.push_back({text_of(d.at("id")), text_of(d.at("type")), text_of(d.at("refcount")),
-                    joined(d.at("holders")), names ? joined(*names) : "-"});
+                    joined(d.at("holders")), names ? joined(*names) : "-", text_at(d, "size"),
+                    text_at(d, "waiting")});
   }
-  write_table(std::cout, {"ID", "TYPE", "REFCOUNT", "HOLDERS", "NAMES"}, rows);
+  write_table(std::cout, {"ID", "TYPE", "REFCOUNT", "HOLDERS", "NAMES", "SIZE", "WAITING"}, rows);
 }
 
 void show_value(const cafman::value& x, const command_line& cl) {
@@ -242,7 +246,7 @@ void run(const cafman::manager& m, const command_line& cl) {
     show_clients(m.clients(), cl);
   } else if (c == "objects") {
     expect_args(cl, 0, "objects [--type TYPE]");
-    show_objects(m.debug_info(), cl);
+    show_objects(m.debug_info(true), cl);
   } else if (c == "names") {
     expect_args(cl, 0, "names");
     cafman::list_value names;

@@ -184,7 +184,9 @@ std::uint64_t manager::collect() const {
   return conn()->call_registry(collect_atom_v);
 }
 
-cafman::value manager::debug_info() const {
+cafman::value manager::debug_info(bool measured) const {
+  if (measured)
+    return conn()->call_registry(debug_atom_v, len_atom_v);
   return conn()->call_registry(debug_atom_v);
 }
 

@@ -153,8 +153,10 @@ public:
   /// its own, within a fraction of a second of a reference going.
   std::uint64_t collect() const;
   /// One dict per object: id, type, refcount, holders (client session
-  /// numbers, "manager", "object N"), names.
-  cafman::value debug_info() const;
+  /// numbers, "manager", "object N"), names; with `measured`, also "size"
+  /// (len, a queue's qsize) and "waiting" (calls waiting on it) where the
+  /// object's kind has them, which costs the manager a question to each.
+  cafman::value debug_info(bool measured = false) const;
   /// The manager's figures, as `cafman info` shows them: version, pid,
   /// uptime_seconds, clients, objects, objects_by_type, names, memory_bytes.
   cafman::value info() const;

@@ -69,10 +69,13 @@ TEST_CASE("cafman: info, objects, clients, names, get, dump, publish and unpubli
   auto [objects_status, objects] = cli(srv, "objects --type dict --json");
   CHECK(objects_status == 0);
   CHECK_THAT(objects, Contains("\"type\":\"dict\""));
-  CHECK_THAT(objects, Contains("\"holders\":[\"manager\"],\"names\":[\"cfg\"]"));
+  CHECK_THAT(objects,
+             Contains("\"holders\":[\"manager\"],\"names\":[\"cfg\"],\"size\":1}"));
   CHECK_THAT(objects, !Contains("queue"));
   auto table = cli(srv, "objects").second;
-  CHECK_THAT(table, Contains("ID") && Contains("REFCOUNT") && Contains("jobs"));
+  CHECK_THAT(table, Contains("ID") && Contains("REFCOUNT") && Contains("WAITING") && Contains("jobs"));
+  CHECK_THAT(cli(srv, "objects --type queue --json").second,
+             Contains("\"size\":0,\"waiting\":0}")); // a queue: qsize, and calls waiting
 
   auto clients = cli(srv, "clients --json").second;
   CHECK_THAT(clients, Contains("\"peer\":\"127.0.0.1:") && Contains("\"connected_since\":") &&

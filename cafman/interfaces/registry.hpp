@@ -52,6 +52,9 @@ using registry_client_actor = caf::typed_actor<
   // numbers, "manager" for names and stored references, "object N" for an
   // object holding it), names.
   caf::replies_to<debug_atom>::with<value>,
+  // The same, each object with its "size" (len, a queue's qsize) and
+  // "waiting" (calls waiting on it) where its kind has them.
+  caf::replies_to<debug_atom, len_atom>::with<value>,
   // What an operator asks (the cafman command-line client): a dict of the
   // manager's figures (version, pid, uptime, clients, objects by type id,
   // memory); one dict per client session (number, peer address, connected

@@ -591,11 +591,12 @@ struct registry_state {
   }
 
   value info(const value& counts) const {
+    std::map<std::string, std::int64_t> counted;
+    for (auto& entry : objects)
+      ++counted[entry.second.type];
     dict_value by_type;
-    for (auto& [id, entry] : objects) {
-      auto& count = by_type[entry.type];
-      count = value{(count.is_int() ? count.as_int() : 0) + 1};
-    }
+    for (auto& [type, count] : counted)
+      by_type.insert_or_assign(value{type}, value{count});
     auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     dict_value result{{"version", cafman::version()},
                       {"pid", static_cast<std::int64_t>(::getpid())},

@@ -942,7 +942,8 @@ const std::string& value::as_string() const& {
 }
 
 std::string value::as_string() && {
-  return std::move(const_cast<std::string&>(as_string()));
+  as_string(); // checks the kind
+  return std::move(std::get<std::string>(data_));
 }
 
 const bytes_value& value::as_bytes() const& {
@@ -952,7 +953,8 @@ const bytes_value& value::as_bytes() const& {
 }
 
 bytes_value value::as_bytes() && {
-  return std::move(const_cast<bytes_value&>(as_bytes()));
+  as_bytes(); // checks the kind
+  return std::move(std::get<bytes_value>(data_));
 }
 
 list_value& value::as_list() & {

@@ -29,6 +29,7 @@
 #include <cafman/cafman.hpp>
 
 #include "harness.hpp"
+#include "throwaway_pki.hpp"
 #include "workloads.hpp"
 
 namespace po = boost::program_options;
@@ -190,8 +191,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
     ("server-threads", po::value(&opts.server_threads)->default_value(2),
      "scheduler threads of the manager process")
     ("transport", po::value(&transport)->default_value("unix"),
-     "how clients reach the manager: unix (a Unix-domain socket, sync_manager's default) or "
-     "tcp (127.0.0.1)")
+     "how clients reach the manager: unix (a Unix-domain socket, sync_manager's default), "
+     "tcp (127.0.0.1) or tls (TCP with TLS, throwaway certificates made with openssl)")
     ("client-threads", po::value(&opts.client_threads)->default_value(1),
      "scheduler threads of each client's connection")
     ("timeout", po::value(&opts.timeout_s)->default_value(300),
@@ -217,9 +218,10 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
       throw po::error("--ops, --repeats and --timeout must be at least 1, --quiet-wait at least 0");
     if (opts.server_threads < 1 || opts.client_threads < 1)
       throw po::error("--server-threads and --client-threads must be at least 1");
-    if (transport != "unix" && transport != "tcp")
-      throw po::error("--transport: '" + transport + "' is neither unix nor tcp");
+    if (transport != "unix" && transport != "tcp" && transport != "tls")
+      throw po::error("--transport: '" + transport + "' is none of unix, tcp and tls");
     opts.unix_socket = transport == "unix";
+    opts.tls = transport == "tls";
     opts.clients = parse_clients(clients);
     return parsed_options{w, opts};
   } catch (const po::error& e) {
@@ -240,6 +242,12 @@ int main(int argc, char** argv) {
     mopts.server_threads = opts.server_threads;
     mopts.connection.threads = opts.client_threads;
     mopts.unix_socket = opts.unix_socket;
+    std::optional<bench::throwaway_pki> pki;
+    if (opts.tls) {
+      pki.emplace();
+      mopts.tls = pki->options("server");
+      mopts.connection.tls = pki->options("client");
+    }
     cafman::sync_manager manager{mopts};
     std::vector<series_result> results;
     for (int n : opts.clients)

@@ -29,6 +29,7 @@ struct bench_options {
   std::size_t server_threads = 0;
   std::size_t client_threads = 0;
   bool unix_socket = true; // --transport unix (the default) or tcp
+  bool tls = false;        // --transport tls: TCP with TLS
 };
 
 /// The anchor's roles: most workloads have N "client"s, queue_throughput

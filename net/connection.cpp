@@ -34,6 +34,8 @@ std::chrono::milliseconds left_until(std::chrono::steady_clock::time_point deadl
 // is spawned here, so a failure anywhere throws within connect_timeout.
 connection::connection(net::address where, cafman::authkey key, connection_options options)
     : where_(std::move(where)), key_(std::move(key)), options_(options) {
+  if (options_.tls.enabled())
+    tls_ = std::make_unique<net::tls_dialer>(options_.tls, where_.host);
   net::configure(cfg_, options_.threads);
   sys_ = std::make_unique<caf::actor_system>(cfg_);
   auto deadline = deadline_in(options_.connect_timeout);
@@ -123,16 +125,22 @@ void connection::on_lost(std::function<void()> f) {
 // Connects and proves the key. A server at its limit of pending
 // handshakes turns new connections away at once: a burst of clients tries
 // again after a growing, jittered pause, until the deadline.
-net::unique_fd connection::authenticated_socket(std::chrono::steady_clock::time_point deadline) {
+net::unique_fd connection::authenticated_socket(net::lean::stream_kind kind,
+                                                std::chrono::steady_clock::time_point deadline) {
   static thread_local std::minstd_rand jitter{std::random_device{}()};
   auto pause = std::chrono::milliseconds{2};
   for (int turned_away = 0;; ++turned_away) {
     net::unique_fd fd{net::connect_to(where_, left_until(deadline))};
-    auto shook = net::client_handshake(fd.get(), key_, left_until(deadline));
+    if (tls_)
+      fd = tls_->secure(std::move(fd), kind == net::lean::stream_kind::basp, deadline, describe());
+    auto shook = fd ? net::client_handshake(fd.get(), key_, left_until(deadline))
+                    : net::handshake_result{net::handshake_status::turned_away,
+                                            "closed before the TLS handshake"};
     if (turned_away > 0 && shook.status == net::handshake_status::timed_out)
       shook = {net::handshake_status::turned_away,
                "turned away " + std::to_string(turned_away) + " times before the handshake (a "
-               "manager at its limit of pending handshakes, or no cafman manager at all)"};
+               "manager at its limit of pending handshakes, one that requires TLS, or no cafman "
+               "manager at all)"};
     if (shook.status != net::handshake_status::turned_away
         || std::chrono::steady_clock::now() + pause >= deadline)
       return check_handshake(shook, std::move(fd));
@@ -157,7 +165,7 @@ net::unique_fd connection::check_handshake(const net::handshake_result& shook,
 // Connects, proves the key, and chooses the stream the socket will carry.
 net::unique_fd connection::open_stream(net::lean::stream_kind kind, std::uint64_t token,
                                        std::chrono::steady_clock::time_point deadline) {
-  auto fd = authenticated_socket(deadline);
+  auto fd = authenticated_socket(kind, deadline);
   std::vector<char> choice{static_cast<char>(kind)};
   if (kind == net::lean::stream_kind::lean)
     net::lean::put_u64(choice, token);

@@ -40,6 +40,7 @@
 #include "net/options.hpp"
 #include "net/pipeline.hpp"
 #include "net/socket.hpp"
+#include "net/tls.hpp"
 
 namespace cafman::detail {
 
@@ -123,7 +124,8 @@ private:
   std::shared_ptr<const reference_keeper> on_read(std::uint64_t id,
                                                   const std::string& type_id) override;
 
-  net::unique_fd authenticated_socket(std::chrono::steady_clock::time_point deadline);
+  net::unique_fd authenticated_socket(net::lean::stream_kind kind,
+                                     std::chrono::steady_clock::time_point deadline);
   /// `fd` if the handshake succeeded, else the exception that says why.
   net::unique_fd check_handshake(const net::handshake_result& shook, net::unique_fd fd) const;
   net::unique_fd open_stream(net::lean::stream_kind kind, std::uint64_t token,
@@ -147,6 +149,8 @@ private:
   pid_t owner_ = net::this_process();
   cafman::authkey key_;
   connection_options options_;
+  /// TLS for every stream, when options_.tls asks for it; outlives them.
+  std::unique_ptr<net::tls_dialer> tls_;
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   std::uint64_t session_number_ = 0;

@@ -183,6 +183,7 @@ struct gate::impl {
       : fd(std::move(socket)), peer(from), deadline(until), handshake(key) {}
 
     unique_fd fd;
+    std::unique_ptr<tls_session> tls; // when the gate serves TLS
     peer_address peer;
     clock::time_point deadline;
     server_handshake_machine handshake;
@@ -208,6 +209,7 @@ struct gate::impl {
   admit_function admit;
   unique_fd epoll;
   rate_limited_log log;
+  std::unique_ptr<tls_relay> relay; // when the gate serves TLS
   std::list<pending> connections;
   std::unordered_map<std::string, std::size_t> pending_per_address;
   std::list<watched> watches;
@@ -232,6 +234,8 @@ struct gate::impl {
       throw error(std::string{"cannot create the gate's epoll instance: "} + std::strerror(errno));
     if (key.empty())
       throw value_error("cannot run the gate with an empty authkey");
+    if (options.tls)
+      relay = std::make_unique<tls_relay>(options.log);
     // accept() runs until it would block: it must not block.
     for (auto& listener : listeners) {
       int flags = ::fcntl(listener.get(), F_GETFL);
@@ -423,6 +427,9 @@ struct gate::impl {
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     try {
       connections.emplace_back(std::move(fd), peer, now + options.handshake_timeout, key);
+      if (options.tls)
+        connections.back().tls = std::make_unique<tls_session>(*options.tls,
+                                                               connections.back().fd.get());
     } catch (const std::exception& e) {
       log.write(log_event::rejected, log_level::error, [&] {
         return "rejected " + peer.name() + ": cannot start the handshake: " + e.what();
@@ -463,60 +470,80 @@ struct gate::impl {
     for (;;) {
       auto& out = p.handshake.output();
       if (p.handshake.current() == machine_state::failed) {
-        // A refusal for a wrong key, sent if the socket takes it now.
-        [[maybe_unused]] auto ignored =
-          ::send(p.fd.get(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        send_some(p, out.data(), out.size()); // a refusal, if the socket takes it now
         return {outcome::rejected, p.handshake.result().detail};
       }
       if (!out.empty()) {
-        auto n = ::send(p.fd.get(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          interest(p, EPOLLOUT);
-          return {outcome::waiting, {}};
-        }
-        if (n < 0 && errno != EINTR)
-          return {outcome::rejected, io_failure("send")};
-        if (n > 0)
-          out.erase(out.begin(), out.begin() + n);
+        auto step = send_some(p, out.data(), out.size());
+        if (step.what != io_step::done)
+          return stopped(p, step, "send");
+        out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(step.bytes));
         continue;
       }
       bool shaking = p.handshake.current() == machine_state::reading;
       auto wanted = shaking ? p.handshake.wanted() : p.choice.wanted();
       if (wanted == 0)
         return {outcome::authenticated, {}};
-      auto n = ::recv(p.fd.get(), buffer, wanted, MSG_DONTWAIT);
-      if (n == 0)
-        return {outcome::rejected, "peer closed the connection during the handshake"};
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        interest(p, EPOLLIN);
-        return {outcome::waiting, {}};
-      }
-      if (n < 0 && errno != EINTR)
-        return {outcome::rejected, io_failure("receive")};
-      if (n < 0)
-        continue;
-      auto size = static_cast<std::size_t>(n);
+      auto step = receive_some(p, buffer, wanted);
+      if (step.what != io_step::done)
+        return stopped(p, step, "receive");
       if (shaking)
-        p.handshake.feed(buffer, size);
-      else if (!p.choice.feed(buffer, size))
+        p.handshake.feed(buffer, step.bytes);
+      else if (step.bytes > 0 && !p.choice.feed(buffer, step.bytes))
         return {outcome::rejected, "no stream chosen after the handshake (byte "
                                      + hex_byte(p.choice.first_byte()) + ")"};
     }
   }
 
-  static std::string io_failure(const char* operation) {
-    if (errno == EPIPE || errno == ECONNRESET)
-      return "peer closed the connection during the handshake";
-    return std::string{"cannot "} + operation + " during the handshake: " + std::strerror(errno);
+  // Through TLS when the gate serves it: the TLS handshake runs within the
+  // first of these.
+  io_step send_some(pending& p, const std::uint8_t* data, std::size_t size) {
+    if (p.tls)
+      return p.tls->write(data, size);
+    return step_of(::send(p.fd.get(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT),
+                   io_step::want_write);
+  }
+
+  io_step receive_some(pending& p, std::uint8_t* data, std::size_t size) {
+    if (p.tls)
+      return p.tls->read(data, size);
+    return step_of(::recv(p.fd.get(), data, size, MSG_DONTWAIT), io_step::want_read);
+  }
+
+  // A send or receive that did not go through: wait for the socket, or
+  // give up on the peer.
+  outcome stopped(pending& p, const io_step& step, const char* operation) {
+    switch (step.what) {
+      case io_step::want_read:
+        interest(p, EPOLLIN);
+        return {outcome::waiting, {}};
+      case io_step::want_write:
+        interest(p, EPOLLOUT);
+        return {outcome::waiting, {}};
+      case io_step::closed:
+        return {outcome::rejected, "peer closed the connection during the handshake"};
+      default:
+        if (p.tls)
+          return {outcome::rejected, "TLS failed: " + p.tls->failure()};
+        return {outcome::rejected, std::string{"cannot "} + operation
+                                     + " during the handshake: " + std::strerror(errno)};
+    }
   }
 
   void hand_over(pending& p) {
     auto choice = p.choice.choice();
     forget(p);
     auto fd = std::move(p.fd);
+    auto tls = std::move(p.tls);
+    auto peer = p.peer.name();
     connections.erase(p.self);
     try {
-      admit(std::move(fd), choice);
+      if (tls) {
+        auto [inner, relay_end] = local_pair(choice.kind == lean::stream_kind::basp);
+        relay->add(std::move(fd), std::move(tls), std::move(relay_end), peer);
+        fd = std::move(inner);
+      }
+      admit(std::move(fd), choice, peer);
     } catch (const std::exception& e) {
       log.write(log_event::rejected, log_level::error,
                 [&] { return std::string{"cannot hand over a connection: "} + e.what(); },

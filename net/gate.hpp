@@ -19,12 +19,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "net/authkey.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/log.hpp"
 #include "net/socket.hpp"
+#include "net/tls.hpp"
 
 namespace cafman::net {
 
@@ -34,6 +36,10 @@ struct gate_options {
   std::size_t max_pending = 10000;
   std::size_t max_pending_per_address = 32;
   log_sink log;
+  /// TLS on every connection from its first byte (the handshake inside
+  /// it), when set: admitted sockets are then local ends whose bytes a
+  /// relay thread of the gate carries through TLS.
+  std::shared_ptr<const tls_context> tls;
 };
 
 /// What a client chose right after its handshake (see lean_protocol.hpp).
@@ -45,8 +51,10 @@ struct stream_choice {
 class gate {
 public:
   /// Takes each authenticated socket (non-blocking, close-on-exec,
-  /// TCP_NODELAY; no byte after the choice read) on the gate thread.
-  using admit_function = std::function<void(unique_fd, const stream_choice&)>;
+  /// TCP_NODELAY; no byte after the choice read) on the gate thread, with
+  /// the peer's name ("HOST:PORT", or a local process for a Unix socket).
+  using admit_function =
+    std::function<void(unique_fd, const stream_choice&, const std::string& peer)>;
 
   /// Serves `listeners` (TCP, and a Unix-domain socket if the server has
   /// one); `key` must outlive the gate.

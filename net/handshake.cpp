@@ -434,8 +434,8 @@ handshake_result client_handshake(int fd, const authkey& key,
         // Closed where the challenge should come: the gate refused us.
         if (abort.result.status == handshake_status::io_error)
           abort.result = {handshake_status::turned_away,
-                          "the server closed the connection before the handshake (it was "
-                          "at its limit of pending handshakes)"};
+                          "the server closed the connection before the handshake (at its "
+                          "limit of pending handshakes, or it requires TLS)"};
         throw;
       }
     }());

@@ -440,14 +440,9 @@ void welcome(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
 }
 
 void open_session(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
-                  std::uint64_t generation) {
+                  std::uint64_t generation, const std::string& peer) {
   // It does nothing but exist: the registry and the objects monitor it.
   auto actor = self->spawn([]() -> caf::behavior { return {[](hello_atom) {}}; });
-  auto peer = self->remote_addr(hdl);
-  if (peer.empty())
-    peer = "unix socket"; // CAF names no address for a Unix-domain peer
-  else
-    peer += ":" + std::to_string(self->remote_port(hdl));
   self->request(st->registry, caf::infinite, hello_atom_v, actor, peer)
       .then(
           [=](std::uint64_t number) {
@@ -546,7 +541,7 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
       caf::anon_send_exit(session->actor, caf::exit_reason::user_shutdown);
   });
   return {
-      [=](adopt_atom, int fd, std::uint64_t token) {
+      [=](adopt_atom, int fd, std::uint64_t token, const std::string& peer) {
         std::shared_ptr<lean_session> joined;
         if (token != 0) {
           auto session = st->by_token.find(token);
@@ -567,7 +562,7 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
         if (joined)
           welcome(self, st, hdl, stream, joined);
         else
-          open_session(self, st, hdl, generation);
+          open_session(self, st, hdl, generation, peer);
       },
       [=](caf::io::new_data_msg& msg) {
         auto i = st->streams.find(msg.handle);

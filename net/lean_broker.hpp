@@ -2,7 +2,7 @@
 
 // Server side of the lean path (see lean_protocol.hpp): one broker on the
 // middleman's I/O thread serves every client stream. The gate hands it a
-// socket that passed the authkey handshake with `(adopt_atom, fd, token)`:
+// socket that passed the authkey handshake with `(adopt_atom, fd, token, peer)`:
 // token 0 opens a new client session on that stream (its control stream),
 // any other token joins the session that was given that token. Who calls is
 // known from the stream alone: every `caller` in a frame is stamped with

@@ -2,8 +2,28 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace cafman {
+
+/// TLS on every stream between a client and a manager (opt-in): the authkey
+/// handshake, the lean streams and BASP all run inside it. Verification is
+/// mutual: each side presents a certificate signed by a CA the other trusts.
+/// The authkey is still required inside TLS. Files are PEM.
+struct tls_options {
+  /// This side's certificate (a chain may follow it in the file).
+  std::string cert;
+  /// Its private key, unencrypted.
+  std::string key;
+  /// The CA certificate(s) the other side's certificate must chain to.
+  std::string ca;
+  /// Client only: the name (DNS name or IP address in subjectAltName) the
+  /// manager's certificate must carry. Empty: the host connected to.
+  std::string server_name;
+
+  /// Whether any of it is set: then cert, key and ca are all required.
+  bool enabled() const { return !cert.empty() || !key.empty() || !ca.empty(); }
+};
 
 /// How a client talks to a manager.
 struct connection_options {
@@ -27,6 +47,8 @@ struct connection_options {
   /// Calls in flight on one stream, at most: more fail at once with
   /// limit_error instead of queueing without bound.
   std::size_t max_calls_per_stream = 4096;
+  /// TLS to a manager that serves it (cafman-server --tls-cert ...).
+  tls_options tls;
 };
 
 } // namespace cafman

@@ -123,10 +123,12 @@ struct server::impl {
     gate_opts.max_pending = options.max_pending_handshakes;
     gate_opts.max_pending_per_address = options.max_pending_per_address;
     gate_opts.log = options.log;
+    if (options.tls.enabled())
+      gate_opts.tls = std::make_shared<net::tls_context>(options.tls, net::tls_context::side::server);
     gate = std::make_unique<net::gate>(
       std::move(listening), options.authkey, std::move(gate_opts),
-      [this](net::unique_fd fd, const net::stream_choice& choice) {
-        hand_over(std::move(fd), choice);
+      [this](net::unique_fd fd, const net::stream_choice& choice, const std::string& peer) {
+        hand_over(std::move(fd), choice, peer);
       });
     gate->watch(wake_pipe[0], [this] {
       char drain[64];
@@ -145,9 +147,9 @@ struct server::impl {
 
   // What follows a passed handshake, in one place: the socket goes to the
   // stream the client chose, and CAF owns the descriptor from here on.
-  void hand_over(net::unique_fd fd, const net::stream_choice& choice) {
+  void hand_over(net::unique_fd fd, const net::stream_choice& choice, const std::string& peer) {
     if (choice.kind == net::lean::stream_kind::lean) {
-      caf::anon_send(lean_broker, adopt_atom_v, fd.release(), choice.token);
+      caf::anon_send(lean_broker, adopt_atom_v, fd.release(), choice.token, peer);
       return;
     }
     if (net::is_unix_socket(fd.get())) {

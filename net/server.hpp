@@ -13,6 +13,7 @@
 #include "net/authkey.hpp"
 #include "net/lean_broker.hpp"
 #include "net/log.hpp"
+#include "net/options.hpp"
 
 namespace cafman {
 
@@ -52,6 +53,10 @@ struct server_options {
   /// decodes BASP without a depth bound, and a BASP peer can address any
   /// actor by its number.
   bool allow_basp = false;
+  /// TLS on every connection, over TCP and the Unix-domain socket alike
+  /// (see tls_options): clients must connect with TLS and a certificate
+  /// signed by `tls.ca`. Off when empty.
+  tls_options tls;
 };
 
 class server {

@@ -21,6 +21,7 @@
 #include "cafman/version.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
+#include "net/tls_program_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -142,6 +143,7 @@ po::options_description server_options_description() {
     ("publish", po::value<std::vector<std::string>>()->composing(),
      "NAME=TYPE: serve a new object of TYPE (queue, dict, ...) as NAME, for clients' "
      "get<Proxy>(NAME); repeatable");
+  cafman::net::add_tls_options(desc, false);
   return desc;
 }
 
@@ -196,6 +198,7 @@ int main(int argc, char** argv) {
       throw po::error("--handshake-timeout, --max-pending-handshakes and "
                       "--max-pending-per-address must be at least 1");
     set_client_limits(vm, opts);
+    opts.tls = cafman::net::tls_options_from(vm);
     // Thousands of pending peers need thousands of descriptors.
     cafman::net::raise_descriptor_limit();
     cafman::server srv{opts};

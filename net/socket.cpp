@@ -120,13 +120,6 @@ unique_fd try_connect(const addrinfo& ai, clock::time_point deadline,
   return fd;
 }
 
-void make_blocking(int fd, const std::string& where) {
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
-    throw connection_error("cannot make the socket to " + where
-                           + " blocking: " + std::strerror(errno));
-}
-
 [[noreturn]] void bad_address(std::string_view text, const char* why) {
   std::string quoted; // a NUL would end the message early
   for (char c : text)
@@ -229,7 +222,7 @@ int connect_tcp(const std::string& host, std::uint16_t port,
   for (auto* ai = candidates.get(); ai != nullptr; ai = ai->ai_next) {
     auto fd = try_connect(*ai, deadline, timeout, reason);
     if (fd) {
-      make_blocking(fd.get(), where);
+      set_blocking(fd.get(), true, where);
       set_nodelay(fd.get());
       return fd.release();
     }
@@ -276,6 +269,70 @@ int connect_to(const address& where, std::chrono::milliseconds timeout) {
                                             : std::string{std::strerror(err)})
                            + " \u2014 is the manager running?");
   return fd.release();
+}
+
+void set_blocking(int fd, bool blocking, const std::string& where) {
+  int flags = ::fcntl(fd, F_GETFL);
+  int wanted = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
+  if (flags < 0 || ::fcntl(fd, F_SETFL, wanted) != 0)
+    throw connection_error("cannot make the socket to " + where
+                           + (blocking ? " blocking: " : " non-blocking: ") + std::strerror(errno));
+}
+
+std::pair<unique_fd, unique_fd> local_pair(bool tcp) {
+  auto fail = [](const char* what) {
+    throw connection_error(std::string{"cannot make a local socket pair ("} + what
+                           + "): " + std::strerror(errno));
+  };
+  if (!tcp) {
+    int ends[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends) != 0)
+      fail("socketpair");
+    return {unique_fd{ends[0]}, unique_fd{ends[1]}};
+  }
+  auto listening = listen_tcp("127.0.0.1", 0);
+  unique_fd listener{listening.fd};
+  unique_fd near{connect_tcp("127.0.0.1", listening.port, std::chrono::seconds(5))};
+  auto near_port = local_port(near.get(), "127.0.0.1");
+  // Another local process may connect to the port first: only our own
+  // connection is taken (the pair carries plaintext).
+  unique_fd far;
+  for (int attempt = 0; attempt < 16 && !far; ++attempt) {
+    if (poll_until(listener.get(), POLLIN, clock::now() + std::chrono::seconds(5)) != 0)
+      break;
+    sockaddr_in peer{};
+    socklen_t size = sizeof peer;
+    unique_fd accepted{::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &size,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC)};
+    if (accepted && peer.sin_family == AF_INET && ntohs(peer.sin_port) == near_port)
+      far = std::move(accepted);
+  }
+  if (!far)
+    fail("accept");
+  set_blocking(near.get(), false, "127.0.0.1");
+  set_nodelay(far.get());
+  return {std::move(near), std::move(far)};
+}
+
+io_step step_of(ssize_t result, io_step::kind would_block) {
+  if (result > 0)
+    return {io_step::done, static_cast<std::size_t>(result)};
+  if (result == 0)
+    return {io_step::closed};
+  switch (errno) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+      return {would_block};
+    case EINTR:
+      return {io_step::done, 0};
+    case EPIPE:
+    case ECONNRESET:
+      return {io_step::closed};
+    default:
+      return {io_step::failed};
+  }
 }
 
 void set_nodelay(int fd) {

@@ -5,9 +5,11 @@
 // address and the operating system's reason.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <sys/types.h>
 
@@ -54,6 +56,27 @@ listener listen_tcp(const std::string& host, std::uint16_t port);
 /// with TCP_NODELAY set. Tries every address `host` resolves to.
 int connect_tcp(const std::string& host, std::uint16_t port,
                 std::chrono::milliseconds timeout);
+
+/// Sets or clears O_NONBLOCK; throws connection_error naming `where`.
+void set_blocking(int fd, bool blocking, const std::string& where);
+
+/// A connected pair of non-blocking, close-on-exec stream sockets: a Unix
+/// socket pair, or TCP over the loopback interface when `tcp` is set (CAF's
+/// BASP asks a socket for its peer's port, which a Unix socket has not).
+/// Throws connection_error.
+std::pair<unique_fd, unique_fd> local_pair(bool tcp);
+
+/// The outcome of one non-blocking read or write, plain or through TLS.
+struct io_step {
+  enum kind { done, want_read, want_write, closed, failed } what = done;
+  std::size_t bytes = 0; // when done
+};
+
+/// The io_step of a plain send() or recv() that returned `result`:
+/// `would_block` is what EAGAIN means for it; end of file, a reset or a
+/// broken pipe are `closed`; `failed` leaves errno set. EINTR is done with
+/// no bytes: try again.
+io_step step_of(ssize_t result, io_step::kind would_block);
 
 /// Turns off Nagle's algorithm: requests and replies are small and latency
 /// bound.

@@ -22,6 +22,7 @@
 #include <boost/program_options.hpp>
 
 #include "cafman/cafman.hpp"
+#include "net/tls_program_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -317,6 +318,7 @@ int main(int argc, char** argv) {
     ("timeout", po::value<unsigned>()->default_value(5000), "milliseconds per call")
     ("command", po::value<std::string>(), "what to do")
     ("args", po::value<std::vector<std::string>>(), "its arguments");
+  cafman::net::add_tls_options(desc, true);
   po::positional_options_description positional;
   positional.add("command", 1).add("args", -1);
   try {
@@ -342,6 +344,7 @@ int main(int argc, char** argv) {
     cl.json = vm.count("json") > 0;
     cafman::connection_options options;
     options.timeout = std::chrono::milliseconds{vm["timeout"].as<unsigned>()};
+    options.tls = cafman::net::tls_options_from(vm);
     auto m = cafman::connect(address_from(vm), authkey_from(vm), options);
     run(m, cl);
     return 0;

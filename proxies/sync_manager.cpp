@@ -90,6 +90,7 @@ void run_initializer(const std::function<void()>& initializer) {
     opts.limits = options.limits;
     opts.lean = options.lean;
     opts.allow_basp = options.allow_basp;
+    opts.tls = options.tls;
     net::raise_descriptor_limit(); // this process only serves: let it hold many peers
     server srv{opts};
     auto port = srv.port();

@@ -59,6 +59,10 @@ struct sync_manager_options {
   /// Serve actor handles (`proxy.actor()`) over BASP: see
   /// server_options::allow_basp for what that costs.
   bool allow_basp = false;
+  /// TLS served by the manager process on every stream (see
+  /// server_options::tls): this process and its children connect with
+  /// `connection.tls`, which must then be set too.
+  tls_options tls;
 };
 
 /// Chooses the constructor that does not start the manager process:

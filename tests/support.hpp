@@ -144,7 +144,11 @@ class server_process {
 public:
   /// The server reads `secret` from a key file, as an operator would give it;
   /// `extra_args` follow the port and key options.
-  explicit server_process(const std::string& secret, std::vector<std::string> extra_args = {}) {
+  /// `runner` runs the server through another program, e.g. {"ip", "netns",
+  /// "exec", "NAME"}: its last step must exec the server (the pid is the
+  /// server's).
+  explicit server_process(const std::string& secret, std::vector<std::string> extra_args = {},
+                          std::vector<std::string> runner = {}) {
     key_file_ = "/tmp/cafman-test-key-" + std::to_string(::getpid()) + "-"
                 + std::to_string(counter()++);
     std::ofstream{key_file_} << secret << "\n";
@@ -152,7 +156,10 @@ public:
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
       std::abort();
-    std::vector<std::string> args{CAFMAN_SERVER_BIN, "--port", "0", "--authkey-file", key_file_};
+    auto args = runner;
+    for (auto arg : {CAFMAN_SERVER_BIN, "--port", "0", "--authkey-file"})
+      args.emplace_back(arg);
+    args.push_back(key_file_);
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& arg : args)
@@ -161,7 +168,7 @@ public:
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], STDOUT_FILENO);
-      ::execv(CAFMAN_SERVER_BIN, argv.data());
+      ::execvp(argv[0], argv.data());
       ::_exit(127);
     }
     ::close(out[1]);

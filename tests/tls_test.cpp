@@ -440,3 +440,19 @@ TEST_CASE("TLS: missing, unreadable or mismatched certificate files are refused 
   CHECK_THROWS_WITH(cafman::connect("127.0.0.1:1", cafman::authkey::from_string(secret), client),
                     Contains("TLS needs the TLS key"));
 }
+
+TEST_CASE("TLS: a sync_manager serves TLS, and its children reach it through TLS too", "[tls]") {
+  watchdog dog{60s};
+  test_pki pki;
+  cafman::sync_manager_options opts;
+  opts.unix_socket = false;
+  opts.tls = pki.options("server");
+  opts.connection.tls = pki.options("client");
+  cafman::testing::with_manager([](cafman::sync_manager& m) {
+    auto d = m.dict();
+    cafman::process child{[](cafman::dict_proxy shared) { shared["child"] = 1; }, d};
+    REQUIRE(child.join(10s));
+    CHECK(child.exitcode() == 0);
+    CHECK(d.get("child") == value{1});
+  }, std::move(opts));
+}

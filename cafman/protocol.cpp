@@ -46,6 +46,8 @@ std::string to_string(errc code) {
       return "changed_during_iteration";
     case errc::stop_iteration:
       return "stop_iteration";
+    case errc::not_journaled:
+      return "not_journaled";
   }
   return "unknown";
 }

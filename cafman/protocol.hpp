@@ -44,6 +44,7 @@ enum class errc : std::uint8_t {
   connection_lost, // the manager is gone, or dropped this client
   changed_during_iteration, // a dict or set changed size under a live walk
   stop_iteration,           // a custom class's iteration is over (Python's StopIteration)
+  not_journaled,            // a durable object changed, but its journal could not record it
 };
 
 /// Who calls a blocking object: the client session (the number the registry

@@ -77,6 +77,7 @@ struct lean_stream {
 struct lean_state {
   registry_actor registry;
   std::shared_ptr<access_table> access;
+  std::shared_ptr<durable_objects> durable;
   lean_options options;
   rate_limited_log log{nullptr};
   log_sink stats_log; // the periodic stats line, not rate-limited
@@ -307,6 +308,18 @@ void log_limit_hit(const state_ptr& st, connection_handle hdl, const caf::error&
   }, clock::now());
 }
 
+// A durable object's journal due for compaction gets its snapshot through
+// this broker, so that the answer comes in order with the answers journaled.
+void ask_for_snapshot(caf::io::broker* self, const state_ptr& st,
+                      const std::shared_ptr<durable_objects::entry>& durable) {
+  auto ask = st->durable->snapshot_request(*durable);
+  if (!ask)
+    return;
+  self->request(st->durable->object_of(*durable), caf::infinite, std::move(*ask))
+      .then([=](value& snapshot) { st->durable->compact(*durable, snapshot); },
+            [=](caf::error& e) { st->durable->compaction_failed(*durable, e); });
+}
+
 void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
               lean_stream& stream, const char* body, std::size_t size) {
   auto request = lean::get_u64(body);
@@ -329,7 +342,13 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   if (msg && !target)
     msg = caf::make_error(errc::no_such_object,
                           "object " + std::to_string(target_id) + " no longer exists");
+  auto durable = msg ? st->durable->find(target_id) : nullptr;
+  if (durable)
+    if (auto refused = st->durable->admit(*durable, *msg))
+      msg = std::move(refused);
   if (request == lean::no_reply) {
+    if (durable && msg)
+      st->durable->record_tell(*durable, *msg);
     if (msg)
       self->send(caf::actor_cast<caf::actor>(target), std::move(*msg));
     return;
@@ -348,14 +367,25 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   auto kind = &st->stats.of_kind(static_cast<caf::local_actor*>(target->get())->name());
   ++kind->calls;
   kind->bytes_in += static_cast<std::int64_t>(size);
+  // What changes a durable object is journaled before it is acknowledged.
+  auto asked = durable || target_id == st->registry->id() ? *msg : caf::message{};
+  auto answered = [=](caf::message answer) {
+    if (durable)
+      if (auto failed = st->durable->record(*durable, asked, answer))
+        return reply(self, st, hdl, generation, request, caf::make_message(std::move(failed)),
+                     kind, true);
+    if (durable)
+      ask_for_snapshot(self, st, durable);
+    else if (asked.match_elements<unpublish_atom, std::string>())
+      st->durable->forget(asked.get_as<std::string>(1));
+    reply(self, st, hdl, generation, request, std::move(answer), kind);
+  };
   self->request(caf::actor_cast<caf::actor>(target), caf::infinite, std::move(*msg))
       .then(
-          [=](value& v) {
-            reply(self, st, hdl, generation, request, caf::make_message(std::move(v)), kind);
-          },
+          [=](value& v) { answered(caf::make_message(std::move(v))); },
           [=](caf::error& e) {
             if (e == caf::sec::unexpected_response) // a reply of another type than value
-              return reply(self, st, hdl, generation, request, e.context(), kind);
+              return answered(e.context());
             if (e.category() == caf::atom("cafman")
                 && e.code() == static_cast<std::uint8_t>(errc::limit_exceeded))
               log_limit_hit(st, hdl, e);
@@ -522,11 +552,13 @@ void close_declared_dead(caf::io::broker* self, const state_ptr& st) {
 }
 
 caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
-                          std::shared_ptr<access_table> access, lean_options options,
+                          std::shared_ptr<access_table> access,
+                          std::shared_ptr<durable_objects> durable, lean_options options,
                           log_sink log) {
   auto st = std::make_shared<lean_state>();
   st->registry = std::move(registry);
   st->access = std::move(access);
+  st->durable = std::move(durable);
   st->options = options;
   st->stats_log = log;
   st->log = rate_limited_log{std::move(log)};
@@ -605,10 +637,11 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
 } // namespace
 
 caf::actor spawn_lean_broker(caf::actor_system& sys, registry_actor registry,
-                             std::shared_ptr<access_table> access, lean_options options,
+                             std::shared_ptr<access_table> access,
+                             std::shared_ptr<durable_objects> durable, lean_options options,
                              log_sink log) {
   return sys.middleman().spawn_broker(lean_broker, std::move(registry), std::move(access),
-                                      options, std::move(log));
+                                      std::move(durable), options, std::move(log));
 }
 
 } // namespace cafman::net

@@ -25,6 +25,7 @@
 #include "actors/access.hpp"
 #include "actors/registry.hpp"
 #include "cafman/protocol.hpp"
+#include "net/durable.hpp"
 #include "net/log.hpp"
 
 namespace cafman::net {
@@ -47,8 +48,11 @@ struct lean_options {
 
 /// `log` gets a line when a client session opens or ends (with why), and
 /// for each refused request and limit hit, rate-limited (net/log.hpp).
+/// `durable` journals the changes to durable objects before they are
+/// acknowledged (net/durable.hpp).
 caf::actor spawn_lean_broker(caf::actor_system& sys, registry_actor registry,
-                             std::shared_ptr<access_table> access, lean_options options = {},
+                             std::shared_ptr<access_table> access,
+                             std::shared_ptr<durable_objects> durable, lean_options options = {},
                              log_sink log = {});
 
 } // namespace cafman::net

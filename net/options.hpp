@@ -51,4 +51,22 @@ struct connection_options {
   tls_options tls;
 };
 
+/// When a durable object's journal reaches the disk (Redis AOF's appendfsync).
+enum class fsync_policy {
+  always,   // before the change is acknowledged: nothing acknowledged is lost
+  everysec, // once a second: a crash loses at most the last second's changes
+  no,       // when the operating system writes it back
+};
+
+/// Durable objects of a server (see docs/durability.md).
+struct durability_options {
+  /// Where journals live, one file per durable object; empty: no object
+  /// may be durable. The server restores every journal here at start.
+  std::string dir;
+  fsync_policy fsync = fsync_policy::everysec;
+  /// A journal is compacted (rewritten as one snapshot) once it is larger
+  /// than this and than twice its size after the last compaction.
+  std::size_t compact_after_bytes = 4u << 20;
+};
+
 } // namespace cafman

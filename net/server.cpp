@@ -23,6 +23,7 @@
 
 #include "cafman/errors.hpp"
 #include "net/gate.hpp"
+#include "net/durable.hpp"
 #include "net/lean_broker.hpp"
 #include "net/lean_protocol.hpp"
 #include "net/memory_keeper.hpp"
@@ -58,6 +59,7 @@ struct server::impl {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<access_table> access = std::make_shared<access_table>();
+  std::shared_ptr<net::durable_objects> durable;
   registry_actor registry;
   caf::actor basp;
   caf::actor lean_broker;
@@ -87,11 +89,19 @@ struct server::impl {
       // Created once, before any other thread can ask for it: the middleman's
       // table of named brokers is not thread-safe.
       basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
-      lean_broker = net::spawn_lean_broker(*sys, registry, access, options.lean, options.log);
+      durable = std::make_shared<net::durable_objects>(*sys, options.durability, options.log);
+      lean_broker =
+        net::spawn_lean_broker(*sys, registry, access, durable, options.lean, options.log);
       caf::anon_send(registry, stats_atom_v, lean_broker); // for `cafman info`
       if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         throw error(std::string{"cannot create the server's wake-up pipe: "}
                     + std::strerror(errno));
+      // Restored before the gate admits anyone: no client sees an object
+      // half replayed.
+      durable->restore([this](const std::string& name, const std::string& type_id,
+                              const value& args) {
+        return object(publish(name, type_id, args));
+      });
       start_gate(std::move(listening));
     } catch (...) {
       stop_actors();
@@ -205,6 +215,17 @@ struct server::impl {
                                      + std::to_string(listener.port));
   }
 
+  std::uint64_t publish(const std::string& name, const std::string& type_id, value args) {
+    std::uint64_t id = 0;
+    ask([&](std::uint64_t created) { id = created; }, publish_atom_v, name, type_id,
+        std::move(args));
+    return id;
+  }
+
+  caf::actor object(std::uint64_t id) const {
+    return caf::actor_cast<caf::actor>(sys->registry().get(id));
+  }
+
   void request_shutdown() {
     caf::anon_send(registry, shutdown_atom_v);
   }
@@ -254,14 +275,33 @@ void server::stop_on_signals() {
 
 std::uint64_t server::publish(const std::string& name, const std::string& type_id,
                              list_value args) {
-  std::uint64_t id = 0;
-  impl_->ask([&](std::uint64_t created) { id = created; }, publish_atom_v, name, type_id,
-             value{std::move(args)});
+  return impl_->publish(name, type_id, value{std::move(args)});
+}
+
+std::uint64_t server::publish(const std::string& name, const std::string& type_id,
+                              list_value args, durable_t) {
+  net::durable_objects::check_kind(type_id);
+  if (!impl_->durable->enabled())
+    throw value_error("cannot make '" + name + "' durable: the server has no journal directory "
+                      "(server_options::durability.dir, cafman-server --journal-dir)");
+  // Restored from its journal already: a server's --publish at every start
+  // finds the object it made before.
+  if (auto restored = impl_->durable->durable_as(name, type_id))
+    return *restored;
+  value arguments{args};
+  auto id = impl_->publish(name, type_id, arguments);
+  try {
+    impl_->durable->track(impl_->object(id), name, type_id, arguments);
+  } catch (...) {
+    unpublish(name);
+    throw;
+  }
   return id;
 }
 
 void server::unpublish(const std::string& name) {
   impl_->ask([] {}, unpublish_atom_v, name);
+  impl_->durable->forget(name);
 }
 
 } // namespace cafman

@@ -57,7 +57,17 @@ struct server_options {
   /// (see tls_options): clients must connect with TLS and a certificate
   /// signed by `tls.ca`. Off when empty.
   tls_options tls;
+  /// Where durable objects keep their journals, and when they reach the
+  /// disk. Every journal in `durability.dir` is restored at start, before
+  /// any client is admitted (see docs/durability.md).
+  durability_options durability;
 };
+
+/// Chooses the publish that journals the object (see durability_options).
+struct durable_t {
+  explicit durable_t() = default;
+};
+inline constexpr durable_t durable{};
 
 class server {
 public:
@@ -95,6 +105,17 @@ public:
   /// remote_error for an unknown type id, what the object's constructor
   /// throws for bad `args`. Thread-safe, before or during serve_forever().
   std::uint64_t publish(const std::string& name, const std::string& type_id, list_value args = {});
+
+  /// The same, and the object is durable: every change clients make is
+  /// journaled before it is acknowledged (under fsync `always`, on disk),
+  /// and the server restores the object, name and contents, when it starts
+  /// again. For dicts, lists, sets, namespaces, values, arrays and queues;
+  /// needs server_options::durability.dir. Throws value_error otherwise.
+  /// A name restored from its journal at start is not published again: its
+  /// id is returned (value_error if it was of another type).
+  ///   server.publish("jobs", "queue", {}, cafman::durable);
+  std::uint64_t publish(const std::string& name, const std::string& type_id, list_value args,
+                        durable_t);
 
   /// Drops the name and the server's hold; the object lives on while
   /// clients hold it. Throws key_error when nothing is published as `name`.

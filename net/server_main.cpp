@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <optional>
 #include <string>
@@ -99,6 +100,22 @@ void set_client_limits(const po::variables_map& vm, cafman::server_options& opts
 
 // Every option of a config file, and of the command line besides the
 // ones about the program itself.
+void set_durability(const po::variables_map& vm, cafman::server_options& opts) {
+  static const std::map<std::string, cafman::fsync_policy> policies{
+    {"always", cafman::fsync_policy::always},
+    {"everysec", cafman::fsync_policy::everysec},
+    {"no", cafman::fsync_policy::no}};
+  auto policy = policies.find(vm["fsync"].as<std::string>());
+  if (policy == policies.end())
+    throw po::error("--fsync " + vm["fsync"].as<std::string>()
+                    + ": expected always, everysec or no");
+  opts.durability.fsync = policy->second;
+  if (vm.count("journal-dir"))
+    opts.durability.dir = vm["journal-dir"].as<std::string>();
+  if (vm["durable"].as<bool>() && opts.durability.dir.empty())
+    throw po::error("--durable needs --journal-dir DIR");
+}
+
 po::options_description server_options_description() {
   po::options_description desc{"Options (on the command line, or NAME = VALUE lines in --config)"};
   desc.add_options()
@@ -143,6 +160,14 @@ po::options_description server_options_description() {
     ("publish", po::value<std::vector<std::string>>()->composing(),
      "NAME=TYPE: serve a new object of TYPE (queue, dict, ...) as NAME, for clients' "
      "get<Proxy>(NAME); repeatable");
+  desc.add_options()
+    ("durable", po::bool_switch(),
+     "the objects of --publish are durable: journaled in --journal-dir, restored at start "
+     "(dicts, lists, sets, namespaces, values, arrays, queues)")
+    ("journal-dir", po::value<std::string>(),
+     "where durable objects' journals live; every journal there is restored at start")
+    ("fsync", po::value<std::string>()->default_value("everysec"),
+     "when journals reach the disk: always (before each change is acknowledged), everysec, no");
   cafman::net::add_tls_options(desc, false);
   return desc;
 }
@@ -199,12 +224,16 @@ int main(int argc, char** argv) {
                       "--max-pending-per-address must be at least 1");
     set_client_limits(vm, opts);
     opts.tls = cafman::net::tls_options_from(vm);
+    set_durability(vm, opts);
     // Thousands of pending peers need thousands of descriptors.
     cafman::net::raise_descriptor_limit();
     cafman::server srv{opts};
     srv.stop_on_signals();
     for (auto& [name, type] : publications)
-      srv.publish(name, type);
+      if (vm["durable"].as<bool>())
+        srv.publish(name, type, {}, cafman::durable);
+      else
+        srv.publish(name, type);
     std::cout << "cafman-server listening on " << srv.host() << ":" << srv.port();
     if (!srv.unix_path().empty())
       std::cout << " and unix:" << srv.unix_path();

@@ -211,10 +211,10 @@ TEST_CASE("durable: kill -9 during a stream of acknowledged writes under fsync a
   for (int i = 0; i <= last; ++i)
     REQUIRE(jobs.get(false) == value{i});
   CHECK(jobs.qsize() <= 1);
-  for (int i = 0; i < last; ++i)
+  for (int i = 0; i <= last; ++i)
     REQUIRE(d.get(i) == value{i * i});
-  CHECK(d.size() >= last);
-  CHECK(d.size() <= last + 1);
+  // The writes of the round in flight (last + 1) may be there too.
+  CHECK(d.size() <= last + 2);
 }
 
 TEST_CASE("durable: a torn last record is cut at restart, with a log line that says so",
@@ -279,7 +279,7 @@ TEST_CASE("durable: journals are compacted as they grow, and still restore", "[d
   CHECK_THROWS_AS(q.get(false), cafman::queue_empty);
 }
 
-TEST_CASE("durable: what a journal cannot keep is refused with a clear error; unpublishing "
+TEST_CASE("durable: what a journal cannot keep is refused with a clear error, and unpublishing "
           "deletes the journal",
           "[durable]") {
   watchdog dog{60s};

@@ -68,6 +68,7 @@ struct registry_state {
   std::shared_ptr<access_table> access;
   object_limits limits;
   std::map<std::uint64_t, object_entry> objects;
+  value cluster_map; // opaque here: the net layer's (net/cluster.hpp)
   // A holder is a client session or an object holding another (a condition
   // its lock); only client sessions get a number.
   struct holder_entry {
@@ -739,6 +740,8 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
       [&st](unpublish_atom, const std::string& name) {
         return caf::result<void>{st.unpublish(name)};
       },
+      [&st](cluster_atom) { return st.cluster_map; },
+      [&st](cluster_atom, value& map) { st.cluster_map = std::move(map); },
       [&st](names_atom) {
         list_value result;
         for (auto& entry : st.names)

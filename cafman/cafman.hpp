@@ -13,6 +13,7 @@
 #include "proxies/async.hpp"
 #include "proxies/batch.hpp"
 #include "proxies/barrier.hpp"
+#include "proxies/cluster.hpp"
 #include "proxies/condition.hpp"
 #include "proxies/custom.hpp"
 #include "proxies/dict.hpp"

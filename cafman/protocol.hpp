@@ -191,6 +191,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   // work an object hands to a worker thread (actors/background.hpp)
   CAF_ADD_ATOM(cafman, cafman, run_atom, "run")
 
+  // the cluster map a manager node keeps for the net layer (net/cluster.hpp)
+  CAF_ADD_ATOM(cafman, cafman, cluster_atom, "cluster")
+
 CAF_END_TYPE_ID_BLOCK(cafman)
 
 namespace cafman {

@@ -318,7 +318,9 @@ caf::error connection::on_write(const object_reference& ref) {
   return caf::make_error(errc::bad_argument,
                          "cannot send " + value{ref}.repr() + " to " + describe() +
                              ": it is not a proxy of this manager (a proxy can only be "
-                             "stored in, or passed to, objects of its own manager)");
+                             "stored in, or passed to, objects of its own manager; in a "
+                             "cluster, of its own node: make the objects it goes into there, "
+                             "with manager::on_node_of)");
 }
 
 std::shared_ptr<const reference_keeper> connection::on_read(std::uint64_t id,

@@ -23,6 +23,7 @@
 
 #include "cafman/errors.hpp"
 #include "net/gate.hpp"
+#include "net/cluster.hpp"
 #include "net/durable.hpp"
 #include "net/lean_broker.hpp"
 #include "net/lean_protocol.hpp"
@@ -66,6 +67,7 @@ struct server::impl {
   int wake_pipe[2] = {-1, -1};
   std::unique_ptr<net::gate> gate;
   std::thread gate_thread;
+  std::unique_ptr<net::cluster_watch> cluster; // probes the peers of a cluster map
   std::atomic<bool> closing{false};
   bool unix_bound = false; // the socket file at options.unix_path is ours to remove
   net::memory_keeper memory; // freed objects' memory goes back to the system
@@ -102,8 +104,17 @@ struct server::impl {
                               const value& args) {
         return object(publish(name, type_id, args));
       });
+      cluster = std::make_unique<net::cluster_watch>(
+        [this] {
+          value map;
+          ask([&](value& kept) { map = std::move(kept); }, cluster_atom_v);
+          return map;
+        },
+        [this](const value& map) { ask([] {}, cluster_atom_v, map); }, options.authkey,
+        options.tls);
       start_gate(std::move(listening));
     } catch (...) {
+      cluster.reset();
       stop_actors();
       close_wake_pipe();
       remove_unix_socket();
@@ -112,6 +123,7 @@ struct server::impl {
   }
 
   ~impl() {
+    cluster.reset();
     closing = true;
     wake();
     if (gate_thread.joinable())

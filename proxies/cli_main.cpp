@@ -237,6 +237,30 @@ std::uint64_t id_of(const std::string& text) {
   return id;
 }
 
+// One row per node: its index, address, slots and state as the node
+// connected to sees them.
+void show_cluster(const cafman::value& kept, const command_line& cl) {
+  if (cl.json) {
+    show_value(kept, cl);
+    return;
+  }
+  auto map = cafman::net::cluster_map::from_value(kept);
+  if (map.empty()) {
+    std::cout << "not a cluster: a manager on its own\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  auto n = map.nodes.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    auto first = (i * cafman::net::cluster_slots + n - 1) / n;
+    auto last = ((i + 1) * cafman::net::cluster_slots + n - 1) / n - 1;
+    rows.push_back({std::to_string(i), map.nodes[i],
+                    std::to_string(first) + "-" + std::to_string(last),
+                    i == map.self ? "this node" : map.is_down(i) ? "down" : "up"});
+  }
+  write_table(std::cout, {"NODE", "ADDRESS", "SLOTS", "STATE"}, rows);
+}
+
 void run(const cafman::manager& m, const command_line& cl) {
   const auto& c = cl.command;
   if (c == "info") {
@@ -260,13 +284,20 @@ void run(const cafman::manager& m, const command_line& cl) {
         std::cout << name.as_string() << "\n";
   } else if (c == "get") {
     expect_args(cl, 1, "get NAME");
-    show_value(m.dump(m.get<cafman::custom_proxy>(cl.args[0]).id()), cl);
+    auto node = m.on_node_of(cl.args[0]); // a cluster keeps a name on its slot's node
+    show_value(node.dump(node.get<cafman::custom_proxy>(cl.args[0]).id()), cl);
   } else if (c == "dump") {
     expect_args(cl, 1, "dump ID");
     show_value(m.dump(id_of(cl.args[0])), cl);
   } else if (c == "publish") {
     expect_args(cl, 2, "publish NAME TYPE");
-    m.publish(cl.args[0], m.create(cl.args[1]));
+    auto node = m.on_node_of(cl.args[0]);
+    node.publish(cl.args[0], node.create(cl.args[1]));
+  } else if (c == "cluster") {
+    expect_args(cl, 1, "cluster info");
+    if (cl.args[0] != "info")
+      throw po::error("cluster " + cl.args[0] + ": expected cluster info or cluster create ADDRESS...");
+    show_cluster(m.cluster_map(), cl);
   } else if (c == "unpublish") {
     expect_args(cl, 1, "unpublish NAME");
     m.unpublish(cl.args[0]);
@@ -276,7 +307,7 @@ void run(const cafman::manager& m, const command_line& cl) {
   } else {
     throw po::error("unknown command '" + c +
                     "' (commands: info, clients, objects, names, get, dump, publish, "
-                    "unpublish, shutdown)");
+                    "unpublish, shutdown, cluster info, cluster create)");
   }
 }
 
@@ -304,7 +335,8 @@ int main(int argc, char** argv) {
     "cafman: looks inside a running cafman manager and operates it.\n"
     "Usage: cafman [options] COMMAND [ARGS]\n"
     "Commands: info, clients, objects [--type TYPE], names, get NAME, dump ID,\n"
-    "          publish NAME TYPE, unpublish NAME, shutdown\n"
+    "          publish NAME TYPE, unpublish NAME, shutdown,\n"
+    "          cluster info, cluster create ADDRESS... (nodes in slot order)\n"
     "Options"};
   desc.add_options()
     ("help,h", "print this help and exit")
@@ -345,6 +377,13 @@ int main(int argc, char** argv) {
     cafman::connection_options options;
     options.timeout = std::chrono::milliseconds{vm["timeout"].as<unsigned>()};
     options.tls = cafman::net::tls_options_from(vm);
+    if (cl.command == "cluster" && !cl.args.empty() && cl.args[0] == "create") {
+      if (cl.args.size() < 2)
+        throw po::error("cluster create needs the nodes' addresses, in slot order");
+      cafman::create_cluster({cl.args.begin() + 1, cl.args.end()}, authkey_from(vm), options);
+      std::cout << "cluster of " << cl.args.size() - 1 << " nodes created\n";
+      return 0;
+    }
     auto m = cafman::connect(address_from(vm), authkey_from(vm), options);
     run(m, cl);
     return 0;

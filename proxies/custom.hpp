@@ -134,7 +134,7 @@ struct convert<custom_proxy> {
 template <class... Ts>
 custom_proxy manager::create(const std::string& type_id, const Ts&... args) const {
   return detail::proxy_access::make<custom_proxy>(
-      detail::create_object(conn(), type_id, list_value{to_value(args)...}));
+      create_placed(type_id, list_value{to_value(args)...}));
 }
 
 } // namespace cafman

@@ -1,8 +1,11 @@
 #include "proxies/manager.hpp"
 
+#include <algorithm>
+
 #include <caf/send.hpp>
 
 #include "cafman/errors.hpp"
+#include "proxies/cluster.hpp"
 #include "proxies/proxy_access.hpp"
 
 namespace cafman {
@@ -25,7 +28,45 @@ Proxy make(const std::shared_ptr<detail::connection>& conn, const cafman::value&
 
 } // namespace
 
-manager::manager(std::shared_ptr<detail::connection> conn) : conn_(std::move(conn)) {}
+manager::manager(std::shared_ptr<detail::connection> conn,
+                 std::shared_ptr<detail::cluster_view> cluster)
+  : conn_(std::move(conn)), cluster_(std::move(cluster)) {
+}
+
+// In a cluster, a node that died since the client last heard from it fails
+// the create: the next node gets it.
+std::shared_ptr<detail::object_ref> manager::create_placed(const std::string& type_id,
+                                                           const cafman::value& args) const {
+  if (!cluster_)
+    return detail::create_object(conn(), type_id, args);
+  for (std::size_t tried = 1;; ++tried) {
+    auto node = cluster_->for_new_object();
+    try {
+      return detail::create_object(node, type_id, args);
+    } catch (const connection_error&) {
+      cluster_->failed(node);
+      if (tried >= cluster_->size())
+        throw;
+    }
+  }
+}
+
+template <class Proxy>
+Proxy manager::make_placed(const cafman::value& args) const {
+  return proxy_access::make<Proxy>(create_placed(Proxy::type_id, args));
+}
+
+std::shared_ptr<detail::connection> manager::node_of(const std::string& name) const {
+  return cluster_ ? cluster_->for_name(name) : conn();
+}
+
+manager manager::on_node_of(const std::string& name) const {
+  return cluster_ ? manager{node_of(name)} : *this;
+}
+
+manager manager::on_node_of(const object_proxy& p) const {
+  return cluster_ ? manager{proxy_access::ref(p)->shared_conn()} : *this;
+}
 
 const std::shared_ptr<detail::connection>& manager::conn() const {
   if (!conn_)
@@ -36,48 +77,48 @@ const std::shared_ptr<detail::connection>& manager::conn() const {
 
 dict_proxy manager::dict(dict_value initial) const {
   auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
-  return make<dict_proxy>(conn(), args);
+  return make_placed<dict_proxy>(args);
 }
 
 list_proxy manager::list(list_value initial) const {
   auto args = initial.empty() ? list_value{} : list_value{std::move(initial)};
-  return make<list_proxy>(conn(), args);
+  return make_placed<list_proxy>(args);
 }
 
 set_proxy manager::set(list_value initial) const {
   auto args = initial.empty() ? list_value{} : list_value{cafman::value{std::move(initial)}};
-  return make<set_proxy>(conn(), args);
+  return make_placed<set_proxy>(args);
 }
 
 namespace_proxy manager::make_namespace(dict_value attributes) const {
   auto args = attributes.empty() ? list_value{} : list_value{std::move(attributes)};
-  return make<namespace_proxy>(conn(), args);
+  return make_placed<namespace_proxy>(args);
 }
 
 value_proxy manager::value(char typecode, cafman::value initial) const {
   list_value args{std::string(1, typecode), std::move(initial)};
-  return make<value_proxy>(conn(), args);
+  return make_placed<value_proxy>(args);
 }
 
 lock_proxy manager::lock(on_holder_exit holder_exit) const {
-  return make<lock_proxy>(conn(), list_value{to_arg(holder_exit)});
+  return make_placed<lock_proxy>(list_value{to_arg(holder_exit)});
 }
 
 rlock_proxy manager::rlock(on_holder_exit holder_exit) const {
-  return make<rlock_proxy>(conn(), list_value{to_arg(holder_exit)});
+  return make_placed<rlock_proxy>(list_value{to_arg(holder_exit)});
 }
 
 semaphore_proxy manager::semaphore(std::int64_t n, on_holder_exit holder_exit) const {
-  return make<semaphore_proxy>(conn(), list_value{n, to_arg(holder_exit)});
+  return make_placed<semaphore_proxy>(list_value{n, to_arg(holder_exit)});
 }
 
 bounded_semaphore_proxy manager::bounded_semaphore(std::int64_t n,
                                                    on_holder_exit holder_exit) const {
-  return make<bounded_semaphore_proxy>(conn(), list_value{n, to_arg(holder_exit)});
+  return make_placed<bounded_semaphore_proxy>(list_value{n, to_arg(holder_exit)});
 }
 
 condition_proxy manager::condition() const {
-  return make<condition_proxy>(conn(), list_value{});
+  return make_placed<condition_proxy>(list_value{});
 }
 
 condition_proxy manager::condition(const lock_proxy& lock) const {
@@ -90,7 +131,9 @@ condition_proxy manager::condition(const rlock_proxy& lock) const {
 
 condition_proxy manager::condition_on(const object_proxy& lock) const {
   // The lock travels as its id, which names another object (or none) in
-  // another manager.
+  // another manager; in a cluster the condition goes to the lock's node.
+  if (cluster_)
+    return on_node_of(lock).condition_on(lock);
   if (!of_manager(lock, *conn()))
     throw value_error("cannot make a condition in the manager at " + address() + " on lock "
                       + std::to_string(lock.id()) + " of the manager at "
@@ -102,7 +145,7 @@ condition_proxy manager::condition_on(const object_proxy& lock) const {
 }
 
 event_proxy manager::event() const {
-  return make<event_proxy>(conn(), list_value{});
+  return make_placed<event_proxy>(list_value{});
 }
 
 barrier_proxy manager::barrier(std::int64_t parties, wait_timeout timeout) const {
@@ -120,31 +163,31 @@ barrier_proxy manager::make_barrier(std::int64_t parties, bool has_action,
   auto seconds =
       timeout ? cafman::value{std::chrono::duration<double>(*timeout).count()} : cafman::value{};
   list_value args{parties, std::move(seconds), has_action};
-  return make<barrier_proxy>(conn(), args);
+  return make_placed<barrier_proxy>(args);
 }
 
 array_proxy manager::array(char typecode, std::int64_t size) const {
   list_value args{std::string(1, typecode), size};
-  return make<array_proxy>(conn(), args);
+  return make_placed<array_proxy>(args);
 }
 
 array_proxy manager::array(char typecode, list_value items) const {
   list_value args{std::string(1, typecode), std::move(items)};
-  return make<array_proxy>(conn(), args);
+  return make_placed<array_proxy>(args);
 }
 
 queue_proxy manager::queue(std::int64_t maxsize) const {
-  return make<queue_proxy>(conn(), list_value{maxsize});
+  return make_placed<queue_proxy>(list_value{maxsize});
 }
 
 joinable_queue_proxy manager::joinable_queue(std::int64_t maxsize) const {
-  return make<joinable_queue_proxy>(conn(), list_value{maxsize});
+  return make_placed<joinable_queue_proxy>(list_value{maxsize});
 }
 
 detail::proxy_parts manager::named(const std::string& name, const char* type_id,
                                    std::optional<list_value> create_args) const {
   // The manager names the caller by this connection's session.
-  auto& c = conn();
+  auto c = node_of(name);
   auto [id, actual] =
       create_args ? c->call_registry(lookup_atom_v, caller{}, name, std::string{type_id},
                                      cafman::value{std::move(*create_args)})
@@ -158,30 +201,48 @@ detail::proxy_parts manager::named(const std::string& name, const char* type_id,
 }
 
 void manager::publish(const std::string& name, const object_proxy& p) const {
-  if (&proxy_access::ref(p)->conn() != conn().get())
-    throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name + "' on " +
-                      address() + ": it is not a proxy of this manager");
-  conn()->call_registry(publish_atom_v, caller{}, name, p.id());
+  auto home = node_of(name);
+  if (&proxy_access::ref(p)->conn() != home.get())
+    throw value_error("cannot publish object " + std::to_string(p.id()) + " as '" + name + "' on "
+                      + net::to_string(home->where()) + ": it is not a proxy of "
+                      + (cluster_ ? "the cluster node that name lives on (make the object there: "
+                                    "m.on_node_of(name))"
+                                  : "this manager"));
+  home->call_registry(publish_atom_v, caller{}, name, p.id());
 }
 
 void manager::unpublish(const std::string& name) const {
-  conn()->call_registry(unpublish_atom_v, name);
+  node_of(name)->call_registry(unpublish_atom_v, name);
+}
+
+// A cluster's names, objects and collections are those of all its nodes.
+std::vector<std::shared_ptr<detail::connection>> manager::every_node() const {
+  if (cluster_)
+    return cluster_->every_node();
+  return {conn()};
 }
 
 std::vector<std::string> manager::names() const {
-  auto published = conn()->call_registry(names_atom_v);
   std::vector<std::string> result;
-  for (auto& name : published.as_list())
-    result.push_back(name.as_string());
+  for (auto& node : every_node())
+    for (auto& name : node->call_registry(names_atom_v).as_list())
+      result.push_back(name.as_string());
+  std::sort(result.begin(), result.end());
   return result;
 }
 
 std::uint64_t manager::number_of_objects() const {
-  return conn()->call_registry(objects_atom_v);
+  std::uint64_t total = 0;
+  for (auto& node : every_node())
+    total += node->call_registry(objects_atom_v);
+  return total;
 }
 
 std::uint64_t manager::collect() const {
-  return conn()->call_registry(collect_atom_v);
+  std::uint64_t total = 0;
+  for (auto& node : every_node())
+    total += node->call_registry(collect_atom_v);
+  return total;
 }
 
 cafman::value manager::debug_info(bool measured) const {
@@ -206,6 +267,10 @@ void manager::shutdown_server() const {
   conn()->call_registry(shutdown_atom_v);
 }
 
+cafman::value manager::cluster_map() const {
+  return conn()->call_registry(cluster_atom_v);
+}
+
 std::string manager::address() const {
   return net::to_string(conn()->where());
 }
@@ -220,7 +285,8 @@ const connection_options& manager::options() const {
 
 manager connect(const std::string& address, const cafman::authkey& key,
                 connection_options options) {
-  return manager{std::make_shared<detail::connection>(net::parse_address(address), key, options)};
+  auto home = std::make_shared<detail::connection>(net::parse_address(address), key, options);
+  return manager{home, detail::cluster_of(home)};
 }
 
 } // namespace cafman

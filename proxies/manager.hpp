@@ -30,7 +30,9 @@
 namespace cafman {
 
 namespace detail {
+class cluster_view;
 class connection;
+class object_ref;
 struct manager_access;
 
 /// Whether `Proxy` reads the objects of one type id (its static `type_id`);
@@ -142,14 +144,17 @@ public:
   /// Drops the name and the manager's hold: the object goes once no
   /// process holds a proxy to it. Throws key_error for an unknown name.
   void unpublish(const std::string& name) const;
-  /// The published names, sorted.
+  /// The published names, sorted (of every node, in a cluster).
   std::vector<std::string> names() const;
 
-  /// How many objects the manager holds, from every client.
+  /// How many objects the manager holds, from every client (in a cluster,
+  /// all its nodes; debug_info, info, clients, dump and shutdown_server
+  /// are about the node this manager connected to).
   std::uint64_t number_of_objects() const;
   /// Python's gc.collect(): frees every group of objects that only refer to
   /// each other (a list appended to itself, two dicts holding each other),
-  /// now, and returns how many objects went. The manager also does this on
+  /// now, and returns how many objects went (on every node of a cluster:
+  /// a cycle lies within one node). The manager also does this on
   /// its own, within a fraction of a second of a reference going.
   std::uint64_t collect() const;
   /// One dict per object: id, type, refcount, holders (client session
@@ -170,14 +175,29 @@ public:
   /// Asks the manager process to exit every object and stop. Proxies to it
   /// raise connection_error from then on.
   void shutdown_server() const;
+  /// The cluster map the node keeps (net/cluster.hpp): nodes, which one it
+  /// is, which ones it cannot reach; None for a manager on its own.
+  cafman::value cluster_map() const;
 
   /// "host:port" of the manager.
   std::string address() const;
   const cafman::authkey& authkey() const;
   const connection_options& options() const;
 
-  /// Internal: made by connect() and sync_manager.
-  explicit manager(std::shared_ptr<detail::connection> conn);
+  /// In a cluster of manager nodes (net/cluster.hpp): this manager as
+  /// making its objects on one node only, the one `name` lives on, or the
+  /// one `p` lives on. An object that holds references holds objects of
+  /// its own node, so nested objects are made together:
+  ///   auto jobs = m.dict();
+  ///   jobs["todo"] = m.on_node_of(jobs).list();
+  /// On a manager of its own, the same manager.
+  manager on_node_of(const std::string& name) const;
+  manager on_node_of(const object_proxy& p) const;
+
+  /// Internal: made by connect() and sync_manager; `cluster` is the
+  /// cluster conn's node belongs to, if any.
+  explicit manager(std::shared_ptr<detail::connection> conn,
+                   std::shared_ptr<detail::cluster_view> cluster = nullptr);
 
 protected:
   friend struct detail::manager_access;
@@ -187,10 +207,21 @@ protected:
   /// The connection; throws connection_error once the manager was shut
   /// down (sync_manager::shutdown) or this object was moved from.
   const std::shared_ptr<detail::connection>& conn() const;
+  /// A new object, on the next node of a cluster, else on conn()'s.
+  std::shared_ptr<detail::object_ref> create_placed(const std::string& type_id,
+                                                    const cafman::value& args) const;
+  /// Where `name` lives: its node in a cluster, else conn().
+  std::shared_ptr<detail::connection> node_of(const std::string& name) const;
+  /// The cluster's nodes, or conn() alone.
+  std::vector<std::shared_ptr<detail::connection>> every_node() const;
 
   std::shared_ptr<detail::connection> conn_;
+  /// The cluster conn_'s node belongs to; null for a manager on its own.
+  std::shared_ptr<detail::cluster_view> cluster_;
 
 private:
+  template <class Proxy>
+  Proxy make_placed(const cafman::value& args) const;
   condition_proxy condition_on(const object_proxy& lock) const;
   barrier_proxy make_barrier(std::int64_t parties, bool has_action, wait_timeout timeout) const;
   /// A reference of this process to the object published as `name`, or

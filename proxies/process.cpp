@@ -1,5 +1,7 @@
 #include "proxies/process.hpp"
 
+#include "proxies/cluster.hpp"
+
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -59,6 +61,11 @@ value child_binder::rebind_value(const value& x) {
       adopt_object(impl_->connection_like(parts.ref->conn()), *parts.ref));
   }
   return x;
+}
+
+manager child_binder::joined(std::shared_ptr<connection> conn) {
+  auto cluster = cluster_of(conn);
+  return manager{std::move(conn), std::move(cluster)};
 }
 
 std::shared_ptr<connection> child_binder::reconnect(const manager& m) {

@@ -3,6 +3,7 @@
 // Helpers for tests that run real processes: a cafman-server child, a
 // bounded wait for a condition, and the check that no child is left.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -143,7 +144,8 @@ void with_manager(F&& body, cafman::sync_manager_options options = {}) {
 class server_process {
 public:
   /// The server reads `secret` from a key file, as an operator would give it;
-  /// `extra_args` follow the port and key options.
+  /// `extra_args` follow the port and key options (port 0 unless they name
+  /// one).
   /// `runner` runs the server through another program, e.g. {"ip", "netns",
   /// "exec", "NAME"}: its last step must exec the server (the pid is the
   /// server's).
@@ -157,9 +159,10 @@ public:
     if (::pipe2(out, O_CLOEXEC) != 0)
       std::abort();
     auto args = runner;
-    for (auto arg : {CAFMAN_SERVER_BIN, "--port", "0", "--authkey-file"})
-      args.emplace_back(arg);
-    args.push_back(key_file_);
+    args.emplace_back(CAFMAN_SERVER_BIN);
+    if (std::find(extra_args.begin(), extra_args.end(), "--port") == extra_args.end())
+      args.insert(args.end(), {"--port", "0"}); // unless the test chose one
+    args.insert(args.end(), {"--authkey-file", key_file_});
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& arg : args)

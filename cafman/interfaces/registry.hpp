@@ -63,7 +63,11 @@ using registry_client_actor = caf::typed_actor<
   caf::replies_to<info_atom>::with<value>,
   caf::replies_to<clients_atom>::with<value>,
   caf::replies_to<dump_atom, std::uint64_t>::with<value>,
-  caf::replies_to<shutdown_atom>::with<void>>;
+  caf::replies_to<shutdown_atom>::with<void>,
+  // The cluster map of a manager node (see net/cluster.hpp), kept here as
+  // it was last set; an empty value for a manager on its own.
+  caf::replies_to<cluster_atom>::with<value>,
+  caf::replies_to<cluster_atom, value>::with<void>>;
 
 /// What an actor user's BASP connection asks of the registry: the handle of
 /// an object its session holds.

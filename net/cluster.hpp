@@ -1,0 +1,94 @@
+#pragma once
+
+// A cluster of manager nodes: several cafman-server processes that clients
+// use as one manager. Each object stays one actor on one node, so its
+// changes stay serialized; what spans nodes is placement:
+//
+// - a named object lives on the node of its name's hash slot (16,384
+//   slots split evenly over the nodes in map order, as in Redis Cluster);
+// - an anonymous object goes to the next reachable node, round robin;
+// - an object that holds references holds objects of its own node only.
+//
+// Every node keeps the cluster map (the nodes' addresses in slot order,
+// which one it is, which ones it cannot reach) in its registry. An operator
+// sets it once on every node (`cafman cluster create A B C`); each node then
+// probes its peers twice a second over the same authenticated streams as
+// any client, marks the ones it cannot reach, and hands the map back to a
+// peer that returns without it (a restarted node). A client reads the map
+// from the node it connects to and opens a session on each node it uses,
+// so names, reference counts and crash cleanup are each node's own, exactly
+// as on one manager. There is no replication and no moving of objects: a
+// node's loss loses its objects, and calls on them fail at once naming it.
+
+#include <condition_variable>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cafman/value.hpp"
+#include "net/authkey.hpp"
+#include "net/options.hpp"
+
+namespace cafman::net {
+
+inline constexpr std::uint32_t cluster_slots = 16384;
+
+struct cluster_map {
+  /// The addresses clients dial, in slot order.
+  std::vector<std::string> nodes;
+  /// Which of them keeps this map.
+  std::size_t self = 0;
+  /// The nodes the keeper could not reach at its last probe.
+  std::vector<std::size_t> down;
+
+  bool empty() const { return nodes.empty(); }
+  bool is_down(std::size_t node) const;
+
+  /// The node of `name`'s hash slot.
+  std::size_t node_of(const std::string& name) const;
+  static std::uint32_t slot_of(const std::string& name);
+
+  value to_value() const;
+  /// An empty map from an empty value; throws value_error for anything
+  /// else that is not a map.
+  static cluster_map from_value(const value& v);
+
+  /// The same nodes, as node `self` keeps them (nothing down).
+  cluster_map as_kept_by(std::size_t node) const;
+};
+
+/// A node's side: probes the peers of the map its registry keeps, on a
+/// thread of its own, until destroyed.
+class cluster_watch {
+public:
+  using get_map = std::function<value()>;
+  using set_map = std::function<void(const value&)>;
+
+  /// `tls` are the options the node's streams to its peers use (a node
+  /// presents its own certificate to them).
+  cluster_watch(get_map get, set_map set, authkey key, tls_options tls,
+                std::chrono::milliseconds interval = std::chrono::milliseconds{500});
+  ~cluster_watch();
+  cluster_watch(const cluster_watch&) = delete;
+  cluster_watch& operator=(const cluster_watch&) = delete;
+
+private:
+  void run();
+
+  get_map get_;
+  set_map set_;
+  authkey key_;
+  tls_options tls_;
+  std::chrono::milliseconds interval_;
+  std::mutex mtx_;
+  std::condition_variable wake_;
+  bool stopping_ = false; // under mtx_
+  std::thread thread_;
+};
+
+} // namespace cafman::net

@@ -1,0 +1,75 @@
+#pragma once
+
+// A client of a cluster of manager nodes (net/cluster.hpp): where its new
+// objects and its names go, and the operator's step that forms a cluster.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "net/authkey.hpp"
+#include "net/cluster.hpp"
+#include "net/options.hpp"
+
+namespace cafman {
+
+namespace detail {
+
+class connection;
+
+/// The nodes one client uses, each through a session of its own, opened
+/// when first needed. Thread-safe.
+class cluster_view {
+public:
+  cluster_view(std::shared_ptr<connection> home, net::cluster_map map);
+
+  /// The node of `name`'s hash slot. Throws connection_error naming the
+  /// node when it cannot be reached.
+  std::shared_ptr<connection> for_name(const std::string& name);
+
+  /// The next node that can be reached, round robin, for a new object;
+  /// nodes the map or this client found down are skipped. Throws
+  /// connection_error when none can be reached.
+  std::shared_ptr<connection> for_new_object();
+
+  /// `node` failed a call: placement skips it for a while, and its next
+  /// use connects afresh.
+  void failed(const std::shared_ptr<connection>& node);
+
+  std::size_t size() const { return map_.nodes.size(); }
+
+  /// Every node; throws connection_error naming the first that cannot be
+  /// reached.
+  std::vector<std::shared_ptr<connection>> every_node();
+
+private:
+  std::shared_ptr<connection> node(std::unique_lock<std::mutex>& guard, std::size_t i);
+  std::string describe(std::size_t i) const;
+  void refresh_map(std::unique_lock<std::mutex>& guard);
+
+  std::mutex mtx_;
+  std::shared_ptr<connection> home_;
+  net::cluster_map map_;
+  std::chrono::steady_clock::time_point map_read_;
+  std::vector<std::shared_ptr<connection>> nodes_;
+  std::vector<std::shared_ptr<std::atomic<bool>>> lost_;
+  std::vector<std::chrono::steady_clock::time_point> retry_after_;
+  std::size_t next_ = 0;
+};
+
+/// The cluster the node at the end of `home` belongs to; null when it is a
+/// manager on its own.
+std::shared_ptr<cluster_view> cluster_of(const std::shared_ptr<connection>& home);
+
+} // namespace detail
+
+/// Makes the managers at `addresses` one cluster: sets the map on every
+/// node, in this order, which splits the hash slots (Redis's `redis-cli
+/// --cluster create`; `cafman cluster create A B C`). Throws what
+/// connecting throws, naming the node.
+void create_cluster(const std::vector<std::string>& addresses, const authkey& key,
+                    const connection_options& options = {});
+
+} // namespace cafman

@@ -1,0 +1,170 @@
+// A cluster of manager nodes: real cafman-server processes made one manager
+// with create_cluster, a client connected to any of them, and nodes that
+// die and return.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cafman/cafman.hpp"
+#include "net/cluster.hpp"
+#include "tests/support.hpp"
+#include "tests/watchdog.hpp"
+
+using namespace std::chrono_literals;
+using cafman::value;
+using cafman::testing::eventually;
+using cafman::testing::hang_until_killed;
+using cafman::testing::no_children_left;
+using cafman::testing::server_process;
+using cafman::testing::time_of;
+using cafman::testing::watchdog;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::string secret = "cluster-test-secret";
+
+cafman::authkey key() {
+  return cafman::authkey::from_string(secret);
+}
+
+/// `n` cafman-server processes made one cluster, in this order.
+struct nodes {
+  explicit nodes(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+      servers.push_back(std::make_unique<server_process>(secret));
+    for (auto& s : servers)
+      addresses.push_back(s->address());
+    cafman::create_cluster(addresses, key());
+  }
+
+  /// What node `i` alone holds (its own info, not the cluster's).
+  std::int64_t objects_on(std::size_t i) const {
+    return cafman::connect(addresses[i], key()).info().as_dict().at("objects").as_int();
+  }
+
+  /// A name whose hash slot lies on node `i`.
+  std::string name_on(std::size_t i) const {
+    cafman::net::cluster_map map{addresses, 0, {}};
+    for (int n = 0;; ++n)
+      if (auto name = "name-" + std::to_string(n); map.node_of(name) == i)
+        return name;
+  }
+
+  std::vector<std::unique_ptr<server_process>> servers;
+  std::vector<std::string> addresses;
+};
+
+} // namespace
+
+TEST_CASE("cluster: three nodes are one manager: objects spread over them, names live on "
+          "their slot's node, and a client's crash is cleaned up on every node",
+          "[cluster]") {
+  watchdog dog{90s};
+  {
+    nodes cluster{3};
+    auto m = cafman::connect(cluster.addresses[0], key());
+    std::vector<cafman::dict_proxy> dicts;
+    for (int i = 0; i < 30; ++i) {
+      dicts.push_back(m.dict());
+      dicts.back().set("i", i);
+    }
+    for (std::size_t node = 0; node < 3; ++node)
+      CHECK(cluster.objects_on(node) == 10);
+    for (int i = 0; i < 30; ++i)
+      CHECK(dicts[i].get("i") == value{i});
+    CHECK(m.number_of_objects() == 30);
+
+    // A name from any node reaches the one object on its slot's node.
+    {
+      auto jobs = m.get_or_create<cafman::queue_proxy>("jobs");
+      jobs.put("first");
+      auto other = cafman::connect(cluster.addresses[2], key());
+      CHECK(other.get<cafman::queue_proxy>("jobs").get(false) == value{"first"});
+      CHECK(other.names() == std::vector<std::string>{"jobs"});
+      auto home = cafman::net::cluster_map{cluster.addresses, 0, {}}.node_of("jobs");
+      CHECK(cluster.objects_on(home) == 11);
+      m.unpublish("jobs");
+    }
+
+    // Nested objects live together; across nodes is refused with a way out.
+    auto inner = m.on_node_of(dicts[0]).list();
+    dicts[0].set("inner", inner);
+    inner.append(1);
+    CHECK(dicts[0].list_at("inner").copy() == cafman::list_value{1});
+    CHECK_THROWS_WITH(dicts[0].set("elsewhere", dicts[1]), Contains("on_node_of"));
+
+    // A client process that dies holding objects on every node.
+    {
+      cafman::process child{[](cafman::manager shared) {
+        std::vector<cafman::dict_proxy> held;
+        for (int i = 0; i < 6; ++i)
+          held.push_back(shared.dict());
+        hang_until_killed();
+      }, m};
+      REQUIRE(eventually([&] { return m.number_of_objects() == 37; }, 20s));
+      for (std::size_t node = 0; node < 3; ++node)
+        CHECK(cluster.objects_on(node) >= 12); // its 10 dicts, and 2 of the child's
+      cafman::testing::kill_now(child);
+    }
+    CHECK(eventually([&] { return m.number_of_objects() == 31; }, 20s));
+    dicts.clear();
+    inner = m.list(); // the nested list goes with its dict
+    CHECK(eventually([&] { return m.number_of_objects() == 1; }, 20s));
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("cluster: a node that dies fails the calls on its objects at once, naming it, the "
+          "others go on, and its return is seen",
+          "[cluster]") {
+  watchdog dog{90s};
+  {
+    nodes cluster{3};
+    auto m = cafman::connect(cluster.addresses[0], key());
+    std::vector<cafman::dict_proxy> on;
+    for (std::size_t node = 0; node < 3; ++node) {
+      on.push_back(m.on_node_of(cluster.name_on(node)).dict());
+      on.back().set("k", static_cast<std::int64_t>(node));
+    }
+    auto lost = cluster.addresses[2];
+    REQUIRE(cluster.servers[2]->stop(SIGKILL).has_value());
+    auto took = time_of([&] {
+      CHECK_THROWS_WITH(on[2].get("k"), Contains(lost));
+    });
+    CHECK(took < 2s);
+    CHECK(on[0].get("k") == value{0});
+    CHECK(on[1].get("k") == value{1});
+    // New objects go to the nodes that are up.
+    for (int i = 0; i < 6; ++i)
+      m.dict().set("new", i);
+    CHECK_THROWS_WITH(m.get_or_create<cafman::queue_proxy>(cluster.name_on(2)),
+                      Contains("node 2 of the cluster (" + lost + ")"));
+    auto seen_as = [&](const std::string& state) {
+      auto map = cafman::net::cluster_map::from_value(
+        cafman::connect(cluster.addresses[0], key()).cluster_map());
+      return (state == "down") == map.is_down(2);
+    };
+    CHECK(eventually([&] { return seen_as("down"); }, 10s));
+
+    // The node comes back on its address: its peers hand it the map again.
+    auto port = lost.substr(lost.rfind(':') + 1);
+    cluster.servers[2] = std::make_unique<server_process>(secret,
+                                                          std::vector<std::string>{"--port", port});
+    REQUIRE(cluster.servers[2]->address() == lost);
+    CHECK(eventually([&] {
+      return !cafman::connect(lost, key()).cluster_map().is_none();
+    }, 10s));
+    CHECK(eventually([&] { return seen_as("up"); }, 10s));
+    auto back = m.on_node_of(cluster.name_on(2)).dict();
+    back.set("k", "again");
+    CHECK(back.get("k") == value{"again"});
+    CHECK(cluster.objects_on(2) == 1);
+  }
+  CHECK(no_children_left());
+}

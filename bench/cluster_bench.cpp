@@ -64,7 +64,8 @@ double run_once(const std::vector<std::unique_ptr<cafman::sync_manager>>& nodes,
   for (auto& p : clients) {
     p.join();
     if (p.exitcode() != 0)
-      throw std::runtime_error("a client failed (exit code " + std::to_string(p.exitcode()) + ")");
+      throw std::runtime_error("a client failed (exit code " + std::to_string(p.exitcode().value_or(-1))
+                               + ")");
     double seconds = 0;
     if (::read(report[0], &seconds, sizeof seconds) != sizeof seconds)
       throw std::runtime_error("a client did not report");

@@ -234,10 +234,13 @@ struct queue_state {
 };
 
 queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t maxsize,
-                                     object_limits limits, caf::actor registry) {
+                                     list_value initial, object_limits limits,
+                                     caf::actor registry) {
   auto& st = self->state;
   st.joinable = joinable;
   st.maxsize = maxsize;
+  st.items.assign(initial.begin(), initial.end());
+  st.unfinished = static_cast<std::int64_t>(st.items.size());
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
@@ -272,15 +275,25 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
 caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool joinable) {
   return detail::attempt_spawn([&] {
     auto what = joinable ? "JoinableQueue" : "Queue";
-    auto& xs = detail::positional_args(args, 1, what);
+    // (maxsize, items): cafman's second argument is what the queue starts
+    // with, even past maxsize (a durable queue restored with the items its
+    // getters had not confirmed).
+    auto& xs = detail::positional_args(args, 2, what);
     std::int64_t maxsize = 0;
     if (!xs.empty()) {
       if (!xs[0].is_int())
         throw type_error(std::string{what} + "() maxsize must be an int, got " + xs[0].type_name());
       maxsize = xs[0].as_int();
     }
-    return detail::spawn_object(ctx.system(), make_queue, joinable, maxsize, ctx.limits(),
-                                ctx.registry());
+    list_value initial;
+    if (xs.size() > 1) {
+      if (!xs[1].is_list())
+        throw type_error(std::string{what} + "() items must be a list, got " + xs[1].type_name());
+      detail::check_elements(ctx.limits(), xs[1].as_list().size(), what);
+      initial = xs[1].as_list();
+    }
+    return detail::spawn_object(ctx.system(), make_queue, joinable, maxsize, std::move(initial),
+                                ctx.limits(), ctx.registry());
   });
 }
 

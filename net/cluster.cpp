@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "cafman/errors.hpp"
 #include "net/connection.hpp"
@@ -38,7 +39,8 @@ value cluster_map::to_value() const {
     unreachable.emplace_back(static_cast<std::int64_t>(node));
   return dict_value{{"nodes", std::move(addresses)},
                     {"self", static_cast<std::int64_t>(self)},
-                    {"down", std::move(unreachable)}};
+                    {"down", std::move(unreachable)},
+                    {"epoch", epoch}};
 }
 
 cluster_map cluster_map::from_value(const value& v) {
@@ -64,6 +66,8 @@ cluster_map cluster_map::from_value(const value& v) {
   if (self->as_int() < 0 || static_cast<std::size_t>(self->as_int()) >= map.nodes.size())
     throw bad("'self' is not one of the nodes");
   map.self = static_cast<std::size_t>(self->as_int());
+  if (auto epoch = d.find("epoch"); epoch && epoch->is_int())
+    map.epoch = epoch->as_int();
   if (auto down = d.find("down"); down && down->is_list())
     for (auto& node : down->as_list())
       if (node.is_int() && node.as_int() >= 0
@@ -73,7 +77,12 @@ cluster_map cluster_map::from_value(const value& v) {
 }
 
 cluster_map cluster_map::as_kept_by(std::size_t node) const {
-  return {nodes, node, {}};
+  return {nodes, node, {}, epoch};
+}
+
+cluster_map cluster_map::created(std::vector<std::string> nodes) {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return {std::move(nodes), 0, {}, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()};
 }
 
 cluster_watch::cluster_watch(get_map get, set_map set, authkey key, tls_options tls,
@@ -95,19 +104,33 @@ cluster_watch::~cluster_watch() {
   thread_.join();
 }
 
+// A newer map: this node keeps it if it is one of its nodes, else it
+// stands alone from now on.
+void cluster_watch::adopt(const cluster_map& newer, const std::string& me) {
+  auto mine = std::find(newer.nodes.begin(), newer.nodes.end(), me);
+  if (mine == newer.nodes.end())
+    set_(value{});
+  else
+    set_(newer.as_kept_by(static_cast<std::size_t>(mine - newer.nodes.begin())).to_value());
+}
+
 void cluster_watch::run() {
   std::vector<std::shared_ptr<cafman::detail::connection>> peers;
   auto stopping = [this] {
     std::lock_guard<std::mutex> guard{mtx_};
     return stopping_;
   };
+  std::vector<std::string> peers_of; // the nodes `peers` was opened for
   for (;;) {
     auto next = std::chrono::steady_clock::now() + interval_;
     try {
       auto map = cluster_map::from_value(get_());
-      peers.resize(map.nodes.size());
+      if (peers_of != map.nodes)
+        peers.assign(map.nodes.size(), nullptr);
+      peers_of = map.nodes;
       std::vector<std::size_t> down;
-      for (std::size_t i = 0; i < map.nodes.size() && !stopping(); ++i) {
+      std::optional<cluster_map> newer;
+      for (std::size_t i = 0; i < map.nodes.size() && !stopping() && !newer; ++i) {
         if (i == map.self)
           continue;
         try {
@@ -119,16 +142,23 @@ void cluster_watch::run() {
             peers[i] = std::make_shared<cafman::detail::connection>(parse_address(map.nodes[i]), key_,
                                                             options);
           }
-          // A node that comes back without the map (restarted) gets it again.
           auto theirs = cluster_map::from_value(peers[i]->call_registry(cluster_atom_v));
-          if (theirs.nodes != map.nodes || theirs.self != i)
+          if (theirs.epoch > map.epoch) {
+            newer = std::move(theirs); // a cluster created since
+            continue;
+          }
+          // A node that comes back without the map (restarted) gets it again.
+          if (theirs.epoch < map.epoch || theirs.nodes != map.nodes || theirs.self != i)
             peers[i]->call_registry(cluster_atom_v, map.as_kept_by(i).to_value());
         } catch (const std::exception&) {
           peers[i].reset(); // unreachable or gone: connect afresh next time
           down.push_back(i);
         }
       }
-      if (down != map.down) {
+      if (newer)
+        adopt(*newer, map.nodes[map.self]);
+      // Unless the map changed meanwhile (a cluster create).
+      else if (down != map.down && cluster_map::from_value(get_()).epoch == map.epoch) {
         map.down = std::move(down);
         set_(map.to_value());
       }

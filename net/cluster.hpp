@@ -45,6 +45,9 @@ struct cluster_map {
   std::size_t self = 0;
   /// The nodes the keeper could not reach at its last probe.
   std::vector<std::size_t> down;
+  /// When the cluster was created (ns since 1970): a node that meets a
+  /// newer map takes it, and hands its own only to nodes with an older one.
+  std::int64_t epoch = 0;
 
   bool empty() const { return nodes.empty(); }
   bool is_down(std::size_t node) const;
@@ -60,6 +63,9 @@ struct cluster_map {
 
   /// The same nodes, as node `self` keeps them (nothing down).
   cluster_map as_kept_by(std::size_t node) const;
+
+  /// A new cluster of `nodes`, newer than any made before it.
+  static cluster_map created(std::vector<std::string> nodes);
 };
 
 /// A node's side: probes the peers of the map its registry keeps, on a
@@ -79,6 +85,7 @@ public:
 
 private:
   void run();
+  void adopt(const cluster_map& newer, const std::string& me);
 
   get_map get_;
   set_map set_;

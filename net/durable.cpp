@@ -80,6 +80,13 @@ std::string hex(const std::string& text) {
   return out;
 }
 
+/// A queue's constructor arguments (maxsize) with the items it starts with.
+value with_items(const value& args, const std::vector<value>& items) {
+  list_value result{args.is_list() && !args.as_list().empty() ? args.as_list()[0] : value{0}};
+  result.emplace_back(list_value(items.begin(), items.end()));
+  return value{std::move(result)};
+}
+
 std::vector<std::string> journal_files(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> listing{::opendir(dir.c_str()), ::closedir};
   if (!listing)
@@ -109,8 +116,41 @@ struct durable_objects::entry {
   // A queue's items by the journal's account (queued or handed out, not
   // confirmed), and the items handed out by receipt.
   std::deque<value> items;
-  std::unordered_map<std::uint64_t, value> handed;
-  std::deque<std::uint64_t> handed_order;
+  struct handed_item {
+    std::uint64_t session;
+    value item;
+  };
+  std::unordered_map<std::uint64_t, handed_item> handed;
+  std::deque<std::uint64_t> handed_order; // oldest first; confirmed ones linger
+
+  void hand_out(std::uint64_t receipt, std::uint64_t session, value item) {
+    handed.emplace(receipt, handed_item{session, std::move(item)});
+    handed_order.push_back(receipt);
+    while (handed.size() > max_unconfirmed) {
+      handed.erase(handed_order.front());
+      handed_order.pop_front();
+    }
+    if (handed_order.size() > 2 * handed.size() + 1024) { // drop the confirmed ones
+      std::deque<std::uint64_t> open;
+      for (auto receipt : handed_order)
+        if (handed.count(receipt))
+          open.push_back(receipt);
+      handed_order.swap(open);
+    }
+  }
+
+  /// The item of `receipt` if `session` holds it (the queue itself ignores
+  /// another session's receipt).
+  std::optional<value> confirm(std::uint64_t receipt, std::uint64_t session) {
+    auto found = handed.find(receipt);
+    if (found == handed.end() || found->second.session != session)
+      return std::nullopt;
+    auto item = std::move(found->second.item);
+    handed.erase(found);
+    if (auto kept = std::find(items.begin(), items.end(), item); kept != items.end())
+      items.erase(kept);
+    return item;
+  }
 
   bool is_queue() const { return type_id == queue_type_id; }
 
@@ -123,11 +163,6 @@ struct durable_objects::entry {
     return records;
   }
 
-  void confirmed(const value& item) {
-    auto found = std::find(items.begin(), items.end(), item);
-    if (found != items.end())
-      items.erase(found);
-  }
 };
 
 durable_objects::durable_objects(caf::actor_system& sys, durability_options options,
@@ -192,8 +227,19 @@ void durable_objects::restore(const publish_function& publish) {
                                  + "; the change it held was never acknowledged under fsync "
                                    "always");
     check_kind(type_id);
-    auto object = publish(name, type_id, args);
     std::vector<value> items;
+    if (type_id == queue_type_id)
+      for (auto& record : loaded.records) {
+        auto item = record.get_as<value>(1);
+        if (record.match_element<put_atom>(0))
+          items.push_back(item);
+        else if (auto found = std::find(items.begin(), items.end(), item); found != items.end())
+          items.erase(found);
+      }
+    // A queue starts with its items, even past its maxsize (some were
+    // handed out unconfirmed); other kinds replay their records.
+    auto object = publish(name, type_id,
+                          type_id == queue_type_id ? with_items(args, items) : args);
     caf::scoped_actor self{sys_};
     auto replay = [&](const caf::message& request) {
       // Any answer but an error will do; CAF reports one of an unexpected
@@ -207,20 +253,9 @@ void durable_objects::restore(const publish_function& publish) {
                                                 + caf::to_string(e));
                  });
     };
-    if (type_id == queue_type_id) {
-      for (auto& record : loaded.records) {
-        auto item = record.get_as<value>(1);
-        if (record.match_element<put_atom>(0))
-          items.push_back(item);
-        else if (auto found = std::find(items.begin(), items.end(), item); found != items.end())
-          items.erase(found);
-      }
-      for (auto& item : items)
-        replay(caf::make_message(put_atom_v, caller{}, item, caf::timespan{0}));
-    } else {
+    if (type_id != queue_type_id)
       for (auto& record : loaded.records)
         replay(record);
-    }
     if (log_)
       log_(log_level::info, "restored durable '" + name + "' (" + type_id + ") from "
                               + std::to_string(loaded.records.size()) + " journal records");
@@ -280,6 +315,7 @@ void durable_objects::forget(const std::string& name) {
     by_name_.erase(found);
     by_id_.erase(e->object.id());
   }
+  std::lock_guard<std::mutex> guard{mtx_};
   e->removed = true;
   e->file->remove();
 }
@@ -311,19 +347,17 @@ caf::error durable_objects::record(entry& e, const caf::message& request,
     auto item = request.get_as<value>(2);
     e.items.push_back(item);
     record = caf::make_message(put_atom_v, item);
-  } else if (request.match_element<get_atom>(0) && reply.match_elements<value, std::uint64_t>()) {
-    auto receipt = reply.get_as<std::uint64_t>(1);
-    e.handed.emplace(receipt, reply.get_as<value>(0));
-    e.handed_order.push_back(receipt);
-    if (e.handed_order.size() > max_unconfirmed) {
-      e.handed.erase(e.handed_order.front());
-      e.handed_order.pop_front();
-    }
+  } else if (request.match_elements<get_atom, caller, caf::timespan>()
+             && reply.match_elements<value, std::uint64_t>()) {
+    e.hand_out(reply.get_as<std::uint64_t>(1), request.get_as<caller>(1).session,
+               reply.get_as<value>(0));
+  } else if (auto confirmed = confirmation(e, request)) {
+    record = std::move(confirmed);
   }
   if (!record || e.removed)
     return {};
   try {
-    e.file->append(sys_, *record);
+    journal_of(e)->append(sys_, *record);
   } catch (const std::exception& ex) {
     if (e.removed)
       return {};
@@ -333,29 +367,46 @@ caf::error durable_objects::record(entry& e, const caf::message& request,
                            "the change to '" + e.name + "' was made but not journaled (" + ex.what()
                            + "): it is lost if the server restarts");
   }
-  if (e.is_queue() && e.file->bytes() > options_.compact_after_bytes
-      && e.file->bytes() > 2 * e.compacted_bytes)
+  auto bytes = journal_of(e)->bytes();
+  if (e.is_queue() && bytes > options_.compact_after_bytes && bytes > 2 * e.compacted_bytes)
     compact(e, value{});
   return {};
 }
 
-void durable_objects::record_tell(entry& e, const caf::message& message) {
+// A getter's receipt (a one-way message from a proxy, a request from an
+// actor client): the item is the queue's no more.
+std::optional<caf::message> durable_objects::confirmation(entry& e, const caf::message& message) {
   if (!e.is_queue() || !message.match_elements<confirm_atom, caller, std::uint64_t>())
-    return;
-  auto found = e.handed.find(message.get_as<std::uint64_t>(2));
-  if (found == e.handed.end())
-    return;
-  auto item = std::move(found->second);
-  e.handed.erase(found);
-  e.confirmed(item);
-  if (e.removed)
-    return;
+    return std::nullopt;
+  auto item = e.confirm(message.get_as<std::uint64_t>(2), message.get_as<caller>(1).session);
+  if (!item)
+    return std::nullopt;
+  return caf::make_message(confirm_atom_v, std::move(*item));
+}
+
+caf::error durable_objects::record_tell(entry& e, const caf::message& message) {
+  if (!e.is_queue() || !message.match_elements<confirm_atom, caller, std::uint64_t>()) {
+    if (!e.is_queue() && !changes_state(message))
+      return {};
+    // Nothing would be answered, so nothing could be journaled in order.
+    return caf::make_error(errc::bad_argument, "'" + e.name + "' is durable: a change to it "
+                                               "must be a request, not a one-way message");
+  }
+  auto record = confirmation(e, message);
+  if (!record || e.removed)
+    return {};
   try {
-    e.file->append(sys_, caf::make_message(confirm_atom_v, item));
+    journal_of(e)->append(sys_, *record);
   } catch (const std::exception& ex) {
     if (log_ && !e.removed)
       log_(log_level::error, ex.what());
   }
+  return {};
+}
+
+std::shared_ptr<journal> durable_objects::journal_of(const entry& e) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return e.file;
 }
 
 const caf::actor& durable_objects::object_of(const entry& e) const {
@@ -363,8 +414,9 @@ const caf::actor& durable_objects::object_of(const entry& e) const {
 }
 
 std::optional<caf::message> durable_objects::snapshot_request(entry& e) {
-  if (e.is_queue() || e.compacting || e.removed || e.file->bytes() <= options_.compact_after_bytes
-      || e.file->bytes() <= 2 * e.compacted_bytes)
+  auto bytes = journal_of(e)->bytes();
+  if (e.is_queue() || e.compacting || e.removed || bytes <= options_.compact_after_bytes
+      || bytes <= 2 * e.compacted_bytes)
     return std::nullopt;
   e.compacting = true;
   if (e.type_id == value_type_id)
@@ -390,10 +442,12 @@ void durable_objects::compact(entry& e, const value& snapshot) {
     }
     auto records = e.is_queue() ? e.queue_records() : std::vector<caf::message>{};
     std::shared_ptr<journal> fresh =
-      journal::create(sys_, e.file->path(), e.header(), records, options_.fsync);
+      journal::create(sys_, journal_of(e)->path(), e.header(), records, options_.fsync);
     e.compacted_bytes = fresh->bytes();
     std::lock_guard<std::mutex> guard{mtx_};
     e.file = std::move(fresh);
+    if (e.removed) // unpublished while it was written: the new file goes too
+      e.file->remove();
   } catch (const std::exception& ex) {
     if (log_)
       log_(log_level::error, "cannot compact the journal of '" + e.name + "': " + ex.what());

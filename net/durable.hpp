@@ -90,8 +90,9 @@ public:
   /// error). An error (not_journaled) when the journal could not take it.
   caf::error record(entry& e, const caf::message& request, const caf::message& reply);
 
-  /// Records a one-way message to the object (a queue getter's receipt).
-  void record_tell(entry& e, const caf::message& message);
+  /// Records a one-way message to the object (a queue getter's receipt);
+  /// an error for one that would change it unjournaled (it is dropped).
+  caf::error record_tell(entry& e, const caf::message& message);
 
   /// When the journal is due for compaction: what to ask the object for
   /// its snapshot; then compact() with the value it answered. Sent by the
@@ -103,6 +104,9 @@ public:
 
 private:
   std::string path_of(const std::string& name) const;
+  std::optional<caf::message> confirmation(entry& e, const caf::message& message);
+  /// The entry's journal now (compaction replaces it).
+  std::shared_ptr<journal> journal_of(const entry& e) const;
   void start_journal(const caf::actor& object, const std::string& name,
                      const std::string& type_id, const value& args,
                      std::unique_ptr<journal> file, std::vector<value> queue_items);

@@ -426,10 +426,9 @@ struct gate::impl {
     int on = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     try {
+      auto tls = options.tls ? std::make_unique<tls_session>(*options.tls, fd.get()) : nullptr;
       connections.emplace_back(std::move(fd), peer, now + options.handshake_timeout, key);
-      if (options.tls)
-        connections.back().tls = std::make_unique<tls_session>(*options.tls,
-                                                               connections.back().fd.get());
+      connections.back().tls = std::move(tls);
     } catch (const std::exception& e) {
       log.write(log_event::rejected, log_level::error, [&] {
         return "rejected " + peer.name() + ": cannot start the handshake: " + e.what();

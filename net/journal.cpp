@@ -93,11 +93,22 @@ journal::contents journal::load(caf::actor_system& sys, const std::string& path)
         return "a record of " + std::to_string(length) + " bytes with "
                + std::to_string(bytes.size() - at - lean::length_size) + " left";
       auto body = bytes.data() + at + lean::length_size;
-      if (checksum(body + checksum_size, length - checksum_size) != lean::get_u64(body))
+      auto end = at + lean::length_size + length;
+      if (checksum(body + checksum_size, length - checksum_size) != lean::get_u64(body)) {
+        // A crash tears the last record only: one with more after it means
+        // the file was damaged, and cutting would drop acknowledged changes.
+        if (end < bytes.size())
+          throw error("the journal " + path + " is damaged at byte " + std::to_string(at)
+                      + " (a record whose checksum does not match, "
+                      + std::to_string(bytes.size() - end) + " bytes after it): move it away "
+                      "to start without the object, or restore it from a backup");
         return "a record whose checksum does not match";
+      }
       caf::message record;
       if (auto err = lean::read_message(sys, body, length, checksum_size, record))
-        return "a record that does not decode (" + caf::to_string(err) + ")";
+        throw error("the journal " + path + " has a record at byte " + std::to_string(at)
+                    + " that does not decode (" + caf::to_string(err) + "): was it written by "
+                    "another version of cafman?");
       if (at == 0)
         result.header = std::move(record);
       else
@@ -158,12 +169,20 @@ void journal::append(caf::actor_system& sys, const caf::message& record) {
   auto framed = frame(sys, record);
   std::lock_guard<std::mutex> guard{mtx_};
   if (!fd_)
-    throw error("the journal " + path_ + " was removed");
-  write_all(fd_.get(), framed, path_);
+    throw error("the journal " + path_ + " takes no more records (removed, or a write to it "
+                "failed and could not be undone)");
+  try {
+    write_all(fd_.get(), framed, path_);
+    if (policy_ == fsync_policy::always)
+      sync_file(fd_.get(), path_);
+  } catch (...) {
+    // What a failed write left would cut off every later record at load.
+    if (::ftruncate(fd_.get(), static_cast<off_t>(bytes_)) != 0)
+      fd_.reset(); // the journal takes no more records
+    throw;
+  }
   bytes_ += framed.size();
-  if (policy_ == fsync_policy::always)
-    sync_file(fd_.get(), path_);
-  else
+  if (policy_ != fsync_policy::always)
     dirty_ = true;
 }
 

@@ -348,7 +348,13 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
       msg = std::move(refused);
   if (request == lean::no_reply) {
     if (durable && msg)
-      st->durable->record_tell(*durable, *msg);
+      if (auto refused = st->durable->record_tell(*durable, *msg)) {
+        st->log.write(log_event::refused_request, log_level::warning, [&] {
+          return name_of(*stream.session) + ": dropped a one-way message: "
+                 + caf::to_string(refused);
+        }, clock::now());
+        return;
+      }
     if (msg)
       self->send(caf::actor_cast<caf::actor>(target), std::move(*msg));
     return;

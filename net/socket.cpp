@@ -304,7 +304,8 @@ std::pair<unique_fd, unique_fd> local_pair(bool tcp) {
     socklen_t size = sizeof peer;
     unique_fd accepted{::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &size,
                                  SOCK_NONBLOCK | SOCK_CLOEXEC)};
-    if (accepted && peer.sin_family == AF_INET && ntohs(peer.sin_port) == near_port)
+    if (accepted && peer.sin_family == AF_INET && ntohs(peer.sin_port) == near_port
+        && peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
       far = std::move(accepted);
   }
   if (!far)

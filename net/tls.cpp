@@ -87,7 +87,11 @@ tls_context::tls_context(const tls_options& options, side which)
   SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
   // The relay retries a write with more bytes appended, from a buffer that
   // may have moved.
-  SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Idle sessions give their buffers back; a peer's certificate chain is
+  // bounded before anyone is authenticated.
+  SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+                           | SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_max_cert_list(ctx_, 16u << 10);
   int verify = SSL_VERIFY_PEER;
   if (which == side::server) {
     verify |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
@@ -105,11 +109,51 @@ tls_context::~tls_context() {
 
 // ---------------------------------------------------------------- session
 
+namespace {
+
+// OpenSSL's socket BIO writes with write(), which raises SIGPIPE on a
+// connection the peer reset: the whole process would die of one client.
+// This one is the socket BIO with send(MSG_NOSIGNAL) instead.
+int write_without_sigpipe(BIO* bio, const char* data, int size) {
+  int fd = -1;
+  BIO_get_fd(bio, &fd);
+  errno = 0;
+  auto sent = ::send(fd, data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  BIO_clear_retry_flags(bio);
+  if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    BIO_set_retry_write(bio);
+  return static_cast<int>(sent);
+}
+
+const BIO_METHOD* socket_without_sigpipe() {
+  static BIO_METHOD* method = [] {
+    auto base = BIO_s_socket();
+    auto m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                          "cafman socket");
+    if (!m)
+      return m;
+    BIO_meth_set_write(m, write_without_sigpipe);
+    BIO_meth_set_read(m, BIO_meth_get_read(base));
+    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+    BIO_meth_set_create(m, BIO_meth_get_create(base));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+    return m;
+  }();
+  return method;
+}
+
+} // namespace
+
 tls_session::tls_session(const tls_context& context, int fd) : ssl_(SSL_new(context.native())) {
-  if (!ssl_ || SSL_set_fd(ssl_, fd) != 1) {
+  auto method = socket_without_sigpipe();
+  BIO* bio = ssl_ && method ? BIO_new(method) : nullptr;
+  if (!bio) {
     SSL_free(ssl_);
     throw error("cannot start a TLS session: " + last_openssl_reason());
   }
+  BIO_set_fd(bio, fd, BIO_NOCLOSE);
+  SSL_set_bio(ssl_, bio, bio); // the session owns it from here
   if (context.which() == tls_context::side::server)
     SSL_set_accept_state(ssl_);
   else
@@ -221,6 +265,8 @@ public:
     head_ += n;
     if (head_ == bytes_.size()) {
       bytes_.clear();
+      if (bytes_.capacity() > (64u << 10))
+        bytes_.shrink_to_fit(); // a burst's memory goes back
       head_ = 0;
     } else if (head_ > (64u << 10) && head_ > size()) {
       bytes_.erase(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(head_));
@@ -249,7 +295,8 @@ struct tls_relay::impl {
     byte_queue to_inner;
     byte_queue to_outer;
     bool outer_ended = false;
-    bool inner_ended = false;
+    bool inner_ended = false; // the plain side sent its last byte
+    bool inner_gone = false;  // and takes none any more
   };
 
   log_sink log;
@@ -276,6 +323,16 @@ struct tls_relay::impl {
     stopping = true;
     notify();
     thread.join();
+    for (auto& [ptr, t] : tunnels)
+      forget(*t);
+    for (auto& t : incoming)
+      forget(*t);
+  }
+
+  // The descriptors a forked child must not keep (see close_in_children).
+  static void forget(tunnel& t) {
+    forget_in_children(t.outer.get());
+    forget_in_children(t.inner.get());
   }
 
   void notify() {
@@ -328,7 +385,7 @@ struct tls_relay::impl {
   void finish(tunnel& t, std::vector<std::unique_ptr<tunnel>>& finished) {
     ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, t.outer.get(), nullptr);
     ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, t.inner.get(), nullptr);
-    forget_in_children(t.outer.get());
+    forget(t);
     t.outer.reset();
     t.inner.reset();
     auto entry = tunnels.find(&t);
@@ -363,13 +420,19 @@ struct tls_relay::impl {
         }
       }
       while (t.to_inner.size() > 0) {
-        auto step = step_of(::send(t.inner.get(), t.to_inner.data(), t.to_inner.size(),
-                                   MSG_NOSIGNAL | MSG_DONTWAIT),
-                            io_step::want_write);
+        auto step = t.inner_gone ? io_step{io_step::done, t.to_inner.size()}
+                                 : step_of(::send(t.inner.get(), t.to_inner.data(),
+                                                  t.to_inner.size(), MSG_NOSIGNAL | MSG_DONTWAIT),
+                                           io_step::want_write);
         if (step.what == io_step::want_write)
           break;
-        if (step.what != io_step::done)
-          return false; // the plain side is gone
+        if (step.what != io_step::done) {
+          // The plain side closed: what it sent before still goes out.
+          if (!t.inner_ended)
+            return false;
+          t.inner_gone = true;
+          continue;
+        }
         t.to_inner.consume(step.bytes);
         moved = true;
       }
@@ -416,6 +479,7 @@ void tls_relay::add(unique_fd outer, std::unique_ptr<tls_session> session, uniqu
                     std::string peer) {
   auto t = std::make_unique<impl::tunnel>();
   close_in_children(outer.get());
+  close_in_children(inner.get());
   t->outer = std::move(outer);
   t->tls = std::move(session);
   t->inner = std::move(inner);

@@ -22,8 +22,10 @@ constexpr auto map_age = std::chrono::seconds(1);
 
 } // namespace
 
-cluster_view::cluster_view(std::shared_ptr<connection> home, net::cluster_map map)
+cluster_view::cluster_view(std::shared_ptr<connection> home, net::cluster_map map,
+                           connect_function connect)
   : home_(std::move(home)),
+    connect_(std::move(connect)),
     map_(std::move(map)),
     map_read_(clock::now()),
     nodes_(map_.nodes.size()),
@@ -51,7 +53,8 @@ std::shared_ptr<connection> cluster_view::node(std::unique_lock<std::mutex>& gua
   guard.unlock(); // connecting takes a while: other nodes stay usable
   std::shared_ptr<connection> opened;
   try {
-    opened = std::make_shared<connection>(where, home_->key(), home_->options());
+    opened = connect_ ? connect_(where)
+                      : std::make_shared<connection>(where, home_->key(), home_->options());
   } catch (const connection_error& e) {
     guard.lock();
     retry_after_[i] = clock::now() + retry_pause;
@@ -60,6 +63,10 @@ std::shared_ptr<connection> cluster_view::node(std::unique_lock<std::mutex>& gua
   auto lost = std::make_shared<std::atomic<bool>>(false);
   opened->on_lost([lost] { *lost = true; });
   guard.lock();
+  // Another thread may have connected meanwhile: one session per node, so
+  // that its proxies can be stored in each other.
+  if (nodes_[i] && !(lost_[i] && *lost_[i]))
+    return nodes_[i];
   nodes_[i] = opened;
   lost_[i] = lost;
   return opened;
@@ -84,7 +91,14 @@ void cluster_view::refresh_map(std::unique_lock<std::mutex>& guard) {
 
 std::shared_ptr<connection> cluster_view::for_name(const std::string& name) {
   std::unique_lock<std::mutex> guard{mtx_};
-  return node(guard, map_.node_of(name));
+  refresh_map(guard);
+  auto i = map_.node_of(name);
+  // Known down: at once, not after a connect timeout (a host that drops
+  // packets would take all of it).
+  if (i != map_.self && (map_.is_down(i) || clock::now() < retry_after_[i]))
+    throw connection_error(describe(i) + " cannot be reached: it is down (as the cluster sees "
+                           "it now); try again once it is back");
+  return node(guard, i);
 }
 
 std::shared_ptr<connection> cluster_view::for_new_object() {
@@ -125,11 +139,24 @@ std::vector<std::shared_ptr<connection>> cluster_view::every_node() {
   return all;
 }
 
-std::shared_ptr<cluster_view> cluster_of(const std::shared_ptr<connection>& home) {
+std::vector<std::shared_ptr<connection>> cluster_view::reachable_nodes() {
+  std::unique_lock<std::mutex> guard{mtx_};
+  std::vector<std::shared_ptr<connection>> all;
+  for (std::size_t i = 0; i < map_.nodes.size(); ++i)
+    try {
+      all.push_back(node(guard, i));
+    } catch (const connection_error&) {
+      // down: skipped
+    }
+  return all;
+}
+
+std::shared_ptr<cluster_view> cluster_of(const std::shared_ptr<connection>& home,
+                                         cluster_view::connect_function connect) {
   auto map = net::cluster_map::from_value(home->call_registry(cluster_atom_v));
   if (map.empty())
     return nullptr;
-  return std::make_shared<cluster_view>(home, std::move(map));
+  return std::make_shared<cluster_view>(home, std::move(map), std::move(connect));
 }
 
 } // namespace detail
@@ -138,7 +165,7 @@ void create_cluster(const std::vector<std::string>& addresses, const authkey& ke
                     const connection_options& options) {
   if (addresses.empty())
     throw value_error("a cluster needs at least one node");
-  net::cluster_map map{addresses, 0, {}};
+  auto map = net::cluster_map::created(addresses);
   for (std::size_t i = 0; i < addresses.size(); ++i) {
     detail::connection node{net::parse_address(addresses[i]), key, options};
     node.call_registry(cluster_atom_v, map.as_kept_by(i).to_value());

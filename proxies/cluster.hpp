@@ -3,7 +3,9 @@
 // A client of a cluster of manager nodes (net/cluster.hpp): where its new
 // objects and its names go, and the operator's step that forms a cluster.
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +14,7 @@
 #include "net/authkey.hpp"
 #include "net/cluster.hpp"
 #include "net/options.hpp"
+#include "net/socket.hpp"
 
 namespace cafman {
 
@@ -23,7 +26,12 @@ class connection;
 /// when first needed. Thread-safe.
 class cluster_view {
 public:
-  cluster_view(std::shared_ptr<connection> home, net::cluster_map map);
+  /// Opens the session of a node the view has not used yet.
+  using connect_function = std::function<std::shared_ptr<connection>(const net::address&)>;
+
+  /// `connect` defaults to a new connection with `home`'s key and options.
+  cluster_view(std::shared_ptr<connection> home, net::cluster_map map,
+               connect_function connect = nullptr);
 
   /// The node of `name`'s hash slot. Throws connection_error naming the
   /// node when it cannot be reached.
@@ -43,6 +51,8 @@ public:
   /// Every node; throws connection_error naming the first that cannot be
   /// reached.
   std::vector<std::shared_ptr<connection>> every_node();
+  /// The nodes that can be reached now.
+  std::vector<std::shared_ptr<connection>> reachable_nodes();
 
 private:
   std::shared_ptr<connection> node(std::unique_lock<std::mutex>& guard, std::size_t i);
@@ -51,6 +61,7 @@ private:
 
   std::mutex mtx_;
   std::shared_ptr<connection> home_;
+  connect_function connect_;
   net::cluster_map map_;
   std::chrono::steady_clock::time_point map_read_;
   std::vector<std::shared_ptr<connection>> nodes_;
@@ -61,7 +72,8 @@ private:
 
 /// The cluster the node at the end of `home` belongs to; null when it is a
 /// manager on its own.
-std::shared_ptr<cluster_view> cluster_of(const std::shared_ptr<connection>& home);
+std::shared_ptr<cluster_view> cluster_of(const std::shared_ptr<connection>& home,
+                                         cluster_view::connect_function connect = nullptr);
 
 } // namespace detail
 

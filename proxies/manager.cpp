@@ -239,8 +239,12 @@ std::uint64_t manager::number_of_objects() const {
 }
 
 std::uint64_t manager::collect() const {
+  if (!cluster_)
+    return conn()->call_registry(collect_atom_v);
+  // Garbage on the nodes that are up is still garbage: a node that is down
+  // does not stop their collection.
   std::uint64_t total = 0;
-  for (auto& node : every_node())
+  for (auto& node : cluster_->reachable_nodes())
     total += node->call_registry(collect_atom_v);
   return total;
 }

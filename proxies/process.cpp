@@ -24,15 +24,19 @@ struct child_binder::impl {
   std::map<std::pair<std::string, std::uint16_t>, std::shared_ptr<connection>> connections;
 
   std::shared_ptr<connection> connection_like(const connection& parent) {
-    auto key = std::make_pair(parent.where().host, parent.where().port);
-    auto& conn = connections[key];
+    return connection_to(parent.where(), parent.key(), parent.options());
+  }
+
+  std::shared_ptr<connection> connection_to(const net::address& where, const authkey& key,
+                                            const connection_options& options) {
+    auto& conn = connections[std::make_pair(where.host, where.port)];
     if (!conn)
-      conn = std::make_shared<connection>(parent.where(), parent.key(), parent.options());
+      conn = std::make_shared<connection>(where, key, options);
     return conn;
   }
 };
 
-child_binder::child_binder() : impl_(std::make_unique<impl>()) {
+child_binder::child_binder() : impl_(std::make_shared<impl>()) {
 }
 
 child_binder::~child_binder() = default;
@@ -63,8 +67,15 @@ value child_binder::rebind_value(const value& x) {
   return x;
 }
 
-manager child_binder::joined(std::shared_ptr<connection> conn) {
-  auto cluster = cluster_of(conn);
+// The view's nodes are the child's connections, so that its proxies of one
+// node, adopted or new, can be stored in each other.
+manager child_binder::joined(const manager& m) {
+  auto conn = reconnect(m);
+  if (!manager_access::in_cluster(m))
+    return manager{std::move(conn)};
+  auto cluster = cluster_of(conn, [shared = impl_, conn](const net::address& where) {
+    return shared->connection_to(where, conn->key(), conn->options());
+  });
   return manager{std::move(conn), std::move(cluster)};
 }
 

@@ -33,7 +33,7 @@ public:
     if constexpr (std::is_base_of_v<object_proxy, T>)
       return T{adopt(x), x.timeout()};
     else if constexpr (std::is_base_of_v<manager, T>)
-      return joined(reconnect(x));
+      return joined(x);
     else if constexpr (std::is_same_v<T, value>)
       return rebind_value(x);
     else if constexpr (std::is_same_v<T, list_value> || std::is_same_v<T, dict_value>)
@@ -47,10 +47,11 @@ private:
   /// A copy of `x` whose references are the child's own.
   value rebind_value(const value& x);
   std::shared_ptr<connection> reconnect(const manager& m);
-  /// A manager over `conn`, with its cluster if it is a cluster node's.
-  static manager joined(std::shared_ptr<connection> conn);
+  /// The child's own `m`: pinned to one node as `m` is, or placing over its
+  /// cluster through the child's connections.
+  manager joined(const manager& m);
   struct impl;
-  std::unique_ptr<impl> impl_;
+  std::shared_ptr<impl> impl_; // shared with the cluster views of its managers
 };
 
 } // namespace detail

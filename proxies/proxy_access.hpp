@@ -18,6 +18,8 @@ namespace cafman::detail {
 
 struct manager_access {
   static const std::shared_ptr<connection>& conn(const manager& m) { return m.conn(); }
+  /// Whether `m` places objects over a cluster (not pinned to one node).
+  static bool in_cluster(const manager& m) { return m.cluster_ != nullptr; }
 };
 
 struct proxy_access {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -161,10 +162,73 @@ TEST_CASE("cluster: a node that dies fails the calls on its objects at once, nam
       return !cafman::connect(lost, key()).cluster_map().is_none();
     }, 10s));
     CHECK(eventually([&] { return seen_as("up"); }, 10s));
-    auto back = m.on_node_of(cluster.name_on(2)).dict();
+    // The client's own view catches up within a second or so.
+    std::optional<cafman::dict_proxy> made;
+    CHECK(eventually([&] {
+      try {
+        made = m.on_node_of(cluster.name_on(2)).dict();
+        return true;
+      } catch (const cafman::connection_error&) {
+        return false;
+      }
+    }, 10s));
+    REQUIRE(made);
+    auto back = *made;
     back.set("k", "again");
     CHECK(back.get("k") == value{"again"});
     CHECK(cluster.objects_on(2) == 1);
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("cluster: a newer cluster create wins over the old map, and a node left out stands "
+          "alone",
+          "[cluster]") {
+  watchdog dog{60s};
+  {
+    nodes cluster{3};
+    cafman::create_cluster({cluster.addresses[0], cluster.addresses[1]}, key());
+    auto nodes_of = [&](std::size_t i) {
+      return cafman::net::cluster_map::from_value(
+               cafman::connect(cluster.addresses[i], key()).cluster_map())
+        .nodes.size();
+    };
+    CHECK(eventually([&] { return nodes_of(2) == 0; }, 10s)); // it learnt it is out
+    CHECK(nodes_of(0) == 2);
+    CHECK(nodes_of(1) == 2);
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("cluster: a child process gets the cluster, or the one node, its manager had",
+          "[cluster]") {
+  watchdog dog{60s};
+  {
+    nodes cluster{3};
+    auto m = cafman::connect(cluster.addresses[0], key());
+    auto d = m.on_node_of(cluster.name_on(1)).dict();
+    // Over the cluster: what the child gets through its cluster view (a
+    // name on node 1) and the dict it was given share the child's one
+    // session with node 1, so one can be stored in the other.
+    cafman::process nests{[name = cluster.name_on(1)](cafman::manager shared,
+                                                      cafman::dict_proxy held) {
+      held.set("inner", shared.on_node_of(held).list({1, 2}));
+      held.set("named", shared.get_or_create<cafman::dict_proxy>(name));
+    }, m, d};
+    REQUIRE(nests.join(20s));
+    CHECK(nests.exitcode() == 0);
+    CHECK(d.list_at("inner").copy() == cafman::list_value{1, 2});
+    // Pinned to node 2, the child makes everything there: node 2's dict
+    // takes all of it.
+    auto on_two = m.on_node_of(cluster.name_on(2)).dict();
+    cafman::process pinned{[](cafman::manager node, cafman::dict_proxy held) {
+      for (int i = 0; i < 3; ++i)
+        held.set(i, node.list());
+    }, m.on_node_of(cluster.name_on(2)), on_two};
+    REQUIRE(pinned.join(20s));
+    CHECK(pinned.exitcode() == 0);
+    CHECK(on_two.size() == 3);
+    m.unpublish(cluster.name_on(1));
   }
   CHECK(no_children_left());
 }

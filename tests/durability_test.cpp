@@ -25,6 +25,8 @@ using namespace std::chrono_literals;
 using cafman::list_value;
 using cafman::value;
 using cafman::testing::eventually;
+using cafman::testing::log_lines;
+using cafman::testing::temp_dir;
 using cafman::testing::no_children_left;
 using cafman::testing::run_program;
 using cafman::testing::server_process;
@@ -36,57 +38,35 @@ namespace {
 const std::string secret = "durability-test-secret";
 
 /// A fresh journal directory, removed at the end.
-class journal_dir {
+class journal_dir : public temp_dir {
 public:
-  journal_dir() {
-    char dir_template[] = "/tmp/cafman-journal-test-XXXXXX";
-    REQUIRE(::mkdtemp(dir_template));
-    path_ = dir_template;
-  }
-  ~journal_dir() { run_program("rm", "-rf " + path_); }
-
-  const std::string& path() const { return path_; }
+  journal_dir() : temp_dir("journal-test") {}
 
   /// The journal files in it.
   std::vector<std::string> journals() const {
-    auto [code, out] = run_program("ls", path_);
+    auto [code, out] = run_program("ls", path());
     std::vector<std::string> names;
     std::size_t at = 0;
     while (at < out.size()) {
       auto end = out.find('\n', at);
-      names.push_back(path_ + "/" + out.substr(at, end - at));
+      names.push_back(path(out.substr(at, end - at)));
       at = end == std::string::npos ? out.size() : end + 1;
     }
     return names;
   }
-
-private:
-  std::string path_;
 };
 
 /// Server options with a journal directory and a log kept for the test.
-struct logged_server {
+struct logged_server : log_lines {
   explicit logged_server(const std::string& dir,
                          cafman::fsync_policy policy = cafman::fsync_policy::always) {
     options.authkey = cafman::authkey::from_string(secret);
     options.durability.dir = dir;
     options.durability.fsync = policy;
-    options.log = [this](cafman::log_level, const std::string& line) {
-      std::lock_guard<std::mutex> guard{mtx};
-      lines.push_back(line);
-    };
-  }
-
-  bool logged(const std::string& text) {
-    std::lock_guard<std::mutex> guard{mtx};
-    return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
-      return line.find(text) != std::string::npos;
-    });
+    options.log = sink();
   }
 
   cafman::server_options options;
-  std::mutex mtx;
-  std::vector<std::string> lines;
 };
 
 cafman::manager connect_to(const cafman::server& srv) {

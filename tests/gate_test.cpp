@@ -795,16 +795,12 @@ TEST_CASE("the log sink hears of rejected peers; the library writes nothing to s
           "[gate]") {
   watchdog guard{30s};
   stderr_capture captured;
-  std::mutex mtx;
-  std::vector<std::string> lines;
+  cafman::testing::log_lines log;
   {
     cafman::server_options opts;
     opts.authkey = authkey::from_string(secret);
     opts.handshake_timeout = 200ms;
-    opts.log = [&](cafman::log_level, const std::string& line) {
-      std::lock_guard<std::mutex> guard{mtx};
-      lines.push_back(line);
-    };
+    opts.log = log.sink();
     cafman::server srv{opts};
     auto address = "127.0.0.1:" + std::to_string(srv.port());
     CHECK_THROWS_AS(cafman::connect(address, authkey::from_string("not the key")),
@@ -812,20 +808,11 @@ TEST_CASE("the log sink hears of rejected peers; the library writes nothing to s
     auto silent = raw_connect(srv.port());
     CHECK(closed_within(silent.get(), 2s));
     CHECK(visit(address));
-    auto logged = [&](const std::string& text) {
-      return eventually([&] {
-        std::lock_guard<std::mutex> guard{mtx};
-        return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
-          return line.find(text) != std::string::npos;
-        });
-      });
-    };
-    CHECK(logged("authkey rejected: the client does not know the key"));
-    CHECK(logged("no handshake within 200 ms"));
+    CHECK(log.logged("authkey rejected: the client does not know the key"));
+    CHECK(log.logged("no handshake within 200 ms"));
   }
   CHECK(captured.text().empty());
-  std::lock_guard<std::mutex> lock{mtx};
-  for (auto& line : lines)
+  for (auto& line : log.all())
     CHECK_THAT(line, Contains("rejected 127.0.0.1:"));
 }
 

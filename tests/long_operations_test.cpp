@@ -46,27 +46,13 @@ struct endless_job {
   }
 };
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char name[] = "/tmp/cafman-long-XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~temp_dir() {
-    std::remove((path + "/started").c_str());
-    std::remove((path + "/stop").c_str());
-    ::rmdir(path.c_str());
-  }
-};
-
 } // namespace
 
 TEST_CASE("a custom method that runs on holds up no call on other objects", "[long][types]") {
   watchdog dog{60s};
-  temp_dir dir;
-  auto started = dir.path + "/started";
-  auto stop = dir.path + "/stop";
+  cafman::testing::temp_dir dir{"long"};
+  auto started = dir.path("started");
+  auto stop = dir.path("stop");
   REQUIRE(::mkfifo(started.c_str(), 0600) == 0);
   cafman::sync_manager_options options;
   options.types.add<endless_job>("EndlessJob").method("run", &endless_job::run);

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -236,6 +237,55 @@ private:
   std::string first_line_;
   std::string address_;
   std::string unix_address_;
+};
+
+/// A fresh directory under /tmp, removed with everything in it at the end.
+class temp_dir {
+public:
+  explicit temp_dir(const std::string& purpose) {
+    std::string pattern = "/tmp/cafman-" + purpose + "-XXXXXX";
+    REQUIRE(::mkdtemp(pattern.data()));
+    path_ = pattern;
+  }
+  ~temp_dir() { run_program("rm", "-rf " + path_); }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string path(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+  std::string path_;
+};
+
+/// A server's log sink that keeps every line, for checks on what it said.
+class log_lines {
+public:
+  cafman::log_sink sink() {
+    return [this](cafman::log_level, const std::string& line) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      lines_.push_back(line);
+    };
+  }
+
+  /// Whether a line containing `text` comes within a few seconds.
+  bool logged(const std::string& text) {
+    return eventually([&] {
+      std::lock_guard<std::mutex> guard{mtx_};
+      return std::any_of(lines_.begin(), lines_.end(), [&](const std::string& line) {
+        return line.find(text) != std::string::npos;
+      });
+    });
+  }
+
+  std::vector<std::string> all() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return lines_;
+  }
+
+private:
+  std::mutex mtx_;
+  std::vector<std::string> lines_;
 };
 
 } // namespace cafman::testing

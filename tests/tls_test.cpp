@@ -28,15 +28,18 @@
 
 #include "cafman/cafman.hpp"
 #include "net/socket.hpp"
+#include "net/tls.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using cafman::value;
 using cafman::testing::eventually;
+using cafman::testing::log_lines;
 using cafman::testing::no_children_left;
 using cafman::testing::run_program;
 using cafman::testing::server_process;
+using cafman::testing::temp_dir;
 using cafman::testing::watchdog;
 using Catch::Matchers::Contains;
 
@@ -50,9 +53,6 @@ const std::string secret = "tls-test-secret";
 class test_pki {
 public:
   explicit test_pki(const std::vector<std::string>& server_ips = {"127.0.0.1"}) {
-    char dir_template[] = "/tmp/cafman-tls-test-XXXXXX";
-    REQUIRE(::mkdtemp(dir_template));
-    dir_ = dir_template;
     make_ca("ca");
     make_ca("other-ca");
     std::string san = "subjectAltName=DNS:localhost";
@@ -63,9 +63,7 @@ public:
     make_cert("stranger", "other-ca", "");
   }
 
-  ~test_pki() { run_program("rm", "-rf " + dir_); }
-
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string path(const std::string& name) const { return dir_.path(name); }
 
   cafman::tls_options options(const std::string& who, const std::string& ca = "ca") const {
     return {path(who + ".pem"), path(who + ".key"), path(ca + ".pem"), {}};
@@ -102,7 +100,7 @@ private:
             + extensions);
   }
 
-  std::string dir_;
+  temp_dir dir_{"tls-test"};
 };
 
 cafman::server_options tls_server_options(const test_pki& pki) {
@@ -358,14 +356,10 @@ TEST_CASE("TLS: a wrong CA, a stranger's certificate, no certificate and plain c
           "[tls]") {
   watchdog dog{60s};
   test_pki pki;
-  std::mutex mtx;
-  std::vector<std::string> lines;
+  log_lines log;
   auto opts = tls_server_options(pki);
   opts.handshake_timeout = 300ms;
-  opts.log = [&](cafman::log_level, const std::string& line) {
-    std::lock_guard<std::mutex> guard{mtx};
-    lines.push_back(line);
-  };
+  opts.log = log.sink();
   cafman::server srv{opts};
   auto address = "127.0.0.1:" + std::to_string(srv.port());
   auto key = cafman::authkey::from_string(secret);
@@ -398,17 +392,9 @@ TEST_CASE("TLS: a wrong CA, a stranger's certificate, no certificate and plain c
   CHECK_THROWS_AS(cafman::connect(address, cafman::authkey::from_string("wrong"),
                                   tls_client(pki)),
                   cafman::auth_error);
-  auto logged = [&](const std::string& text) {
-    return eventually([&] {
-      std::lock_guard<std::mutex> guard{mtx};
-      return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
-        return line.find(text) != std::string::npos;
-      });
-    });
-  };
-  CHECK(logged("TLS failed: certificate verify failed"));
-  CHECK(logged("TLS failed: peer did not return a certificate"));
-  CHECK(logged("authkey rejected"));
+  CHECK(log.logged("TLS failed: certificate verify failed"));
+  CHECK(log.logged("TLS failed: peer did not return a certificate"));
+  CHECK(log.logged("authkey rejected"));
   // A client with TLS facing a manager without it.
   cafman::server_options bare;
   bare.authkey = key;
@@ -455,4 +441,76 @@ TEST_CASE("TLS: a sync_manager serves TLS, and its children reach it through TLS
     CHECK(child.exitcode() == 0);
     CHECK(d.get("child") == value{1});
   }, std::move(opts));
+}
+
+TEST_CASE("TLS: clients that vanish while the manager writes to them do not take it down",
+          "[tls]") {
+  watchdog dog{60s};
+  test_pki pki;
+  {
+    server_process server{secret, {"--tls-cert", pki.path("server.pem"), "--tls-key",
+                                   pki.path("server.key"), "--tls-ca", pki.path("ca.pem")}};
+    auto m = cafman::connect(server.address(), cafman::authkey::from_string(secret),
+                             tls_client(pki));
+    auto d = m.dict();
+    d.set("big", value{std::string(8u << 20, 'x')});
+    for (int round = 0; round < 3; ++round) {
+      // The reply may be on its way when the client's sockets close.
+      cafman::process child{[](cafman::dict_proxy shared) {
+        auto pending = shared.async(cafman::get_atom_v, value{"big"});
+        std::_Exit(0);
+      }, d};
+      REQUIRE(child.join(10s));
+    }
+    CHECK(d.get("big").as_string().size() == (8u << 20));
+    CHECK(::kill(server.pid(), 0) == 0);
+  }
+  CHECK(no_children_left());
+}
+
+TEST_CASE("TLS: the relay outlives a peer that resets the connection while it writes to it",
+          "[tls]") {
+  watchdog dog{60s};
+  test_pki pki;
+  namespace net = cafman::net;
+  net::tls_context server_side{pki.options("server"), net::tls_context::side::server};
+  net::tls_context client_side{pki.options("client"), net::tls_context::side::client};
+  auto [outer, peer] = net::local_pair(true);
+  auto session = std::make_unique<net::tls_session>(server_side, outer.get());
+  net::tls_session client{client_side, peer.get()};
+  client.expect_name("127.0.0.1");
+  // Both ends are non-blocking: take turns until both are through.
+  for (int turn = 0; turn < 100000 && !(session->established() && client.established()); ++turn) {
+    session->handshake();
+    client.handshake();
+  }
+  REQUIRE(session->established());
+  REQUIRE(client.established());
+  auto [inner, relay_end] = net::local_pair(false);
+  {
+    net::tls_relay relay;
+    relay.add(std::move(outer), std::move(session), std::move(relay_end), "the peer");
+    // Until the relay stops taking bytes: the peer reads none, so what the
+    // relay writes piles up in front of it.
+    std::vector<char> chunk(64u << 10, 'x');
+    for (;;) {
+      auto sent = ::send(inner.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
+      if (sent > 0)
+        continue;
+      REQUIRE((errno == EAGAIN || errno == EWOULDBLOCK));
+      pollfd writable{inner.get(), POLLOUT, 0};
+      if (::poll(&writable, 1, 300) == 0)
+        break;
+    }
+    // A reset under the relay's pending writes: OpenSSL's own socket writes
+    // would raise SIGPIPE here and end this process.
+    linger reset{1, 0};
+    ::setsockopt(peer.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    peer.reset();
+    // The relay closes its side: the plain end sees it.
+    pollfd closed{inner.get(), POLLIN, 0};
+    REQUIRE(::poll(&closed, 1, 10000) == 1);
+    char byte;
+    CHECK(::recv(inner.get(), &byte, 1, MSG_DONTWAIT) <= 0);
+  }
 }

@@ -104,6 +104,11 @@ struct server::impl {
                               const value& args) {
         return object(publish(name, type_id, args));
       });
+      for (auto& p : options.publish)
+        if (p.durable)
+          publish_durable(p.name, p.type_id, value{p.args});
+        else
+          publish(p.name, p.type_id, value{p.args});
       cluster = std::make_unique<net::cluster_watch>(
         [this] {
           value map;
@@ -234,6 +239,26 @@ struct server::impl {
     return id;
   }
 
+  std::uint64_t publish_durable(const std::string& name, const std::string& type_id,
+                                const value& args) {
+    net::durable_objects::check_kind(type_id);
+    if (!durable->enabled())
+      throw value_error("cannot make '" + name + "' durable: the server has no journal "
+                        "directory (server_options::durability.dir, cafman-server --journal-dir)");
+    // Restored from its journal already: a server's --publish at every
+    // start finds the object it made before.
+    if (auto restored = durable->durable_as(name, type_id))
+      return *restored;
+    auto id = publish(name, type_id, args);
+    try {
+      durable->track(object(id), name, type_id, args);
+    } catch (...) {
+      ask([] {}, unpublish_atom_v, name);
+      throw;
+    }
+    return id;
+  }
+
   caf::actor object(std::uint64_t id) const {
     return caf::actor_cast<caf::actor>(sys->registry().get(id));
   }
@@ -292,23 +317,7 @@ std::uint64_t server::publish(const std::string& name, const std::string& type_i
 
 std::uint64_t server::publish(const std::string& name, const std::string& type_id,
                               list_value args, durable_t) {
-  net::durable_objects::check_kind(type_id);
-  if (!impl_->durable->enabled())
-    throw value_error("cannot make '" + name + "' durable: the server has no journal directory "
-                      "(server_options::durability.dir, cafman-server --journal-dir)");
-  // Restored from its journal already: a server's --publish at every start
-  // finds the object it made before.
-  if (auto restored = impl_->durable->durable_as(name, type_id))
-    return *restored;
-  value arguments{args};
-  auto id = impl_->publish(name, type_id, arguments);
-  try {
-    impl_->durable->track(impl_->object(id), name, type_id, arguments);
-  } catch (...) {
-    unpublish(name);
-    throw;
-  }
-  return id;
+  return impl_->publish_durable(name, type_id, value{std::move(args)});
 }
 
 void server::unpublish(const std::string& name) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/registry.hpp"
 #include "net/authkey.hpp"
@@ -16,6 +17,15 @@
 #include "net/options.hpp"
 
 namespace cafman {
+
+/// An object a server publishes as it starts (server_options::publish).
+struct publication {
+  std::string name;
+  std::string type_id;
+  list_value args;
+  /// Journaled (see server::publish with cafman::durable).
+  bool durable = false;
+};
 
 struct server_options {
   std::string host = "127.0.0.1";
@@ -61,6 +71,9 @@ struct server_options {
   /// disk. Every journal in `durability.dir` is restored at start, before
   /// any client is admitted (see docs/durability.md).
   durability_options durability;
+  /// Published before the first client is admitted (after the journals are
+  /// restored): no client can race the server to one of these names.
+  std::vector<publication> publish;
 };
 
 /// Chooses the publish that journals the object (see durability_options).

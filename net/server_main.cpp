@@ -54,13 +54,11 @@ cafman::log_sink stderr_log(const std::string& level_name) {
   };
 }
 
-using publication = std::pair<std::string, std::string>; // name, type id
-
 // Checks every NAME=TYPE before the server starts, so that a typo is a
 // usage error (exit 2), not a half-published server.
-std::vector<publication> publications_from(const po::variables_map& vm,
-                                           const cafman::type_table& types) {
-  std::vector<publication> result;
+std::vector<cafman::publication> publications_from(const po::variables_map& vm,
+                                                   const cafman::type_table& types) {
+  std::vector<cafman::publication> result;
   if (!vm.count("publish"))
     return result;
   std::set<std::string> seen;
@@ -78,7 +76,7 @@ std::vector<publication> publications_from(const po::variables_map& vm,
     }
     if (!seen.insert(name).second)
       throw po::error("--publish " + spec + ": the name '" + name + "' is published twice");
-    result.emplace_back(std::move(name), std::move(type));
+    result.push_back({std::move(name), std::move(type), {}, vm["durable"].as<bool>()});
   }
   return result;
 }
@@ -206,7 +204,7 @@ int main(int argc, char** argv) {
     po::notify(vm);
     cafman::server_options opts;
     opts.log = stderr_log(vm["log-level"].as<std::string>());
-    auto publications = publications_from(vm, opts.types);
+    opts.publish = publications_from(vm, opts.types);
     opts.host = vm["host"].as<std::string>();
     opts.port = vm["port"].as<std::uint16_t>();
     if (vm.count("unix"))
@@ -229,11 +227,7 @@ int main(int argc, char** argv) {
     cafman::net::raise_descriptor_limit();
     cafman::server srv{opts};
     srv.stop_on_signals();
-    for (auto& [name, type] : publications)
-      if (vm["durable"].as<bool>())
-        srv.publish(name, type, {}, cafman::durable);
-      else
-        srv.publish(name, type);
+
     std::cout << "cafman-server listening on " << srv.host() << ":" << srv.port();
     if (!srv.unix_path().empty())
       std::cout << " and unix:" << srv.unix_path();

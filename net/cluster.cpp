@@ -57,6 +57,8 @@ cluster_map cluster_map::from_value(const value& v) {
   auto self = d.find("self");
   if (!nodes || !nodes->is_list() || nodes->as_list().empty() || !self || !self->is_int())
     throw bad("it needs a non-empty list 'nodes' and an int 'self'");
+  if (nodes->as_list().size() > max_cluster_nodes)
+    throw bad(("more than " + std::to_string(max_cluster_nodes) + " nodes").c_str());
   for (auto& node : nodes->as_list()) {
     if (!node.is_string())
       throw bad("a node is not an address");
@@ -74,6 +76,15 @@ cluster_map cluster_map::from_value(const value& v) {
           && static_cast<std::size_t>(node.as_int()) < map.nodes.size())
         map.down.push_back(static_cast<std::size_t>(node.as_int()));
   return map;
+}
+
+caf::error check_cluster_map(const value& map) {
+  try {
+    cluster_map::from_value(map);
+    return {};
+  } catch (const std::exception& e) {
+    return caf::make_error(errc::bad_argument, e.what());
+  }
 }
 
 cluster_map cluster_map::as_kept_by(std::size_t node) const {

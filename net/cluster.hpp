@@ -30,6 +30,8 @@
 #include <thread>
 #include <vector>
 
+#include <caf/error.hpp>
+
 #include "cafman/value.hpp"
 #include "net/authkey.hpp"
 #include "net/options.hpp"
@@ -67,6 +69,13 @@ struct cluster_map {
   /// A new cluster of `nodes`, newer than any made before it.
   static cluster_map created(std::vector<std::string> nodes);
 };
+
+/// At most this many nodes in a map.
+inline constexpr std::size_t max_cluster_nodes = 1024;
+
+/// Why `map` cannot be a node's cluster map (a client set it): what
+/// from_value refuses, an empty error for a good map or None.
+caf::error check_cluster_map(const value& map);
 
 /// A node's side: probes the peers of the map its registry keeps, on a
 /// thread of its own, until destroyed.

@@ -1,5 +1,7 @@
 #include "net/lean_broker.hpp"
 
+#include "net/cluster.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -342,6 +344,9 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   if (msg && !target)
     msg = caf::make_error(errc::no_such_object,
                           "object " + std::to_string(target_id) + " no longer exists");
+  if (msg && msg->match_elements<cluster_atom, value>())
+    if (auto refused = net::check_cluster_map(msg->get_as<value>(1)))
+      msg = std::move(refused);
   auto durable = msg ? st->durable->find(target_id) : nullptr;
   if (durable)
     if (auto refused = st->durable->admit(*durable, *msg))

@@ -13,6 +13,8 @@
 
 #include "cafman/cafman.hpp"
 #include "net/cluster.hpp"
+#include "net/connection.hpp"
+#include "proxies/proxy_access.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 
@@ -231,4 +233,18 @@ TEST_CASE("cluster: a child process gets the cluster, or the one node, its manag
     m.unpublish(cluster.name_on(1));
   }
   CHECK(no_children_left());
+}
+
+TEST_CASE("cluster: a node refuses a map that is not one, and connects go on", "[cluster]") {
+  watchdog dog{30s};
+  server_process node{secret};
+  auto m = cafman::connect(node.address(), key());
+  auto& conn = cafman::detail::manager_access::conn(m);
+  CHECK_THROWS_AS(conn->call_registry(cafman::cluster_atom_v, value{"garbage"}),
+                  cafman::value_error);
+  CHECK_THROWS_WITH(conn->call_registry(cafman::cluster_atom_v,
+                                        value{cafman::dict_value{{"nodes", cafman::list_value{"x"}},
+                                                                 {"self", 0}}}),
+                    Contains("bad address"));
+  CHECK(cafman::connect(node.address(), key()).cluster_map().is_none());
 }

@@ -17,6 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
 #include "cafman/cafman.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
@@ -288,4 +292,38 @@ TEST_CASE("durable: what a journal cannot keep is refused with a clear error, an
                                             + " --durable --publish d=dict");
   CHECK(code == 2);
   CHECK_THAT(out, Contains("--durable needs --journal-dir"));
+}
+
+TEST_CASE("durable: an actor client's receipts are journaled too", "[durable]") {
+  watchdog dog{60s};
+  journal_dir dir;
+  logged_server config{dir.path()};
+  {
+    cafman::server srv{config.options};
+    srv.publish("q", "queue", {}, cafman::durable);
+    auto q = connect_to(srv).get<cafman::queue_proxy>("q");
+    for (int i = 0; i < 3; ++i)
+      q.put(i);
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    cafman::actor_client client{sys, "127.0.0.1:" + std::to_string(srv.port()),
+                                cafman::authkey::from_string(secret)};
+    auto jobs = client.handle_of(client.manager().get<cafman::queue_proxy>("q"));
+    caf::scoped_actor self{sys};
+    value got;
+    self->request(jobs, 10s, cafman::get_atom_v, caf::timespan{0})
+      .receive([&](value& v, std::uint64_t) { got = std::move(v); },
+               [](caf::error& e) { FAIL(caf::to_string(e)); });
+    CHECK(got == value{0});
+    // Calls on one object keep their order: once this is answered, the
+    // receipt sent after the get has been through the manager.
+    self->request(jobs, 10s, cafman::qsize_atom_v)
+      .receive([](std::int64_t left) { CHECK(left == 2); },
+               [](caf::error& e) { FAIL(caf::to_string(e)); });
+  }
+  cafman::server srv{config.options};
+  auto q = connect_to(srv).get<cafman::queue_proxy>("q");
+  CHECK(q.get(false) == value{1});
+  CHECK(q.get(false) == value{2});
+  CHECK_THROWS_AS(q.get(false), cafman::queue_empty);
 }

@@ -514,3 +514,36 @@ TEST_CASE("TLS: the relay outlives a peer that resets the connection while it wr
     CHECK(::recv(inner.get(), &byte, 1, MSG_DONTWAIT) <= 0);
   }
 }
+
+TEST_CASE("TLS: a cluster of TLS nodes places objects over them, and its nodes talk TLS to "
+          "each other",
+          "[tls][cluster]") {
+  watchdog dog{60s};
+  test_pki pki;
+  {
+    std::vector<std::string> tls_args{"--tls-cert", pki.path("server.pem"), "--tls-key",
+                                      pki.path("server.key"), "--tls-ca", pki.path("ca.pem")};
+    auto first = std::make_unique<server_process>(secret, tls_args);
+    auto second = std::make_unique<server_process>(secret, tls_args);
+    std::vector<std::string> addresses{first->address(), second->address()};
+    auto key = cafman::authkey::from_string(secret);
+    cafman::create_cluster(addresses, key, tls_client(pki));
+    auto m = cafman::connect(addresses[0], key, tls_client(pki));
+    std::vector<cafman::dict_proxy> dicts;
+    for (int i = 0; i < 4; ++i)
+      dicts.push_back(m.dict());
+    for (auto& address : addresses)
+      CHECK(cafman::connect(address, key, tls_client(pki)).info().as_dict().at("objects")
+            == value{2});
+    // A node restarted on its address gets the map back from its peer, over TLS.
+    auto port = addresses[1].substr(addresses[1].rfind(':') + 1);
+    second.reset();
+    tls_args.insert(tls_args.end(), {"--port", port});
+    second = std::make_unique<server_process>(secret, tls_args);
+    REQUIRE(second->address() == addresses[1]);
+    CHECK(eventually([&] {
+      return !cafman::connect(addresses[1], key, tls_client(pki)).cluster_map().is_none();
+    }, 10s));
+  }
+  CHECK(no_children_left());
+}

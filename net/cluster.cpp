@@ -125,6 +125,14 @@ void cluster_watch::adopt(const cluster_map& newer, const std::string& me) {
     set_(newer.as_kept_by(static_cast<std::size_t>(mine - newer.nodes.begin())).to_value());
 }
 
+namespace {
+
+/// How long one probe may take: well past a loaded machine's slowest
+/// connect, and bounded so that shutdown never waits long.
+constexpr auto probe_timeout = std::chrono::seconds(2);
+
+} // namespace
+
 void cluster_watch::run() {
   std::vector<std::shared_ptr<cafman::detail::connection>> peers;
   auto stopping = [this] {
@@ -132,12 +140,17 @@ void cluster_watch::run() {
     return stopping_;
   };
   std::vector<std::string> peers_of; // the nodes `peers` was opened for
+  // Failed probes in a row per peer: one slow answer on a loaded machine
+  // does not make a node down, two do (a dead one refuses at once).
+  std::vector<int> failures;
   for (;;) {
     auto next = std::chrono::steady_clock::now() + interval_;
     try {
       auto map = cluster_map::from_value(get_());
-      if (peers_of != map.nodes)
+      if (peers_of != map.nodes) {
         peers.assign(map.nodes.size(), nullptr);
+        failures.assign(map.nodes.size(), 0);
+      }
       peers_of = map.nodes;
       std::vector<std::size_t> down;
       std::optional<cluster_map> newer;
@@ -147,8 +160,8 @@ void cluster_watch::run() {
         try {
           if (!peers[i]) {
             connection_options options;
-            options.connect_timeout = interval_;
-            options.timeout = interval_;
+            options.connect_timeout = probe_timeout;
+            options.timeout = probe_timeout;
             options.tls = tls_;
             peers[i] = std::make_shared<cafman::detail::connection>(parse_address(map.nodes[i]), key_,
                                                             options);
@@ -161,9 +174,11 @@ void cluster_watch::run() {
           // A node that comes back without the map (restarted) gets it again.
           if (theirs.epoch < map.epoch || theirs.nodes != map.nodes || theirs.self != i)
             peers[i]->call_registry(cluster_atom_v, map.as_kept_by(i).to_value());
+          failures[i] = 0;
         } catch (const std::exception&) {
           peers[i].reset(); // unreachable or gone: connect afresh next time
-          down.push_back(i);
+          if (++failures[i] >= 2)
+            down.push_back(i);
         }
       }
       if (newer)

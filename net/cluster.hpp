@@ -13,7 +13,7 @@
 // which one it is, which ones it cannot reach) in its registry. An operator
 // sets it once on every node (`cafman cluster create A B C`); each node then
 // probes its peers twice a second over the same authenticated streams as
-// any client, marks the ones it cannot reach, and hands the map back to a
+// any client, marks the ones that failed two probes in a row, and hands the map back to a
 // peer that returns without it (a restarted node). A client reads the map
 // from the node it connects to and opens a session on each node it uses,
 // so names, reference counts and crash cleanup are each node's own, exactly

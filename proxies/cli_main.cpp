@@ -237,6 +237,17 @@ std::uint64_t id_of(const std::string& text) {
   return id;
 }
 
+// `info`'s line about the cluster: the whole map in JSON.
+cafman::value cluster_summary(const cafman::value& kept, const command_line& cl) {
+  if (cl.json)
+    return kept;
+  auto map = cafman::net::cluster_map::from_value(kept);
+  if (map.empty())
+    return "none (a manager on its own)";
+  return "node " + std::to_string(map.self) + " of " + std::to_string(map.nodes.size()) + ", "
+         + std::to_string(map.down.size()) + " down (see `cafman cluster info`)";
+}
+
 // One row per node: its index, address, slots and state as the node
 // connected to sees them.
 void show_cluster(const cafman::value& kept, const command_line& cl) {
@@ -265,7 +276,9 @@ void run(const cafman::manager& m, const command_line& cl) {
   const auto& c = cl.command;
   if (c == "info") {
     expect_args(cl, 0, "info");
-    show_info(m.info(), cl);
+    auto info = m.info();
+    info.as_dict().insert_or_assign("cluster", cluster_summary(m.cluster_map(), cl));
+    show_info(info, cl);
   } else if (c == "clients") {
     expect_args(cl, 0, "clients");
     show_clients(m.clients(), cl);

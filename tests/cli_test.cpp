@@ -62,6 +62,7 @@ TEST_CASE("cafman: info, objects, clients, names, get, dump, publish and unpubli
   CHECK_THAT(info, Contains("clients: 2")); // this test's and the command's own
   CHECK_THAT(info, Contains("queue: 1"));
   CHECK_THAT(info, Contains("calls_per_second: "));
+  CHECK_THAT(info, Contains("cluster: none (a manager on its own)"));
   CHECK_THAT(info, Contains("\n  dict      3 ")); // its row: 3 calls of a dict
   auto info_json = cli(srv, "info --json").second;
   CHECK_THAT(info_json, Contains("\"calls_by_type\":{\"dict\":{\"calls\":3,\"errors\":0,"));

@@ -79,6 +79,16 @@ TEST_CASE("cluster: three nodes are one manager: objects spread over them, names
     }
     for (std::size_t node = 0; node < 3; ++node)
       CHECK(cluster.objects_on(node) == 10);
+    auto cafman_cli = [&](const std::string& command) {
+      return cafman::testing::run_program(CAFMAN_CLI_BIN, "--address " + cluster.addresses[1]
+                                          + " --authkey-file " + cluster.servers[1]->key_file()
+                                          + " " + command);
+    };
+    auto [code, table] = cafman_cli("cluster info");
+    CHECK(code == 0);
+    CHECK_THAT(table, Contains("1     " + cluster.addresses[1]) && Contains("this node")
+                        && Contains(cluster.addresses[2]) && Contains("5462-10922"));
+    CHECK_THAT(cafman_cli("info").second, Contains("cluster: node 1 of 3, 0 down"));
     for (int i = 0; i < 30; ++i)
       CHECK(dicts[i].get("i") == value{i});
     CHECK(m.number_of_objects() == 30);

@@ -254,12 +254,7 @@ public:
   std::size_t size() const { return bytes_.size() - head_; }
   const std::uint8_t* data() const { return bytes_.data() + head_; }
 
-  /// Room for `n` more bytes at the back; commit() says how many came.
-  std::uint8_t* reserve(std::size_t n) {
-    bytes_.resize(bytes_.size() + n);
-    return bytes_.data() + bytes_.size() - n;
-  }
-  void commit(std::size_t reserved, std::size_t used) { bytes_.resize(bytes_.size() - reserved + used); }
+  void append(const std::uint8_t* data, std::size_t n) { bytes_.insert(bytes_.end(), data, data + n); }
 
   void consume(std::size_t n) {
     head_ += n;
@@ -306,6 +301,9 @@ struct tls_relay::impl {
   std::vector<std::unique_ptr<tunnel>> incoming; // under mtx
   std::atomic<bool> stopping{false};
   std::unordered_map<tunnel*, std::unique_ptr<tunnel>> tunnels; // the relay thread's
+  // Reads land here first: growing a queue for a read that brings nothing
+  // would fill 16 KiB each time. The relay thread's.
+  std::array<std::uint8_t, chunk> scratch;
   std::thread thread;
 
   explicit impl(log_sink sink) : log(std::move(sink)) {
@@ -405,9 +403,9 @@ struct tls_relay::impl {
     for (bool moved = true; moved;) {
       moved = false;
       while (!t.outer_ended && t.to_inner.size() < max_buffered) {
-        auto space = t.to_inner.reserve(chunk);
-        auto step = t.tls->read(space, chunk);
-        t.to_inner.commit(chunk, step.what == io_step::done ? step.bytes : 0);
+        auto step = t.tls->read(scratch.data(), scratch.size());
+        if (step.what == io_step::done)
+          t.to_inner.append(scratch.data(), step.bytes);
         if (step.what == io_step::done) {
           moved = true;
         } else if (step.what == io_step::closed) {
@@ -437,9 +435,10 @@ struct tls_relay::impl {
         moved = true;
       }
       while (!t.inner_ended && t.to_outer.size() < max_buffered) {
-        auto space = t.to_outer.reserve(chunk);
-        auto step = step_of(::recv(t.inner.get(), space, chunk, MSG_DONTWAIT), io_step::want_read);
-        t.to_outer.commit(chunk, step.what == io_step::done ? step.bytes : 0);
+        auto step = step_of(::recv(t.inner.get(), scratch.data(), scratch.size(), MSG_DONTWAIT),
+                            io_step::want_read);
+        if (step.what == io_step::done)
+          t.to_outer.append(scratch.data(), step.bytes);
         if (step.what == io_step::want_read)
           break;
         if (step.what == io_step::done)

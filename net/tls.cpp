@@ -492,6 +492,18 @@ void tls_relay::add(unique_fd outer, std::unique_ptr<tls_session> session, uniqu
 
 // ---------------------------------------------------------------- dialer
 
+namespace {
+
+// The manager's alert, during the handshake (TLS 1.2) or right after it
+// (TLS 1.3 judges the client's certificate last).
+[[noreturn]] void refused_certificate(const std::string& who, const std::string& why) {
+  throw auth_error(who + " refused this client's TLS certificate (" + why
+                   + "): tls.cert and tls.key (--tls-cert, --tls-key) must be signed by a CA "
+                     "the manager trusts");
+}
+
+} // namespace
+
 tls_dialer::tls_dialer(const tls_options& options, const std::string& host)
   : context_(options, tls_context::side::client),
     name_(options.server_name.empty() ? host : options.server_name) {
@@ -530,9 +542,7 @@ unique_fd tls_dialer::secure(unique_fd fd, bool for_basp, clock::time_point dead
                        + "): tls.ca (--tls-ca) must hold the CA that signed it, and it must name '"
                        + name_ + "' (or set tls.server_name, --tls-server-name)");
     if (why.find("alert") != std::string::npos)
-      throw auth_error(who + " refused this client's TLS certificate (" + why
-                       + "): tls.cert and tls.key (--tls-cert, --tls-key) must be signed by a CA "
-                         "the manager trusts");
+      refused_certificate(who, why);
     throw connection_error("TLS handshake with " + who + " failed (" + why
                            + "): is it serving TLS (cafman-server --tls-cert)?");
   }
@@ -546,9 +556,7 @@ unique_fd tls_dialer::secure(unique_fd fd, bool for_basp, clock::time_point dead
     if (step.what == io_step::want_read || step.what == io_step::want_write)
       wait(fd.get(), step, deadline, who);
     else if (step.what == io_step::failed)
-      throw auth_error(who + " refused this client's TLS certificate (" + session->failure()
-                       + "): tls.cert and tls.key (--tls-cert, --tls-key) must be signed by a "
-                         "CA the manager trusts");
+      refused_certificate(who, session->failure());
     else if (step.what == io_step::closed)
       throw connection_error(who + " closed the connection right after the TLS handshake");
   }

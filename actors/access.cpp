@@ -1,4 +1,4 @@
-#include "actors/access.hpp"
+#include "cafman/actors/access.hpp"
 
 namespace cafman {
 

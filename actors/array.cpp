@@ -1,7 +1,7 @@
-#include "actors/array.hpp"
-#include "actors/placement.hpp"
-#include "actors/slice.hpp"
-#include "actors/typecode.hpp"
+#include "cafman/actors/array.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/slice.hpp"
+#include "cafman/actors/typecode.hpp"
 
 #include <caf/actor_system.hpp>
 

@@ -3,7 +3,7 @@
 // Spawning the array object; what it answers is its interface,
 // cafman/interfaces/array.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/array.hpp"
 
 namespace cafman {

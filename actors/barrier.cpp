@@ -1,6 +1,6 @@
-#include "actors/barrier.hpp"
-#include "actors/placement.hpp"
-#include "actors/waiting.hpp"
+#include "cafman/actors/barrier.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/waiting.hpp"
 
 #include <algorithm>
 #include <chrono>

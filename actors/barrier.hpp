@@ -3,7 +3,7 @@
 // Spawning the barrier object; what it answers is its interface,
 // cafman/interfaces/barrier.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/barrier.hpp"
 
 namespace cafman {

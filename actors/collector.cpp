@@ -1,4 +1,4 @@
-#include "actors/collector.hpp"
+#include "cafman/actors/collector.hpp"
 
 #include <deque>
 

@@ -1,7 +1,7 @@
-#include "actors/condition.hpp"
-#include "actors/lock.hpp"
-#include "actors/placement.hpp"
-#include "actors/waiting.hpp"
+#include "cafman/actors/condition.hpp"
+#include "cafman/actors/lock.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/waiting.hpp"
 
 #include <algorithm>
 #include <string>

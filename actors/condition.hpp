@@ -3,7 +3,7 @@
 // Spawning the condition object; what it answers is its interface,
 // cafman/interfaces/condition.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/condition.hpp"
 
 namespace cafman {

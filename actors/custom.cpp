@@ -1,6 +1,6 @@
-#include "actors/custom.hpp"
-#include "actors/placement.hpp"
-#include "actors/reference.hpp"
+#include "cafman/actors/custom.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/reference.hpp"
 
 #include <limits>
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <typeinfo>
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/custom.hpp"
 
 namespace cafman {

@@ -1,8 +1,8 @@
-#include "actors/dict.hpp"
-#include "actors/reference.hpp"
-#include "actors/iterator.hpp"
-#include "actors/placement.hpp"
-#include "actors/walk.hpp"
+#include "cafman/actors/dict.hpp"
+#include "cafman/actors/reference.hpp"
+#include "cafman/actors/iterator.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/walk.hpp"
 
 #include <string>
 

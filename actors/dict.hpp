@@ -3,7 +3,7 @@
 // Spawning the dict object; what it answers is its interface,
 // cafman/interfaces/dict.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/dict.hpp"
 
 namespace cafman {

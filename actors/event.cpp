@@ -1,6 +1,6 @@
-#include "actors/event.hpp"
-#include "actors/placement.hpp"
-#include "actors/waiting.hpp"
+#include "cafman/actors/event.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/waiting.hpp"
 
 #include <caf/actor_system.hpp>
 

@@ -3,7 +3,7 @@
 // Spawning the event object; what it answers is its interface,
 // cafman/interfaces/event.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/event.hpp"
 
 namespace cafman {

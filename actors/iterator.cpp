@@ -1,6 +1,6 @@
-#include "actors/iterator.hpp"
-#include "actors/placement.hpp"
-#include "actors/reference.hpp"
+#include "cafman/actors/iterator.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/reference.hpp"
 
 #include <algorithm>
 

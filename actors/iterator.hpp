@@ -3,8 +3,8 @@
 // Spawning the iterator object; what it answers is its interface,
 // cafman/interfaces/iterator.hpp.
 
-#include "actors/object.hpp"
-#include "actors/registry.hpp"
+#include "cafman/actors/object.hpp"
+#include "cafman/actors/registry.hpp"
 #include "cafman/interfaces/iterator.hpp"
 
 namespace cafman {

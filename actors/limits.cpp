@@ -1,4 +1,4 @@
-#include "actors/limits.hpp"
+#include "cafman/actors/limits.hpp"
 
 #include <caf/make_message.hpp>
 

@@ -1,9 +1,9 @@
-#include "actors/list.hpp"
-#include "actors/reference.hpp"
-#include "actors/iterator.hpp"
-#include "actors/background.hpp"
-#include "actors/placement.hpp"
-#include "actors/slice.hpp"
+#include "cafman/actors/list.hpp"
+#include "cafman/actors/reference.hpp"
+#include "cafman/actors/iterator.hpp"
+#include "cafman/actors/background.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/slice.hpp"
 
 #include <algorithm>
 #include <string>

@@ -3,7 +3,7 @@
 // Spawning the list object; what it answers is its interface,
 // cafman/interfaces/list.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/list.hpp"
 
 namespace cafman {

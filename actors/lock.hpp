@@ -3,7 +3,7 @@
 // Spawning the lock object; what it answers is its interface,
 // cafman/interfaces/lock.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/lock.hpp"
 
 namespace cafman {

@@ -1,6 +1,6 @@
-#include "actors/namespace.hpp"
-#include "actors/reference.hpp"
-#include "actors/placement.hpp"
+#include "cafman/actors/namespace.hpp"
+#include "cafman/actors/reference.hpp"
+#include "cafman/actors/placement.hpp"
 
 #include <caf/actor_system.hpp>
 

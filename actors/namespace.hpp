@@ -3,7 +3,7 @@
 // Spawning the namespace object; what it answers is its interface,
 // cafman/interfaces/namespace.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/namespace.hpp"
 
 namespace cafman {

@@ -1,4 +1,4 @@
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 
 #include <limits>
 #include <string>

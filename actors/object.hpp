@@ -16,7 +16,7 @@
 #include <caf/fwd.hpp>
 #include <caf/result.hpp>
 
-#include "actors/limits.hpp"
+#include "cafman/actors/limits.hpp"
 #include "cafman/protocol.hpp"
 #include "cafman/interfaces/holder_exit.hpp"
 #include "cafman/value.hpp"

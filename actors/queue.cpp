@@ -1,7 +1,7 @@
-#include "actors/queue.hpp"
-#include "actors/reference.hpp"
-#include "actors/placement.hpp"
-#include "actors/waiting.hpp"
+#include "cafman/actors/queue.hpp"
+#include "cafman/actors/reference.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/waiting.hpp"
 
 #include <deque>
 #include <map>

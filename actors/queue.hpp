@@ -3,7 +3,7 @@
 // Spawning the queue object; what it answers is its interface,
 // cafman/interfaces/queue.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/queue.hpp"
 
 namespace cafman {

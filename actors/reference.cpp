@@ -1,4 +1,4 @@
-#include "actors/reference.hpp"
+#include "cafman/actors/reference.hpp"
 
 #include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>

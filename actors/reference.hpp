@@ -12,7 +12,7 @@
 #include <map>
 #include <string>
 
-#include "actors/registry.hpp"
+#include "cafman/actors/registry.hpp"
 #include "cafman/value.hpp"
 
 namespace cafman {

@@ -1,4 +1,4 @@
-#include "actors/registry.hpp"
+#include "cafman/actors/registry.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -16,20 +16,20 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/array.hpp"
-#include "actors/barrier.hpp"
-#include "actors/collector.hpp"
-#include "actors/condition.hpp"
-#include "actors/dict.hpp"
-#include "actors/event.hpp"
-#include "actors/list.hpp"
-#include "actors/lock.hpp"
-#include "actors/namespace.hpp"
-#include "actors/placement.hpp"
-#include "actors/queue.hpp"
-#include "actors/semaphore.hpp"
-#include "actors/set.hpp"
-#include "actors/shared_value.hpp"
+#include "cafman/actors/array.hpp"
+#include "cafman/actors/barrier.hpp"
+#include "cafman/actors/collector.hpp"
+#include "cafman/actors/condition.hpp"
+#include "cafman/actors/dict.hpp"
+#include "cafman/actors/event.hpp"
+#include "cafman/actors/list.hpp"
+#include "cafman/actors/lock.hpp"
+#include "cafman/actors/namespace.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/queue.hpp"
+#include "cafman/actors/semaphore.hpp"
+#include "cafman/actors/set.hpp"
+#include "cafman/actors/shared_value.hpp"
 #include "cafman/interfaces/kinds.hpp"
 #include "cafman/version.hpp"
 

@@ -14,8 +14,8 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/access.hpp"
-#include "actors/object.hpp"
+#include "cafman/actors/access.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/registry.hpp"
 
 namespace cafman {

@@ -1,6 +1,6 @@
-#include "actors/semaphore.hpp"
-#include "actors/placement.hpp"
-#include "actors/waiting.hpp"
+#include "cafman/actors/semaphore.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/waiting.hpp"
 
 #include <algorithm>
 #include <limits>

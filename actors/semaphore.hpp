@@ -3,7 +3,7 @@
 // Spawning the semaphore object; what it answers is its interface,
 // cafman/interfaces/semaphore.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/semaphore.hpp"
 
 namespace cafman {

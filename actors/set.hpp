@@ -3,7 +3,7 @@
 // Spawning the set object; what it answers is its interface,
 // cafman/interfaces/set.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/set.hpp"
 
 namespace cafman {

@@ -1,6 +1,6 @@
-#include "actors/shared_value.hpp"
-#include "actors/placement.hpp"
-#include "actors/typecode.hpp"
+#include "cafman/actors/shared_value.hpp"
+#include "cafman/actors/placement.hpp"
+#include "cafman/actors/typecode.hpp"
 
 #include <string>
 

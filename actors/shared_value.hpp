@@ -3,7 +3,7 @@
 // Spawning the shared value object; what it answers is its interface,
 // cafman/interfaces/shared_value.hpp.
 
-#include "actors/object.hpp"
+#include "cafman/actors/object.hpp"
 #include "cafman/interfaces/shared_value.hpp"
 
 namespace cafman {

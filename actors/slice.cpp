@@ -1,4 +1,4 @@
-#include "actors/slice.hpp"
+#include "cafman/actors/slice.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,5 +1,5 @@
-#include "actors/type_registry.hpp"
-#include "actors/iterator.hpp"
+#include "cafman/actors/type_registry.hpp"
+#include "cafman/actors/iterator.hpp"
 
 #include "cafman/errors.hpp"
 

@@ -31,8 +31,8 @@
 
 #include <caf/actor_cast.hpp>
 
-#include "actors/custom.hpp"
-#include "actors/registry.hpp"
+#include "cafman/actors/custom.hpp"
+#include "cafman/actors/registry.hpp"
 #include "cafman/convert.hpp"
 #include "cafman/interfaces/exposed.hpp"
 

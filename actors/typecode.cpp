@@ -1,4 +1,4 @@
-#include "actors/typecode.hpp"
+#include "cafman/actors/typecode.hpp"
 
 #include <limits>
 #include <string>

@@ -1,4 +1,4 @@
-#include "actors/waiting.hpp"
+#include "cafman/actors/waiting.hpp"
 
 #include <atomic>
 #include <string>

@@ -15,9 +15,9 @@
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 
-#include "net/frame_guard.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/system_config.hpp"
+#include "cafman/net/frame_guard.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/system_config.hpp"
 
 namespace {
 

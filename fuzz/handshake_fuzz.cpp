@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "net/authkey.hpp"
-#include "net/handshake.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/handshake.hpp"
 
 namespace {
 

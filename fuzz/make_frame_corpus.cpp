@@ -13,8 +13,8 @@
 #include <caf/message.hpp>
 
 #include "cafman/protocol.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/system_config.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/system_config.hpp"
 
 using namespace cafman;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-#include "net/authkey.hpp"
+#include "cafman/net/authkey.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -14,7 +14,7 @@
 #include <openssl/rand.h>
 
 #include "cafman/errors.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman {
 

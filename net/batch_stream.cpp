@@ -1,10 +1,10 @@
-#include "net/batch_stream.hpp"
+#include "cafman/net/batch_stream.hpp"
 
 #include "cafman/errors.hpp"
-#include "net/connection.hpp"
-#include "net/failures.hpp"
-#include "net/lean_channel.hpp"
-#include "net/waiting.hpp"
+#include "cafman/net/connection.hpp"
+#include "cafman/net/failures.hpp"
+#include "cafman/net/lean_channel.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman::detail {
 

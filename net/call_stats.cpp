@@ -1,4 +1,4 @@
-#include "net/call_stats.hpp"
+#include "cafman/net/call_stats.hpp"
 
 #include <string>
 

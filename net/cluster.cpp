@@ -1,4 +1,4 @@
-#include "net/cluster.hpp"
+#include "cafman/net/cluster.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -7,8 +7,8 @@
 #include <optional>
 
 #include "cafman/errors.hpp"
-#include "net/connection.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/connection.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman::net {
 

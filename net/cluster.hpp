@@ -33,8 +33,8 @@
 #include <caf/error.hpp>
 
 #include "cafman/value.hpp"
-#include "net/authkey.hpp"
-#include "net/options.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/options.hpp"
 
 namespace cafman::net {
 

@@ -1,4 +1,4 @@
-#include "net/connection.hpp"
+#include "cafman/net/connection.hpp"
 
 #include <algorithm>
 #include <random>
@@ -12,11 +12,11 @@
 #include <caf/io/network/multiplexer.hpp>
 
 #include "cafman/errors.hpp"
-#include "net/failures.hpp"
-#include "net/handshake.hpp"
-#include "net/object_ref.hpp"
-#include "net/system_config.hpp"
-#include "net/waiting.hpp"
+#include "cafman/net/failures.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/object_ref.hpp"
+#include "cafman/net/system_config.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman::detail {
 

@@ -32,15 +32,15 @@
 
 #include "cafman/interfaces/registry.hpp"
 #include "cafman/interfaces/reply.hpp"
-#include "net/authkey.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/failures.hpp"
-#include "net/handshake.hpp"
-#include "net/lean_channel.hpp"
-#include "net/options.hpp"
-#include "net/pipeline.hpp"
-#include "net/socket.hpp"
-#include "net/tls.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/failures.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/lean_channel.hpp"
+#include "cafman/net/options.hpp"
+#include "cafman/net/pipeline.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/tls.hpp"
 
 namespace cafman::detail {
 

@@ -1,4 +1,4 @@
-#include "net/durable.hpp"
+#include "cafman/net/durable.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -33,9 +33,9 @@
 #include <caf/message.hpp>
 
 #include "cafman/value.hpp"
-#include "net/journal.hpp"
-#include "net/log.hpp"
-#include "net/options.hpp"
+#include "cafman/net/journal.hpp"
+#include "cafman/net/log.hpp"
+#include "cafman/net/options.hpp"
 
 namespace cafman::net {
 

@@ -1,4 +1,4 @@
-#include "net/failures.hpp"
+#include "cafman/net/failures.hpp"
 
 #include <caf/error.hpp>
 #include <caf/exit_reason.hpp>

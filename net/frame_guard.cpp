@@ -1,4 +1,4 @@
-#include "net/frame_guard.hpp"
+#include "cafman/net/frame_guard.hpp"
 
 #include <algorithm>
 #include <array>
@@ -16,9 +16,9 @@
 #include <caf/type_nr.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/custom.hpp"
-#include "actors/iterator.hpp"
-#include "actors/registry.hpp"
+#include "cafman/actors/custom.hpp"
+#include "cafman/actors/iterator.hpp"
+#include "cafman/actors/registry.hpp"
 #include "cafman/interfaces/kinds.hpp"
 #include "cafman/protocol.hpp"
 #include "cafman/value.hpp"

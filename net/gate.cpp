@@ -1,4 +1,4 @@
-#include "net/gate.hpp"
+#include "cafman/net/gate.hpp"
 
 #include <algorithm>
 #include <array>
@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "cafman/errors.hpp"
-#include "net/rate_limited_log.hpp"
-#include "net/handshake.hpp"
+#include "cafman/net/rate_limited_log.hpp"
+#include "cafman/net/handshake.hpp"
 
 namespace cafman::net {
 

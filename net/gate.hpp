@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "net/authkey.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/log.hpp"
-#include "net/socket.hpp"
-#include "net/tls.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/log.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/tls.hpp"
 
 namespace cafman::net {
 

@@ -1,4 +1,4 @@
-#include "net/handshake.hpp"
+#include "cafman/net/handshake.hpp"
 
 #include <algorithm>
 #include <array>
@@ -17,7 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "cafman/errors.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman::net {
 

@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "net/authkey.hpp"
+#include "cafman/net/authkey.hpp"
 
 namespace cafman::net {
 

@@ -1,4 +1,4 @@
-#include "net/journal.hpp"
+#include "cafman/net/journal.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -14,7 +14,7 @@
 
 #include "cafman/errors.hpp"
 #include "cafman/value.hpp"
-#include "net/lean_protocol.hpp"
+#include "cafman/net/lean_protocol.hpp"
 
 namespace cafman::net {
 

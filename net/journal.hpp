@@ -20,8 +20,8 @@
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
 
-#include "net/options.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/options.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman::net {
 

@@ -1,6 +1,6 @@
-#include "net/lean_broker.hpp"
+#include "cafman/net/lean_broker.hpp"
 
-#include "net/cluster.hpp"
+#include "cafman/net/cluster.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -22,12 +22,12 @@
 #include <caf/io/receive_policy.hpp>
 #include <caf/io/system_messages.hpp>
 
-#include "actors/reference.hpp"
-#include "actors/waiting.hpp"
-#include "net/authkey.hpp"
-#include "net/call_stats.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/rate_limited_log.hpp"
+#include "cafman/actors/reference.hpp"
+#include "cafman/actors/waiting.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/call_stats.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/rate_limited_log.hpp"
 
 namespace cafman::net {
 

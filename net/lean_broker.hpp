@@ -22,11 +22,11 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/access.hpp"
-#include "actors/registry.hpp"
+#include "cafman/actors/access.hpp"
+#include "cafman/actors/registry.hpp"
 #include "cafman/protocol.hpp"
-#include "net/durable.hpp"
-#include "net/log.hpp"
+#include "cafman/net/durable.hpp"
+#include "cafman/net/log.hpp"
 
 namespace cafman::net {
 

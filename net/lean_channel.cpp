@@ -1,4 +1,4 @@
-#include "net/lean_channel.hpp"
+#include "cafman/net/lean_channel.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -11,8 +11,8 @@
 #include <caf/message.hpp>
 
 #include "cafman/errors.hpp"
-#include "net/failures.hpp"
-#include "net/lean_protocol.hpp"
+#include "cafman/net/failures.hpp"
+#include "cafman/net/lean_protocol.hpp"
 
 namespace cafman::detail {
 

@@ -13,7 +13,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "net/socket.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman::detail {
 

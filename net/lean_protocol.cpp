@@ -1,4 +1,4 @@
-#include "net/lean_protocol.hpp"
+#include "cafman/net/lean_protocol.hpp"
 
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
@@ -12,7 +12,7 @@
 #include <caf/timespan.hpp>
 
 #include "cafman/value.hpp"
-#include "net/frame_guard.hpp"
+#include "cafman/net/frame_guard.hpp"
 
 // Debian's libcaf_io.so 0.17.6 carries its own copy of this instantiation,
 // and in that copy load() and save() do nothing. A program that links

@@ -1,4 +1,4 @@
-#include "net/memory_keeper.hpp"
+#include "cafman/net/memory_keeper.hpp"
 
 #include <algorithm>
 #include <chrono>

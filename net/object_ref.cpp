@@ -1,4 +1,4 @@
-#include "net/object_ref.hpp"
+#include "cafman/net/object_ref.hpp"
 
 namespace cafman::detail {
 

@@ -11,7 +11,7 @@
 #include <caf/actor.hpp>
 
 #include "cafman/value.hpp"
-#include "net/connection.hpp"
+#include "cafman/net/connection.hpp"
 
 namespace cafman::detail {
 

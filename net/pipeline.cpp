@@ -1,4 +1,4 @@
-#include "net/pipeline.hpp"
+#include "cafman/net/pipeline.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -15,8 +15,8 @@
 
 #include "cafman/errors.hpp"
 #include "cafman/protocol.hpp"
-#include "net/failures.hpp"
-#include "net/lean_protocol.hpp"
+#include "cafman/net/failures.hpp"
+#include "cafman/net/lean_protocol.hpp"
 
 namespace cafman::detail {
 

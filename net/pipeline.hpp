@@ -24,7 +24,7 @@
 #include <caf/message.hpp>
 
 #include "cafman/value.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman::detail {
 

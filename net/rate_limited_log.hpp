@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-#include "net/log.hpp"
+#include "cafman/net/log.hpp"
 
 namespace cafman::net {
 

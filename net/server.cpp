@@ -1,4 +1,4 @@
-#include "net/server.hpp"
+#include "cafman/net/server.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -22,16 +22,16 @@
 #include <caf/send.hpp>
 
 #include "cafman/errors.hpp"
-#include "net/gate.hpp"
-#include "net/cluster.hpp"
-#include "net/durable.hpp"
-#include "net/lean_broker.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/memory_keeper.hpp"
-#include "net/socket.hpp"
-#include "net/system_config.hpp"
-#include "net/failures.hpp"
-#include "net/options.hpp"
+#include "cafman/net/gate.hpp"
+#include "cafman/net/cluster.hpp"
+#include "cafman/net/durable.hpp"
+#include "cafman/net/lean_broker.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/memory_keeper.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/system_config.hpp"
+#include "cafman/net/failures.hpp"
+#include "cafman/net/options.hpp"
 
 namespace cafman {
 

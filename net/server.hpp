@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "actors/registry.hpp"
-#include "net/authkey.hpp"
-#include "net/lean_broker.hpp"
-#include "net/log.hpp"
-#include "net/options.hpp"
+#include "cafman/actors/registry.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/lean_broker.hpp"
+#include "cafman/net/log.hpp"
+#include "cafman/net/options.hpp"
 
 namespace cafman {
 

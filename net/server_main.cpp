@@ -20,9 +20,9 @@
 
 #include "cafman/errors.hpp"
 #include "cafman/version.hpp"
-#include "net/server.hpp"
-#include "net/socket.hpp"
-#include "net/tls_program_options.hpp"
+#include "cafman/net/server.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/tls_program_options.hpp"
 
 namespace po = boost::program_options;
 

@@ -1,4 +1,4 @@
-#include "net/socket.hpp"
+#include "cafman/net/socket.hpp"
 
 #include <atomic>
 #include <pthread.h>

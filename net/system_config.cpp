@@ -1,4 +1,4 @@
-#include "net/system_config.hpp"
+#include "cafman/net/system_config.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>

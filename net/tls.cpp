@@ -1,4 +1,4 @@
-#include "net/tls.hpp"
+#include "cafman/net/tls.hpp"
 
 #include <array>
 #include <atomic>

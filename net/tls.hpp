@@ -17,9 +17,9 @@
 #include <string>
 #include <utility>
 
-#include "net/log.hpp"
-#include "net/options.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/log.hpp"
+#include "cafman/net/options.hpp"
+#include "cafman/net/socket.hpp"
 
 struct ssl_ctx_st;
 struct ssl_st;

@@ -7,7 +7,7 @@
 
 #include <boost/program_options.hpp>
 
-#include "net/options.hpp"
+#include "cafman/net/options.hpp"
 
 namespace cafman::net {
 

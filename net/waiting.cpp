@@ -1,4 +1,4 @@
-#include "net/waiting.hpp"
+#include "cafman/net/waiting.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "proxies/actor_client.hpp"
+#include "cafman/proxies/actor_client.hpp"
 
 #include <map>
 #include <mutex>
@@ -12,11 +12,11 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "net/failures.hpp"
-#include "net/object_ref.hpp"
-#include "net/waiting.hpp"
+#include "cafman/net/failures.hpp"
+#include "cafman/net/object_ref.hpp"
+#include "cafman/net/waiting.hpp"
 #include "cafman/interfaces/kinds.hpp"
-#include "proxies/custom.hpp"
+#include "cafman/proxies/custom.hpp"
 
 namespace cafman {
 

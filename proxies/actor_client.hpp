@@ -34,10 +34,10 @@
 
 #include "cafman/interfaces/actor_view.hpp"
 #include "cafman/protocol.hpp"
-#include "net/options.hpp"
-#include "proxies/custom.hpp"
-#include "proxies/manager.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/net/options.hpp"
+#include "cafman/proxies/custom.hpp"
+#include "cafman/proxies/manager.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

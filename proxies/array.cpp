@@ -1,8 +1,8 @@
-#include "proxies/array.hpp"
+#include "cafman/proxies/array.hpp"
 
 #include <string>
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

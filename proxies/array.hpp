@@ -14,8 +14,8 @@
 
 #include "cafman/interfaces/array.hpp"
 #include "cafman/value.hpp"
-#include "proxies/object_proxy.hpp"
-#include "proxies/slice.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/proxies/slice.hpp"
 
 namespace cafman {
 

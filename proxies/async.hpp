@@ -3,7 +3,7 @@
 // basic_proxy::async (declared in proxies/object_proxy.hpp), defined where
 // the connection is known.
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

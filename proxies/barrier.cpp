@@ -1,6 +1,6 @@
-#include "proxies/barrier.hpp"
+#include "cafman/proxies/barrier.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

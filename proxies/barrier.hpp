@@ -12,8 +12,8 @@
 #include <memory>
 
 #include "cafman/interfaces/barrier.hpp"
-#include "proxies/object_proxy.hpp"
-#include "net/waiting.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman {
 

@@ -1,4 +1,4 @@
-#include "proxies/batch.hpp"
+#include "cafman/proxies/batch.hpp"
 
 #include "cafman/errors.hpp"
 

@@ -21,8 +21,8 @@
 #include <utility>
 
 #include "cafman/protocol.hpp"
-#include "net/batch_stream.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/net/batch_stream.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -1,4 +1,4 @@
-#include "proxies/child.hpp"
+#include "cafman/proxies/child.hpp"
 
 #include <cerrno>
 

@@ -22,7 +22,7 @@
 #include <boost/program_options.hpp>
 
 #include "cafman/cafman.hpp"
-#include "net/tls_program_options.hpp"
+#include "cafman/net/tls_program_options.hpp"
 
 namespace po = boost::program_options;
 

@@ -1,10 +1,10 @@
-#include "proxies/cluster.hpp"
+#include "cafman/proxies/cluster.hpp"
 
 #include <atomic>
 
 #include "cafman/errors.hpp"
-#include "net/connection.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/connection.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "net/authkey.hpp"
-#include "net/cluster.hpp"
-#include "net/options.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/cluster.hpp"
+#include "cafman/net/options.hpp"
+#include "cafman/net/socket.hpp"
 
 namespace cafman {
 

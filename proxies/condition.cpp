@@ -1,6 +1,6 @@
-#include "proxies/condition.hpp"
+#include "cafman/proxies/condition.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -12,9 +12,9 @@
 #include <limits>
 
 #include "cafman/interfaces/condition.hpp"
-#include "proxies/lockable.hpp"
-#include "proxies/object_proxy.hpp"
-#include "net/waiting.hpp"
+#include "cafman/proxies/lockable.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman {
 

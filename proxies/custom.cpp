@@ -1,4 +1,4 @@
-#include "proxies/custom.hpp"
+#include "cafman/proxies/custom.hpp"
 
 namespace cafman {
 

@@ -17,9 +17,9 @@
 #include "cafman/interfaces/custom.hpp"
 #include "cafman/interfaces/exposed.hpp"
 #include "cafman/convert.hpp"
-#include "proxies/iterator.hpp"
-#include "proxies/object_proxy.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/iterator.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -1,11 +1,11 @@
-#include "proxies/dict.hpp"
+#include "cafman/proxies/dict.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 #include <algorithm>
 
-#include "proxies/list.hpp"
-#include "proxies/set.hpp"
+#include "cafman/proxies/list.hpp"
+#include "cafman/proxies/set.hpp"
 
 namespace cafman {
 

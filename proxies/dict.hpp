@@ -8,8 +8,8 @@
 
 #include "cafman/interfaces/dict.hpp"
 #include "cafman/value.hpp"
-#include "proxies/iterator.hpp"
-#include "proxies/object_proxy.hpp"
+#include "cafman/proxies/iterator.hpp"
+#include "cafman/proxies/object_proxy.hpp"
 
 namespace cafman {
 

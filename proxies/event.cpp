@@ -1,6 +1,6 @@
-#include "proxies/event.hpp"
+#include "cafman/proxies/event.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -9,8 +9,8 @@
 #include <cstdint>
 
 #include "cafman/interfaces/event.hpp"
-#include "proxies/object_proxy.hpp"
-#include "net/waiting.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman {
 

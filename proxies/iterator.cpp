@@ -1,6 +1,6 @@
-#include "proxies/iterator.hpp"
+#include "cafman/proxies/iterator.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 #include <memory>
 #include <optional>

@@ -18,7 +18,7 @@
 
 #include "cafman/interfaces/iterator.hpp"
 #include "cafman/value.hpp"
-#include "proxies/object_proxy.hpp"
+#include "cafman/proxies/object_proxy.hpp"
 
 namespace cafman {
 

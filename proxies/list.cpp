@@ -1,14 +1,14 @@
-#include "proxies/list.hpp"
+#include "cafman/proxies/list.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 #include <limits>
 #include <memory>
 #include <string>
 
 #include "cafman/errors.hpp"
-#include "proxies/dict.hpp"
-#include "proxies/set.hpp"
+#include "cafman/proxies/dict.hpp"
+#include "cafman/proxies/set.hpp"
 
 namespace cafman {
 

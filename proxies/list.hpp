@@ -9,9 +9,9 @@
 
 #include "cafman/interfaces/list.hpp"
 #include "cafman/value.hpp"
-#include "proxies/iterator.hpp"
-#include "proxies/object_proxy.hpp"
-#include "proxies/slice.hpp"
+#include "cafman/proxies/iterator.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/proxies/slice.hpp"
 
 namespace cafman {
 

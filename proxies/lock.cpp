@@ -1,6 +1,6 @@
-#include "proxies/lock.hpp"
+#include "cafman/proxies/lock.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

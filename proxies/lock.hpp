@@ -10,9 +10,9 @@
 //   if (timed.try_lock_for(50ms)) { ... }
 
 #include "cafman/interfaces/lock.hpp"
-#include "proxies/lockable.hpp"
-#include "proxies/object_proxy.hpp"
-#include "net/waiting.hpp"
+#include "cafman/proxies/lockable.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman {
 

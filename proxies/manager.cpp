@@ -1,12 +1,12 @@
-#include "proxies/manager.hpp"
+#include "cafman/proxies/manager.hpp"
 
 #include <algorithm>
 
 #include <caf/send.hpp>
 
 #include "cafman/errors.hpp"
-#include "proxies/cluster.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/cluster.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -1,6 +1,6 @@
-#include "proxies/namespace.hpp"
+#include "cafman/proxies/namespace.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

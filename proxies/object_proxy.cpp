@@ -1,9 +1,9 @@
-#include "proxies/object_proxy.hpp"
+#include "cafman/proxies/object_proxy.hpp"
 
 #include <string>
 
 #include "cafman/errors.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -1,6 +1,6 @@
-#include "proxies/process.hpp"
+#include "cafman/proxies/process.hpp"
 
-#include "proxies/cluster.hpp"
+#include "cafman/proxies/cluster.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "cafman/errors.hpp"
-#include "net/socket.hpp"
-#include "proxies/child.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/proxies/child.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

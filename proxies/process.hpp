@@ -13,8 +13,8 @@
 
 #include <sys/types.h>
 
-#include "proxies/manager.hpp"
-#include "proxies/object_proxy.hpp"
+#include "cafman/proxies/manager.hpp"
+#include "cafman/proxies/object_proxy.hpp"
 
 namespace cafman {
 

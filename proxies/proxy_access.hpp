@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "cafman/interfaces/reply.hpp"
-#include "net/object_ref.hpp"
-#include "net/waiting.hpp"
-#include "proxies/manager.hpp"
-#include "proxies/object_proxy.hpp"
+#include "cafman/net/object_ref.hpp"
+#include "cafman/net/waiting.hpp"
+#include "cafman/proxies/manager.hpp"
+#include "cafman/proxies/object_proxy.hpp"
 
 namespace cafman::detail {
 

@@ -1,7 +1,7 @@
-#include "proxies/queue.hpp"
+#include "cafman/proxies/queue.hpp"
 
 #include "cafman/errors.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

@@ -19,8 +19,8 @@
 #include <cstdint>
 
 #include "cafman/interfaces/queue.hpp"
-#include "proxies/object_proxy.hpp"
-#include "net/waiting.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman {
 

@@ -1,6 +1,6 @@
-#include "proxies/semaphore.hpp"
+#include "cafman/proxies/semaphore.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

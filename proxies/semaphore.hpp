@@ -7,9 +7,9 @@
 #include <cstdint>
 
 #include "cafman/interfaces/semaphore.hpp"
-#include "proxies/lockable.hpp"
-#include "proxies/object_proxy.hpp"
-#include "net/waiting.hpp"
+#include "cafman/proxies/lockable.hpp"
+#include "cafman/proxies/object_proxy.hpp"
+#include "cafman/net/waiting.hpp"
 
 namespace cafman {
 

@@ -1,6 +1,6 @@
-#include "proxies/set.hpp"
+#include "cafman/proxies/set.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

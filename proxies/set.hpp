@@ -11,8 +11,8 @@
 
 #include "cafman/interfaces/set.hpp"
 #include "cafman/value.hpp"
-#include "proxies/iterator.hpp"
-#include "proxies/object_proxy.hpp"
+#include "cafman/proxies/iterator.hpp"
+#include "cafman/proxies/object_proxy.hpp"
 
 namespace cafman {
 

@@ -1,6 +1,6 @@
-#include "proxies/shared_value.hpp"
+#include "cafman/proxies/shared_value.hpp"
 
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 namespace cafman {
 

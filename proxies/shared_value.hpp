@@ -6,7 +6,7 @@
 
 #include "cafman/interfaces/shared_value.hpp"
 #include "cafman/value.hpp"
-#include "proxies/object_proxy.hpp"
+#include "cafman/proxies/object_proxy.hpp"
 
 namespace cafman {
 

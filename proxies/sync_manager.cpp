@@ -1,4 +1,4 @@
-#include "proxies/sync_manager.hpp"
+#include "cafman/proxies/sync_manager.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "cafman/errors.hpp"
-#include "net/server.hpp"
-#include "net/socket.hpp"
-#include "proxies/child.hpp"
-#include "net/connection.hpp"
+#include "cafman/net/server.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/proxies/child.hpp"
+#include "cafman/net/connection.hpp"
 
 namespace cafman {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <sys/types.h>
 
-#include "actors/type_registry.hpp"
-#include "net/lean_broker.hpp"
-#include "proxies/manager.hpp"
+#include "cafman/actors/type_registry.hpp"
+#include "cafman/net/lean_broker.hpp"
+#include "cafman/proxies/manager.hpp"
 
 namespace cafman {
 

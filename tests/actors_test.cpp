@@ -29,14 +29,14 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/dict.hpp"
-#include "actors/list.hpp"
-#include "actors/namespace.hpp"
-#include "actors/registry.hpp"
-#include "actors/shared_value.hpp"
+#include "cafman/actors/dict.hpp"
+#include "cafman/actors/list.hpp"
+#include "cafman/actors/namespace.hpp"
+#include "cafman/actors/registry.hpp"
+#include "cafman/actors/shared_value.hpp"
 #include "cafman/protocol.hpp"
 #include "cafman/value.hpp"
-#include "net/system_config.hpp"
+#include "cafman/net/system_config.hpp"
 #include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;

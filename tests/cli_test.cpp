@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cafman/cafman.hpp"
-#include "proxies/child.hpp"
+#include "cafman/proxies/child.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

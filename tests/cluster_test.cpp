@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "cafman/cafman.hpp"
-#include "net/cluster.hpp"
-#include "net/connection.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/net/cluster.hpp"
+#include "cafman/net/connection.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

@@ -16,10 +16,10 @@
 #include <caf/message.hpp>
 
 #include "cafman/cafman.hpp"
-#include "net/handshake.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/socket.hpp"
-#include "net/system_config.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/system_config.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

@@ -35,12 +35,12 @@
 #include <openssl/hmac.h>
 
 #include "cafman/errors.hpp"
-#include "net/rate_limited_log.hpp"
-#include "net/handshake.hpp"
-#include "net/server.hpp"
-#include "net/socket.hpp"
-#include "proxies/child.hpp"
-#include "proxies/manager.hpp"
+#include "cafman/net/rate_limited_log.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/server.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/proxies/child.hpp"
+#include "cafman/proxies/manager.hpp"
 #include "support.hpp"
 #include "watchdog.hpp"
 

@@ -26,9 +26,9 @@
 #include <openssl/hmac.h>
 
 #include "cafman/errors.hpp"
-#include "net/authkey.hpp"
-#include "net/handshake.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/authkey.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/socket.hpp"
 #include "watchdog.hpp"
 
 using namespace std::chrono_literals;

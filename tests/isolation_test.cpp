@@ -13,13 +13,13 @@
 #include <caf/actor_system_config.hpp>
 
 #include "cafman/errors.hpp"
-#include "net/handshake.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/system_config.hpp"
-#include "net/lean_channel.hpp"
-#include "proxies/lock.hpp"
-#include "proxies/queue.hpp"
-#include "net/waiting.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/system_config.hpp"
+#include "cafman/net/lean_channel.hpp"
+#include "cafman/proxies/lock.hpp"
+#include "cafman/proxies/queue.hpp"
+#include "cafman/net/waiting.hpp"
 #include "support.hpp"
 #include "watchdog.hpp"
 

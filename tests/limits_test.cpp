@@ -18,17 +18,17 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "actors/barrier.hpp"
-#include "actors/condition.hpp"
-#include "actors/dict.hpp"
-#include "actors/event.hpp"
-#include "actors/list.hpp"
-#include "actors/lock.hpp"
-#include "actors/queue.hpp"
-#include "actors/registry.hpp"
-#include "actors/semaphore.hpp"
+#include "cafman/actors/barrier.hpp"
+#include "cafman/actors/condition.hpp"
+#include "cafman/actors/dict.hpp"
+#include "cafman/actors/event.hpp"
+#include "cafman/actors/list.hpp"
+#include "cafman/actors/lock.hpp"
+#include "cafman/actors/queue.hpp"
+#include "cafman/actors/registry.hpp"
+#include "cafman/actors/semaphore.hpp"
 #include "cafman/cafman.hpp"
-#include "net/system_config.hpp"
+#include "cafman/net/system_config.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "actors/background.hpp"
+#include "cafman/actors/background.hpp"
 #include "cafman/cafman.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cafman/cafman.hpp"
-#include "net/server.hpp"
+#include "cafman/net/server.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

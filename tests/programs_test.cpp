@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 
 #include "cafman/cafman.hpp"
-#include "net/handshake.hpp"
-#include "net/socket.hpp"
-#include "net/system_config.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/system_config.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

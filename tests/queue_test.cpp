@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cafman/cafman.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

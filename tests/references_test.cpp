@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "cafman/cafman.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

@@ -16,11 +16,11 @@
 #include <caf/actor_system_config.hpp>
 
 #include "cafman/errors.hpp"
-#include "net/handshake.hpp"
-#include "net/lean_protocol.hpp"
-#include "net/socket.hpp"
-#include "net/system_config.hpp"
-#include "proxies/dict.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/lean_protocol.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/system_config.hpp"
+#include "cafman/proxies/dict.hpp"
 #include "support.hpp"
 #include "watchdog.hpp"
 

@@ -27,9 +27,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "proxies/child.hpp"
-#include "proxies/process.hpp"
-#include "proxies/sync_manager.hpp"
+#include "cafman/proxies/child.hpp"
+#include "cafman/proxies/process.hpp"
+#include "cafman/proxies/sync_manager.hpp"
 
 namespace cafman::testing {
 

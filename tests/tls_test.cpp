@@ -27,8 +27,8 @@
 #include <caf/scoped_actor.hpp>
 
 #include "cafman/cafman.hpp"
-#include "net/socket.hpp"
-#include "net/tls.hpp"
+#include "cafman/net/socket.hpp"
+#include "cafman/net/tls.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "cafman/cafman.hpp"
-#include "net/handshake.hpp"
-#include "net/socket.hpp"
+#include "cafman/net/handshake.hpp"
+#include "cafman/net/socket.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 

@@ -2,7 +2,7 @@
 # EXPECT=pass must compile; EXPECT=fail must not, with MESSAGE in the
 # compiler's output (so the failure is the one the test is about).
 execute_process(
-  COMMAND ${COMPILER} -std=c++17 -fsyntax-only -I${ROOT} ${DEFINES} ${SOURCE}
+  COMMAND ${COMPILER} -std=c++17 -fsyntax-only -I${ROOT} -I${BUILD_INCLUDE} ${DEFINES} ${SOURCE}
   RESULT_VARIABLE status
   OUTPUT_VARIABLE out
   ERROR_VARIABLE out)

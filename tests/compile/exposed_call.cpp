@@ -6,7 +6,7 @@
 #include <string>
 #include <tuple>
 
-#include "proxies/custom.hpp"
+#include "cafman/proxies/custom.hpp"
 
 struct tally {
   std::int64_t n = 0;

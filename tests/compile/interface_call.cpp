@@ -2,8 +2,8 @@
 // defined it must not compile, since a dict's interface has no append;
 // without it, the same file must (so the failure is that request's).
 
-#include "proxies/dict.hpp"
-#include "proxies/proxy_access.hpp"
+#include "cafman/proxies/dict.hpp"
+#include "cafman/proxies/proxy_access.hpp"
 
 cafman::value first(const cafman::dict_proxy& d) {
 #ifdef REQUEST_OUTSIDE

@@ -148,7 +148,7 @@ struct barrier_state {
   // Python: a wait that times out breaks the barrier, for itself as for
   // the others.
   void expire(std::uint64_t ticket) {
-    auto waiter = waiters.take(ticket);
+    auto waiter = waiters.expire(ticket, sessions);
     if (!waiter)
       return;
     auto why = running_action ? std::string{"a wait on it timed out while its action ran"}

@@ -102,7 +102,7 @@ struct condition_state {
   }
 
   void expire(std::uint64_t ticket) {
-    if (auto waiter = waiters.take(ticket))
+    if (auto waiter = waiters.expire(ticket, sessions))
       reacquire(std::move(*waiter), false);
   }
 

@@ -43,7 +43,7 @@ struct event_state {
   // Python's wait returns the flag when its timeout ends: false, since a
   // set would have released this waiter already.
   void expire(std::uint64_t ticket) {
-    if (auto waiter = waiters.take(ticket))
+    if (auto waiter = waiters.expire(ticket, sessions))
       waiter->promise.deliver(false);
   }
 };

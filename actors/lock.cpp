@@ -130,7 +130,7 @@ struct lock_state {
   }
 
   void expire(std::uint64_t ticket) {
-    if (auto waiter = waiters.take(ticket))
+    if (auto waiter = waiters.expire(ticket, sessions))
       waiter->promise.deliver(false);
   }
 

@@ -199,11 +199,11 @@ struct queue_state {
   }
 
   void expire(std::uint64_t ticket) {
-    if (auto getter = getters.take(ticket))
+    if (auto getter = getters.expire(ticket, sessions))
       getter->promise.deliver(nothing_to_get(true));
-    else if (auto putter = putters.take(ticket))
+    else if (auto putter = putters.expire(ticket, sessions))
       putter->promise.deliver(no_room(true));
-    else if (auto joiner = joiners.take(ticket))
+    else if (auto joiner = joiners.expire(ticket, sessions))
       joiner->promise.deliver(false);
   }
 

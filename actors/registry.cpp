@@ -102,7 +102,7 @@ struct registry_state {
     types = std::move(table);
     access = table_of_access ? std::move(table_of_access) : std::make_shared<access_table>();
     limits = object_limits;
-    sessions.emplace(self->address(), holder_entry{manager_session, {}});
+    sessions.emplace(self->address(), holder_entry{manager_session, {}, "manager"});
   }
 
   holder_entry& watch(const caf::actor& session) {
@@ -534,6 +534,19 @@ struct registry_state {
     return value{std::move(result)};
   }
 
+  // A wait of `session` on the sending object ended by its deadline. Only
+  // an object of this registry is believed, and the counter is told which.
+  void count_timeout(std::uint64_t session) {
+    auto& sender = self->current_sender();
+    if (!sender || !call_counter)
+      return;
+    auto object = objects.find(sender->id());
+    if (object == objects.end() || object->second.handle.address() != sender->address())
+      return;
+    caf::send_as(caf::actor_cast<caf::actor>(self), call_counter, timed_out_atom_v, session,
+                 object->second.handle);
+  }
+
   // Answers complete(counts), with the call counter's counts (None without
   // one, or when it does not answer).
   template <class F>
@@ -763,6 +776,7 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
         return st.with_call_counts([&st](const value& counts) { return st.clients(counts); });
       },
       [&st](stats_atom, const caf::actor& counter) { st.call_counter = counter; },
+      [&st](timed_out_atom, std::uint64_t session) { st.count_timeout(session); },
       [&st](dump_atom, std::uint64_t id) { return st.dump(id); },
       [self](shutdown_atom) {
         self->state.exit_all();

@@ -43,7 +43,10 @@ using registry_actor = registry_client_actor::extend_with<registry_handles_actor
   caf::replies_to<publish_atom, std::string, std::string, value>::with<std::uint64_t>,
   // The actor that counts calls (the lean broker, net/call_stats.hpp): info
   // and clients ask it for its counts.
-  caf::reacts_to<stats_atom, caf::actor>>;
+  caf::reacts_to<stats_atom, caf::actor>,
+  // From an object: a wait of this session ended by its deadline; passed to
+  // the call counter as (timed_out_atom, session, object).
+  caf::reacts_to<timed_out_atom, std::uint64_t>>;
 
 /// The session number of the manager's own holds (see above).
 constexpr std::uint64_t manager_session = 0;

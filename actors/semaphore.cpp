@@ -100,7 +100,7 @@ struct semaphore_state {
   }
 
   void expire(std::uint64_t ticket) {
-    if (auto waiter = waiters.take(ticket))
+    if (auto waiter = waiters.expire(ticket, sessions))
       waiter->promise.deliver(false);
   }
 

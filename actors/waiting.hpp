@@ -66,6 +66,71 @@ caf::error object_gone(const char* what);
 /// unless the waiter was another object (a condition re-acquiring its lock).
 caf::error session_ended();
 
+/// Tells an object when client sessions end. The first call of a session
+/// asks the registry for that session's actor and monitors it; its DOWN (on
+/// close or crash of the client) reports the session as ended. A session
+/// the registry no longer knows is reported at once, so a request that
+/// arrives after its client died still gets cleaned up.
+class session_watch {
+public:
+  using callback = std::function<void(std::uint64_t)>;
+
+  session_watch() = default;
+  session_watch(caf::actor registry, callback on_ended)
+    : registry_(std::move(registry)), on_ended_(std::move(on_ended)) {
+  }
+
+  /// Where timed_out reports come from: the object itself (the registry
+  /// counts only what its objects report).
+  void reports_as(caf::local_actor* self) { self_ = self; }
+
+  /// Tells the registry that a wait of `who` ended by its deadline, for
+  /// the operators' timeout counts (`cafman info`, `cafman clients`).
+  void timed_out(const caller& who) const {
+    if (self_ && registry_)
+      caf::send_as(caf::actor_cast<caf::actor>(self_), registry_, timed_out_atom_v, who.session);
+  }
+
+  template <class Self>
+  void watch(Self* self, std::uint64_t session) {
+    if (!watched_.insert(session).second)
+      return;
+    self->request(registry_, caf::infinite, watch_atom_v, session)
+      .then(
+        [this, self, session](caf::actor& client) {
+          by_address_.emplace(client.address(), session);
+          self->monitor(client);
+        },
+        [this, session](caf::error&) { ended(session); });
+  }
+
+  /// False once `session` has been reported as ended (and until it is
+  /// watched again).
+  bool watching(std::uint64_t session) const { return watched_.count(session) > 0; }
+
+  /// Call from the object's DOWN handler.
+  void on_down(const caf::down_msg& msg) {
+    auto i = by_address_.find(msg.source);
+    if (i == by_address_.end())
+      return;
+    auto session = i->second;
+    by_address_.erase(i);
+    ended(session);
+  }
+
+private:
+  void ended(std::uint64_t session) {
+    watched_.erase(session);
+    on_ended_(session);
+  }
+
+  caf::local_actor* self_ = nullptr; // lives as long as this state does
+  caf::actor registry_;
+  callback on_ended_;
+  std::set<std::uint64_t> watched_;
+  std::map<caf::actor_addr, std::uint64_t> by_address_;
+};
+
 /// The calls waiting on one object, oldest first. Payload is what a waiter
 /// brings (a queue putter's item, an rlock's recursion count).
 template <class Payload = std::monostate>
@@ -110,6 +175,15 @@ public:
     return take_first([ticket](const entry& x) { return x.ticket == ticket; });
   }
 
+  /// take(ticket) when the deadline came: a waiter found timed out, which
+  /// `watch` reports.
+  std::optional<entry> expire(std::uint64_t ticket, const session_watch& watch) {
+    auto result = take(ticket);
+    if (result)
+      watch.timed_out(result->who);
+    return result;
+  }
+
   /// The first waiter matching `pred`, if any.
   template <class Pred>
   std::optional<entry> take_first(Pred pred) {
@@ -148,65 +222,13 @@ private:
   std::list<entry> entries_;
 };
 
-/// Tells an object when client sessions end. The first call of a session
-/// asks the registry for that session's actor and monitors it; its DOWN (on
-/// close or crash of the client) reports the session as ended. A session
-/// the registry no longer knows is reported at once, so a request that
-/// arrives after its client died still gets cleaned up.
-class session_watch {
-public:
-  using callback = std::function<void(std::uint64_t)>;
-
-  session_watch() = default;
-  session_watch(caf::actor registry, callback on_ended)
-    : registry_(std::move(registry)), on_ended_(std::move(on_ended)) {
-  }
-
-  template <class Self>
-  void watch(Self* self, std::uint64_t session) {
-    if (!watched_.insert(session).second)
-      return;
-    self->request(registry_, caf::infinite, watch_atom_v, session)
-      .then(
-        [this, self, session](caf::actor& client) {
-          by_address_.emplace(client.address(), session);
-          self->monitor(client);
-        },
-        [this, session](caf::error&) { ended(session); });
-  }
-
-  /// False once `session` has been reported as ended (and until it is
-  /// watched again).
-  bool watching(std::uint64_t session) const { return watched_.count(session) > 0; }
-
-  /// Call from the object's DOWN handler.
-  void on_down(const caf::down_msg& msg) {
-    auto i = by_address_.find(msg.source);
-    if (i == by_address_.end())
-      return;
-    auto session = i->second;
-    by_address_.erase(i);
-    ended(session);
-  }
-
-private:
-  void ended(std::uint64_t session) {
-    watched_.erase(session);
-    on_ended_(session);
-  }
-
-  caf::actor registry_;
-  callback on_ended_;
-  std::set<std::uint64_t> watched_;
-  std::map<caf::actor_addr, std::uint64_t> by_address_;
-};
-
 /// Starts a blocking object's session watch: `on_left(departure)` runs for
 /// every client session that ends after calling it.
 template <class Self, class F>
 void watch_sessions(Self* self, session_watch& watch, caf::actor registry, F on_left) {
   watch = session_watch{std::move(registry),
                         [on_left](std::uint64_t session) { on_left(departure{session, {}}); }};
+  watch.reports_as(self);
   self->set_down_handler([&watch](caf::down_msg& msg) { watch.on_down(msg); });
 }
 

@@ -194,6 +194,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(cafman, caf::first_custom_type_id)
   // the cluster map a manager node keeps for the net layer (net/cluster.hpp)
   CAF_ADD_ATOM(cafman, cafman, cluster_atom, "cluster")
 
+  // a wait that ended by its deadline, counted for operators (actors/waiting.hpp)
+  CAF_ADD_ATOM(cafman, cafman, timed_out_atom, "timed_out")
+
 CAF_END_TYPE_ID_BLOCK(cafman)
 
 namespace cafman {

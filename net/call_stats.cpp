@@ -9,6 +9,8 @@ call_counts& call_counts::operator+=(const call_counts& other) {
   errors += other.errors;
   bytes_in += other.bytes_in;
   bytes_out += other.bytes_out;
+  waiting += other.waiting;
+  timeouts += other.timeouts;
   return *this;
 }
 
@@ -16,7 +18,9 @@ value call_counts::to_value() const {
   return value{dict_value{{"calls", calls},
                           {"errors", errors},
                           {"bytes_in", bytes_in},
-                          {"bytes_out", bytes_out}}};
+                          {"bytes_out", bytes_out},
+                          {"waiting", waiting},
+                          {"timeouts", timeouts}}};
 }
 
 call_counts call_stats::total() const {
@@ -26,7 +30,7 @@ call_counts call_stats::total() const {
   return sum;
 }
 
-value call_stats::report(const std::map<std::uint64_t, const call_counts*>& sessions) const {
+value call_stats::report(const std::map<std::uint64_t, call_counts>& sessions) const {
   std::map<std::string, call_counts> by_type; // sorted, and "cafman." dropped
   for (auto& [kind, counts] : by_kind_) {
     std::string name = kind;
@@ -39,7 +43,7 @@ value call_stats::report(const std::map<std::uint64_t, const call_counts*>& sess
     types.insert_or_assign(value{name}, counts.to_value());
   dict_value per_session;
   for (auto& [number, counts] : sessions)
-    per_session.insert_or_assign(value{static_cast<std::int64_t>(number)}, counts->to_value());
+    per_session.insert_or_assign(value{static_cast<std::int64_t>(number)}, counts.to_value());
   return value{dict_value{{"by_type", std::move(types)},
                           {"total", total().to_value()},
                           {"sessions", std::move(per_session)}}};

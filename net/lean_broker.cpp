@@ -238,6 +238,8 @@ void retrigger(caf::io::broker* self, const state_ptr& st, connection_handle hdl
 void reply(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
            std::uint64_t generation, std::uint64_t request, const caf::message& msg,
            call_counts* kind = nullptr, bool failed = false) {
+  if (kind)
+    --kind->waiting;
   auto stream = find_stream(st, hdl, generation);
   if (!stream || !stream->session)
     return; // the client is gone, or was declared dead
@@ -377,6 +379,7 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   // Every actor the registry of this actor system finds is local.
   auto kind = &st->stats.of_kind(static_cast<caf::local_actor*>(target->get())->name());
   ++kind->calls;
+  ++kind->waiting;
   kind->bytes_in += static_cast<std::int64_t>(size);
   // What changes a durable object is journaled before it is acknowledged.
   auto asked = durable || target_id == st->registry->id() ? *msg : caf::message{};
@@ -549,9 +552,11 @@ void log_stats(const state_ptr& st) {
                     std::to_string(static_cast<std::int64_t>(calls / seconds)) + "/s), " +
                     std::to_string(total.errors - st->last_total.errors) + " errors, " +
                     std::to_string(total.bytes_in - st->last_total.bytes_in) + " bytes in, " +
-                    std::to_string(total.bytes_out - st->last_total.bytes_out) +
-                    " bytes out in the last " + std::to_string(static_cast<int>(seconds + 0.5)) +
-                    " s");
+                    std::to_string(total.bytes_out - st->last_total.bytes_out) + " bytes out, " +
+                    std::to_string(total.timeouts - st->last_total.timeouts) +
+                    " waits timed out in the last " +
+                    std::to_string(static_cast<int>(seconds + 0.5)) + " s; " +
+                    std::to_string(total.waiting) + " calls waiting");
   st->last_total = total;
   st->last_stats = now;
 }
@@ -630,10 +635,26 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
         retrigger(self, st, hdl, generation, after);
       },
       [=](stats_atom) {
-        std::map<std::uint64_t, const call_counts*> sessions;
-        for (auto& [token, session] : st->by_token)
-          sessions.emplace(session->number, &session->counts);
+        std::map<std::uint64_t, call_counts> sessions;
+        for (auto& [token, session] : st->by_token) {
+          auto& counts = sessions[session->number] = session->counts;
+          for (auto hdl : session->streams)
+            if (auto i = st->streams.find(hdl); i != st->streams.end())
+              counts.waiting += static_cast<std::int64_t>(i->second.in_flight);
+        }
         return st->stats.report(sessions);
+      },
+      [=](timed_out_atom, std::uint64_t number, const caf::actor& object) {
+        // Only the registry reports, and only for its own (local) objects.
+        auto& sender = self->current_sender();
+        if (!sender || sender->address() != st->registry->address()
+            || object.node() != self->node())
+          return;
+        auto kind = static_cast<caf::local_actor*>(caf::actor_cast<caf::abstract_actor*>(object));
+        ++st->stats.of_kind(kind->name()).timeouts;
+        for (auto& [token, session] : st->by_token)
+          if (session->number == number)
+            ++session->counts.timeouts;
       },
       [=](caf::tick_atom) {
         st->log.flush(clock::now());

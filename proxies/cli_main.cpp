@@ -170,10 +170,13 @@ void show_info(const cafman::value& info, const command_line& cl) {
       for (auto& [type, counts] : item.as_dict()) {
         auto& c = counts.as_dict();
         rows.push_back({text_of(type), text_of(c.at("calls")), text_of(c.at("errors")),
-                        text_of(c.at("bytes_in")), text_of(c.at("bytes_out"))});
+                        text_of(c.at("bytes_in")), text_of(c.at("bytes_out")),
+                        text_of(c.at("waiting")), text_of(c.at("timeouts"))});
       }
       std::cout << "calls_by_type:\n";
-      write_table(std::cout, {"TYPE", "CALLS", "ERRORS", "BYTES IN", "BYTES OUT"}, rows, "  ");
+      write_table(std::cout,
+                  {"TYPE", "CALLS", "ERRORS", "BYTES IN", "BYTES OUT", "WAITING", "TIMEOUTS"},
+                  rows, "  ");
     } else if (item.is_dict()) {
       std::cout << key.as_string() << ":\n";
       for (auto& [type, count] : item.as_dict())
@@ -193,11 +196,11 @@ void show_clients(const cafman::value& clients, const command_line& cl) {
     rows.push_back({text_at(d, "session"), text_at(d, "peer"),
                     local_time(d.at("connected_since").as_double()), text_at(d, "objects"),
                     text_at(d, "calls"), text_at(d, "errors"), text_at(d, "bytes_in"),
-                    text_at(d, "bytes_out")});
+                    text_at(d, "bytes_out"), text_at(d, "waiting"), text_at(d, "timeouts")});
   }
   write_table(std::cout,
               {"SESSION", "PEER", "CONNECTED SINCE", "OBJECTS", "CALLS", "ERRORS", "BYTES IN",
-               "BYTES OUT"},
+               "BYTES OUT", "WAITING", "TIMEOUTS"},
               rows);
 }
 

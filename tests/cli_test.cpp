@@ -41,6 +41,22 @@ std::pair<int, std::string> cli(const server_process& srv, const std::string& ar
                          args);
 }
 
+// The figure `name` of kind `type` in m.info()'s calls_by_type.
+std::int64_t of_kind(const cafman::manager& m, const char* type, const char* name) {
+  auto info = m.info();
+  auto& by_type = info.as_dict().at("calls_by_type").as_dict();
+  auto found = by_type.find(value{type});
+  return found ? found->as_dict().at(name).as_int() : 0;
+}
+
+// The figure `name` of the client session holding `objects` objects.
+std::int64_t of_client(const cafman::manager& m, std::int64_t objects, const char* name) {
+  for (auto& c : m.clients().as_list())
+    if (c.as_dict().at("objects") == value{objects})
+      return c.as_dict().at(name).as_int();
+  return -1;
+}
+
 } // namespace
 
 TEST_CASE("cafman: info, objects, clients, names, get, dump, publish and unpublish against a "
@@ -123,6 +139,50 @@ TEST_CASE("cafman: info, objects, clients, names, get, dump, publish and unpubli
   REQUIRE(status);
   CHECK(WEXITSTATUS(*status) == 0);
   CHECK(no_children_left());
+}
+
+TEST_CASE("cafman info and clients count the calls waiting and the waits that timed out, per "
+          "kind and per client",
+          "[cli]") {
+  watchdog dog{60s};
+  server_process srv{secret};
+  auto mine = cafman::connect(srv.address(), cafman::authkey::from_string(secret));
+  auto theirs = cafman::connect(srv.address(), cafman::authkey::from_string(secret));
+  auto q = mine.queue();
+  auto lock = mine.lock();
+  mine.publish("lock", lock);
+  REQUIRE(lock.acquire());
+  CHECK_THROWS_AS(q.get(true, 20ms), cafman::queue_empty); // mine: a queue wait times out
+  {
+    auto their_lock = theirs.get<cafman::lock_proxy>("lock");
+    CHECK_FALSE(their_lock.acquire(true, 20ms)); // theirs: a lock wait times out
+    CHECK(of_kind(mine, "queue", "timeouts") == 1);
+    CHECK(of_kind(mine, "lock", "timeouts") == 1);
+    CHECK(of_client(mine, 2, "timeouts") == 1); // mine holds the queue and the lock
+    CHECK(of_client(mine, 1, "timeouts") == 1); // theirs holds the lock
+  }
+  value got;
+  std::thread getter{[&] { got = q.get(); }};
+  CHECK(eventually([&] { return of_kind(mine, "queue", "waiting") == 1; }));
+  // Asked through theirs: a session's own clients() call is one it waits for.
+  CHECK(of_client(theirs, 2, "waiting") == 1);
+  CHECK(of_kind(mine, "lock", "waiting") == 0);
+  auto table = cli(srv, "info").second;
+  CHECK_THAT(table, Contains("WAITING") && Contains("TIMEOUTS"));
+  CHECK_THAT(cli(srv, "clients").second, Contains("WAITING") && Contains("TIMEOUTS"));
+  q.put(7);
+  getter.join();
+  CHECK(got == value{7});
+  CHECK(of_kind(mine, "queue", "waiting") == 0);
+  CHECK(of_kind(mine, "queue", "timeouts") == 1);
+
+  lock.release();
+  mine.unpublish("lock");
+  {
+    auto gone_q = std::move(q);
+    auto gone_lock = std::move(lock);
+  }
+  CHECK(eventually([&] { return mine.number_of_objects() == 0; }));
 }
 
 TEST_CASE("every program prints its version", "[cli]") {

@@ -195,6 +195,10 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
      "tcp (127.0.0.1) or tls (TCP with TLS, throwaway certificates made with openssl)")
     ("client-threads", po::value(&opts.client_threads)->default_value(1),
      "scheduler threads of each client's connection")
+    ("spin-us", po::value(&opts.spin_us)->default_value(
+                    static_cast<int>(cafman::connection_options{}.spin.count())),
+     "how long a client's blocking call waits for its reply before it sleeps, in "
+     "microseconds (connection_options::spin; 0 = never)")
     ("timeout", po::value(&opts.timeout_s)->default_value(300),
      "seconds to wait for the clients' reports in one run")
     ("quiet-wait", po::value(&opts.quiet_wait_s)->default_value(30),
@@ -218,6 +222,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
       throw po::error("--ops, --repeats and --timeout must be at least 1, --quiet-wait at least 0");
     if (opts.server_threads < 1 || opts.client_threads < 1)
       throw po::error("--server-threads and --client-threads must be at least 1");
+    if (opts.spin_us < 0)
+      throw po::error("--spin-us must be at least 0");
     if (transport != "unix" && transport != "tcp" && transport != "tls")
       throw po::error("--transport: '" + transport + "' is none of unix, tcp and tls");
     opts.unix_socket = transport == "unix";
@@ -241,6 +247,7 @@ int main(int argc, char** argv) {
     cafman::sync_manager_options mopts;
     mopts.server_threads = opts.server_threads;
     mopts.connection.threads = opts.client_threads;
+    mopts.connection.spin = std::chrono::microseconds{opts.spin_us};
     mopts.unix_socket = opts.unix_socket;
     std::optional<bench::throwaway_pki> pki;
     if (opts.tls) {

@@ -28,6 +28,7 @@ struct bench_options {
   double quiet_threshold_pct = 0;
   std::size_t server_threads = 0;
   std::size_t client_threads = 0;
+  int spin_us = 0;         // connection_options::spin of the clients
   bool unix_socket = true; // --transport unix (the default) or tcp
   bool tls = false;        // --transport tls: TCP with TLS
 };

@@ -179,7 +179,7 @@ net::unique_fd connection::open_stream(net::lean::stream_kind kind, std::uint64_
 std::unique_ptr<lean_channel>
 connection::open_channel(std::chrono::steady_clock::time_point deadline) {
   auto channel = std::make_unique<lean_channel>(
-      open_stream(net::lean::stream_kind::lean, session_token_, deadline));
+      open_stream(net::lean::stream_kind::lean, session_token_, deadline), options_.spin);
   channel->welcome(*sys_, deadline, describe());
   return channel;
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,8 +20,11 @@ namespace cafman::detail {
 
 class lean_channel {
 public:
-  /// Takes an fd that passed the handshake and announced the lean stream.
-  explicit lean_channel(net::unique_fd fd);
+  /// Takes an fd that passed the handshake and announced the lean stream;
+  /// `spin` is how long a reply is waited for without sleeping
+  /// (connection_options::spin).
+  explicit lean_channel(net::unique_fd fd,
+                        std::chrono::microseconds spin = std::chrono::microseconds{0});
   ~lean_channel();
 
   lean_channel(const lean_channel&) = delete;
@@ -77,6 +81,9 @@ private:
                 const std::string& peer);
   std::size_t receive_frame(std::chrono::steady_clock::time_point deadline,
                             const std::string& peer);
+  /// What recv() gave within the spin time, or nothing if nothing came
+  /// (or this wait does not spin).
+  std::optional<long> spin_receive(char* at, std::size_t room);
   caf::message read_reply(caf::actor_system& sys, std::uint64_t id,
                           std::chrono::steady_clock::time_point deadline, const std::string& peer);
   std::pair<std::uint64_t, caf::message> read_frame(caf::actor_system& sys,
@@ -90,6 +97,11 @@ private:
   std::vector<char> in_;
   std::size_t consumed_ = 0; // the frame last returned, at the front of in_
   std::size_t buffered_ = 0; // bytes received after it
+  static constexpr std::uint32_t first_backoff = 8;
+  static constexpr std::uint32_t max_backoff = 1024;
+  std::chrono::microseconds spin_;
+  std::uint32_t spin_skips_ = 0;               // waits left that go to sleep at once
+  std::uint32_t spin_backoff_ = first_backoff; // how many the next miss skips
 };
 
 } // namespace cafman::detail

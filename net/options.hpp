@@ -49,6 +49,10 @@ struct connection_options {
   std::size_t max_calls_per_stream = 4096;
   /// TLS to a manager that serves it (cafman-server --tls-cert ...).
   tls_options tls;
+  /// How long a blocking call's thread waits for its reply before it
+  /// sleeps: replies within it cost no wake-up (see net/lean_channel.cpp;
+  /// waits whose replies keep coming later stop spinning). 0: never.
+  std::chrono::microseconds spin{50};
 };
 
 /// When a durable object's journal reaches the disk (Redis AOF's appendfsync).

@@ -1,11 +1,14 @@
 // What one client's streams may cost the manager, and how long connecting
 // may take when the other end misbehaves: every connect() returns or throws
-// within its connect_timeout.
+// within its connect_timeout. How a blocking call waits for its reply.
 
 #include <atomic>
+#include <ctime>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -17,6 +20,7 @@
 
 #include "cafman/errors.hpp"
 #include "cafman/net/handshake.hpp"
+#include "cafman/net/lean_channel.hpp"
 #include "cafman/net/lean_protocol.hpp"
 #include "cafman/net/socket.hpp"
 #include "cafman/net/system_config.hpp"
@@ -307,4 +311,85 @@ TEST_CASE("a session holds at most max_objects_per_session objects", "[streams]"
         CHECK(m.number_of_objects() == 3);
       },
       options);
+}
+
+namespace {
+
+// CPU time the calling thread used while running f.
+std::chrono::nanoseconds thread_cpu_of(const std::function<void()>& f) {
+  auto now = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec};
+  };
+  auto before = now();
+  f();
+  return now() - before;
+}
+
+// A manager's side of one lean stream that answers every request with 7,
+// `delay` after it came: a manager slower than the client's spin.
+void answer_late(caf::actor_system& sys, int fd, std::chrono::milliseconds delay) {
+  namespace lean = cafman::net::lean;
+  auto read_all = [fd](char* at, std::size_t n) {
+    while (n > 0) {
+      auto got = ::recv(fd, at, n, 0);
+      if (got <= 0)
+        return false;
+      at += got;
+      n -= static_cast<std::size_t>(got);
+    }
+    return true;
+  };
+  for (;;) {
+    char length[lean::length_size];
+    if (!read_all(length, sizeof(length)))
+      return;
+    std::vector<char> body(lean::get_u32(length));
+    if (!read_all(body.data(), body.size()))
+      return;
+    std::this_thread::sleep_for(delay);
+    std::vector<char> out;
+    lean::append_frame(sys, out, {lean::get_u64(body.data())}, caf::make_message(value{7}));
+    if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size()))
+      return;
+  }
+}
+
+} // namespace
+
+TEST_CASE("a blocking call spins for its reply only while replies come within the spin time",
+          "[streams]") {
+  watchdog dog{60s};
+  caf::actor_system_config cfg;
+  cafman::net::configure(cfg, 1);
+  caf::actor_system sys{cfg};
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  auto spin = GENERATE(0ms, 40ms);
+  cafman::detail::lean_channel channel{cafman::net::unique_fd{fds[0]}, spin};
+  std::thread manager{[&] { answer_late(sys, fds[1], 120ms); }};
+  auto call = [&] {
+    auto reply = channel.call(sys, 1, caf::make_message(cafman::get_atom_v),
+                              std::chrono::steady_clock::now() + 10s, "the fake manager");
+    CHECK(reply.match_elements<value>());
+  };
+  // Spinning shows as CPU time: a sleeping wait uses next to none.
+  auto first = thread_cpu_of(call);
+  auto after_a_miss = thread_cpu_of([&] {
+    for (int i = 0; i < 8; ++i) // the first miss skips the spin of the next 8
+      call();
+  });
+  auto probe = thread_cpu_of(call);
+  if (spin == 0ms) {
+    CHECK(first < 15ms);
+    CHECK(probe < 15ms);
+  } else {
+    CHECK(first >= 15ms);
+    CHECK(probe >= 15ms); // and then it tries again
+  }
+  CHECK(after_a_miss < 15ms);
+  ::shutdown(fds[1], SHUT_RDWR);
+  manager.join();
+  ::close(fds[1]);
 }

@@ -535,16 +535,17 @@ struct registry_state {
   }
 
   // A wait of `session` on the sending object ended by its deadline. Only
-  // an object of this registry is believed, and the counter is told which.
+  // cafman's own objects of this process are believed: those of the
+  // registry and those they keep for themselves (a condition's own lock).
   void count_timeout(std::uint64_t session) {
     auto& sender = self->current_sender();
-    if (!sender || !call_counter)
+    if (!sender || !call_counter || sender->node() != self->node())
       return;
-    auto object = objects.find(sender->id());
-    if (object == objects.end() || object->second.handle.address() != sender->address())
+    auto object = caf::actor_cast<caf::actor>(sender);
+    if (!cafman_object(object))
       return;
     caf::send_as(caf::actor_cast<caf::actor>(self), call_counter, timed_out_atom_v, session,
-                 object->second.handle);
+                 object);
   }
 
   // Answers complete(counts), with the call counter's counts (None without

@@ -72,6 +72,9 @@ struct lean_stream {
   std::unique_ptr<manager_binder> binder;
   std::vector<char> in; // received bytes not yet dispatched
   std::size_t in_flight = 0;
+  // Its calls each kind has not answered yet (a handful of kinds at most):
+  // what a closed stream gives back of the kinds' waiting counts.
+  std::vector<std::pair<call_counts*, std::int64_t>> waiting_by_kind;
   bool halted = false;
   std::uint64_t discarding = 0; // bytes left of a frame over the size limit
 };
@@ -127,6 +130,17 @@ std::uint64_t random_token() {
   return token;
 }
 
+// Counts `delta` calls of `stream` as waiting on objects of `kind`.
+void count_waiting(lean_stream& stream, call_counts* kind, std::int64_t delta) {
+  kind->waiting += delta;
+  auto& by_kind = stream.waiting_by_kind;
+  auto i = std::find_if(by_kind.begin(), by_kind.end(), [kind](auto& x) { return x.first == kind; });
+  if (i == by_kind.end())
+    by_kind.emplace_back(kind, delta);
+  else
+    i->second += delta;
+}
+
 lean_stream* find_stream(const state_ptr& st, connection_handle hdl, std::uint64_t generation) {
   auto i = st->streams.find(hdl);
   return i == st->streams.end() || i->second.generation != generation ? nullptr : &i->second;
@@ -174,6 +188,8 @@ void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle 
   auto i = st->streams.find(hdl);
   if (i == st->streams.end())
     return;
+  for (auto [kind, n] : i->second.waiting_by_kind)
+    kind->waiting -= n; // answers to a closed stream are dropped uncounted
   auto session = std::move(i->second.session);
   st->streams.erase(i);
   self->close(hdl);
@@ -238,9 +254,9 @@ void retrigger(caf::io::broker* self, const state_ptr& st, connection_handle hdl
 void reply(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
            std::uint64_t generation, std::uint64_t request, const caf::message& msg,
            call_counts* kind = nullptr, bool failed = false) {
-  if (kind)
-    --kind->waiting;
   auto stream = find_stream(st, hdl, generation);
+  if (stream && kind)
+    count_waiting(*stream, kind, -1);
   if (!stream || !stream->session)
     return; // the client is gone, or was declared dead
   --stream->in_flight;
@@ -379,7 +395,7 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   // Every actor the registry of this actor system finds is local.
   auto kind = &st->stats.of_kind(static_cast<caf::local_actor*>(target->get())->name());
   ++kind->calls;
-  ++kind->waiting;
+  count_waiting(stream, kind, 1);
   kind->bytes_in += static_cast<std::int64_t>(size);
   // What changes a durable object is journaled before it is acknowledged.
   auto asked = durable || target_id == st->registry->id() ? *msg : caf::message{};

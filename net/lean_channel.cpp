@@ -199,7 +199,7 @@ std::size_t lean_channel::receive_frame(std::chrono::steady_clock::time_point de
       break;
     if (in_.size() < need)
       in_.resize(need);
-    auto spun = spin_receive(in_.data() + have, in_.size() - have);
+    auto spun = spin_receive(in_.data() + have, in_.size() - have, deadline);
     if (!spun)
       wait_for(fd_.get(), POLLIN, deadline, peer);
     auto n = spun ? *spun : ::recv(fd_.get(), in_.data() + have, in_.size() - have, MSG_DONTWAIT);
@@ -222,15 +222,18 @@ std::size_t lean_channel::receive_frame(std::chrono::steady_clock::time_point de
 // more than the call itself. A reply that comes within spin_ is read
 // without sleeping. Where replies come later (a busy manager, a call that
 // waits, more busy threads than CPUs) spinning only burns CPU, so each miss
-// skips the spin for the next 8, 16, ... 1024 waits; a hit starts over.
-std::optional<long> lean_channel::spin_receive(char* at, std::size_t room) {
+// skips the spin for the next 8, 16, ... 1024 waits (a wait: each time the
+// thread finds nothing to read); a hit starts over.
+std::optional<long> lean_channel::spin_receive(char* at, std::size_t room,
+                                              std::chrono::steady_clock::time_point deadline) {
   if (spin_.count() <= 0)
     return std::nullopt;
   if (spin_skips_ > 0) {
     --spin_skips_;
     return std::nullopt;
   }
-  auto until = std::chrono::steady_clock::now() + spin_;
+  ++waits_spun_;
+  auto until = std::min(std::chrono::steady_clock::now() + spin_, deadline);
   do {
     auto n = ::recv(fd_.get(), at, room, MSG_DONTWAIT);
     if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {

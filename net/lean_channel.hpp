@@ -72,6 +72,9 @@ public:
   /// waiting; bytes it sent and nobody read yet do not count.
   bool peer_closed() const;
 
+  /// How many waits for a reply spun before sleeping (see spin).
+  std::uint64_t waits_spun() const { return waits_spun_; }
+
   /// Gives up the stream, for a pipeline to carry it on; nothing may be
   /// buffered (right after welcome()).
   net::unique_fd release();
@@ -83,7 +86,8 @@ private:
                             const std::string& peer);
   /// What recv() gave within the spin time, or nothing if nothing came
   /// (or this wait does not spin).
-  std::optional<long> spin_receive(char* at, std::size_t room);
+  std::optional<long> spin_receive(char* at, std::size_t room,
+                                   std::chrono::steady_clock::time_point deadline);
   caf::message read_reply(caf::actor_system& sys, std::uint64_t id,
                           std::chrono::steady_clock::time_point deadline, const std::string& peer);
   std::pair<std::uint64_t, caf::message> read_frame(caf::actor_system& sys,
@@ -102,6 +106,7 @@ private:
   std::chrono::microseconds spin_;
   std::uint32_t spin_skips_ = 0;               // waits left that go to sleep at once
   std::uint32_t spin_backoff_ = first_backoff; // how many the next miss skips
+  std::uint64_t waits_spun_ = 0;
 };
 
 } // namespace cafman::detail

@@ -50,8 +50,9 @@ struct connection_options {
   /// TLS to a manager that serves it (cafman-server --tls-cert ...).
   tls_options tls;
   /// How long a blocking call's thread waits for its reply before it
-  /// sleeps: replies within it cost no wake-up (see net/lean_channel.cpp;
-  /// waits whose replies keep coming later stop spinning). 0: never.
+  /// sleeps, reading without sleeping: a reply within it costs no wake-up.
+  /// A wait whose reply comes later makes the next 8 (then 16, ... 1024)
+  /// waits sleep at once (see net/lean_channel.cpp). 0: never spin.
   std::chrono::microseconds spin{50};
 };
 

@@ -175,6 +175,16 @@ TEST_CASE("cafman info and clients count the calls waiting and the waits that ti
   CHECK(got == value{7});
   CHECK(of_kind(mine, "queue", "waiting") == 0);
   CHECK(of_kind(mine, "queue", "timeouts") == 1);
+  {
+    auto cond = mine.condition(); // with a lock of its own, which no name or id reaches
+    mine.publish("cond", cond);
+    auto their_cond = theirs.get<cafman::condition_proxy>("cond");
+    REQUIRE(their_cond.acquire());
+    CHECK_FALSE(cond.acquire(true, 20ms));
+    CHECK(of_kind(mine, "lock", "timeouts") == 2); // a condition's acquire is its lock's
+    their_cond.release();
+    mine.unpublish("cond");
+  }
 
   lock.release();
   mine.unpublish("lock");

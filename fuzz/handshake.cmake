@@ -12,7 +12,7 @@ add_executable(cafman_handshake_fuzz
   ${CAFMAN_HANDSHAKE_FUZZ_ROOT}/net/handshake.cpp
   ${CAFMAN_HANDSHAKE_FUZZ_ROOT}/net/authkey.cpp
   ${CAFMAN_HANDSHAKE_FUZZ_ROOT}/net/socket.cpp)
-target_include_directories(cafman_handshake_fuzz PRIVATE ${CAFMAN_HANDSHAKE_FUZZ_ROOT})
+target_include_directories(cafman_handshake_fuzz PRIVATE ${CAFMAN_BUILD_INCLUDE_DIRS})
 target_compile_features(cafman_handshake_fuzz PRIVATE cxx_std_17)
 target_compile_options(cafman_handshake_fuzz PRIVATE
   -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)

@@ -8,6 +8,7 @@
 #include <functional>
 #include <ostream>
 
+#include <caf/binary_deserializer.hpp>
 #include <caf/deserializer.hpp>
 #include <caf/error.hpp>
 #include <caf/sec.hpp>
@@ -550,7 +551,9 @@ caf::error load_double(caf::deserializer& f, value& x) {
 
 // The size comes from the peer: grow the buffer chunk by chunk as the bytes
 // actually arrive, so that a forged size fails at the end of the input
-// instead of allocating gigabytes up front.
+// instead of allocating gigabytes up front. Where the whole input is in
+// memory (every frame is) and holds that many bytes, the room is made at
+// once: no more than the input, and no copy per chunk of a large blob.
 template <class Blob>
 caf::error load_blob(caf::deserializer& f, value& x) {
   constexpr std::size_t chunk_size = 64 * 1024;
@@ -558,6 +561,9 @@ caf::error load_blob(caf::deserializer& f, value& x) {
   if (auto err = f.begin_sequence(size))
     return err;
   Blob blob;
+  if (auto in_memory = dynamic_cast<caf::binary_deserializer*>(&f);
+      in_memory && size <= in_memory->remaining())
+    blob.reserve(size);
   while (blob.size() < size) {
     auto offset = blob.size();
     auto len = std::min(chunk_size, size - offset);

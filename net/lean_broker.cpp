@@ -47,6 +47,14 @@ constexpr std::size_t read_chunk = 16 * 1024;
 /// memory of their largest frame for the stream's life.
 constexpr std::size_t kept_capacity = 1u << 20;
 
+/// Received bytes a stream may hold undispatched while its calls in
+/// flight are at max_in_flight: past this it stops being read (halted).
+/// Below it the stream stays read, and a reply dispatches the next call,
+/// because a halt costs the I/O thread more than the call it holds back
+/// (CAF 0.17 needs a trigger, repeated by a delayed message: see
+/// maybe_resume).
+constexpr std::size_t paused_input = 4 * read_chunk;
+
 void release_capacity(std::vector<char>& buf) {
   if (buf.empty() && buf.capacity() > kept_capacity)
     std::vector<char>{}.swap(buf);
@@ -75,8 +83,19 @@ struct lean_stream {
   // Its calls each kind has not answered yet (a handful of kinds at most):
   // what a closed stream gives back of the kinds' waiting counts.
   std::vector<std::pair<call_counts*, std::int64_t>> waiting_by_kind;
-  bool halted = false;
+  bool halted = false; // not read until its client or its objects catch up
+  bool paused = false;  // read, but dispatched no further until a reply
   std::uint64_t discarding = 0; // bytes left of a frame over the size limit
+};
+
+/// A call sent on to its object, until its answer comes.
+struct pending_call {
+  connection_handle hdl;
+  std::uint64_t generation = 0;
+  std::uint64_t request = 0;
+  call_counts* kind = nullptr;
+  std::shared_ptr<durable_objects::entry> durable; // journaled once answered
+  caf::message asked; // kept for a durable object or the registry only
 };
 
 struct lean_state {
@@ -95,6 +114,12 @@ struct lean_state {
   // Streams of sessions declared dead, closed at the next tick: their last
   // frame must leave first, and closing at once may drop it.
   std::vector<std::pair<connection_handle, std::uint64_t>> closing;
+  // Calls sent on to objects, by the id their answer comes with, and the
+  // one response handler they share: a handler made per call (its
+  // closures, CAF's behavior, the error CAF makes of a reply the handler
+  // does not expect) cost more than the call.
+  std::unordered_map<std::uint64_t, pending_call> pending;
+  caf::behavior answers;
 };
 
 using state_ptr = std::shared_ptr<lean_state>;
@@ -217,8 +242,13 @@ constexpr caf::timespan retrigger_last = std::chrono::seconds{2};
 
 void maybe_resume(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
                   lean_stream& stream) {
-  if (!stream.halted || !may_dispatch(self, st, hdl, stream))
+  if (!(stream.halted || stream.paused) || !may_dispatch(self, st, hdl, stream))
     return;
+  if (!stream.halted) {
+    stream.paused = false;
+    process(self, st, hdl); // may pause it again, or halt it
+    return;
+  }
   stream.halted = false;
   self->ack_writes(hdl, false);
   // What was received already goes first; reading resumes only if that
@@ -315,10 +345,6 @@ caf::expected<caf::message> decode(caf::io::broker* self, const state_ptr& st,
   return msg;
 }
 
-// Forwards one request to its object. Replies of any type come back through
-// the error handler: CAF 0.17.6 reports a reply the handler does not match
-// as sec::unexpected_response carrying the reply itself, so only `value`
-// replies (the most common) need a handler of their own.
 void log_limit_hit(const state_ptr& st, connection_handle hdl, const caf::error& e) {
   auto i = st->streams.find(hdl);
   if (i == st->streams.end() || !i->second.session)
@@ -340,6 +366,8 @@ void ask_for_snapshot(caf::io::broker* self, const state_ptr& st,
             [=](caf::error& e) { st->durable->compaction_failed(*durable, e); });
 }
 
+// Forwards one request to its object; its answer comes to the handler
+// lean_state::answers.
 void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
               lean_stream& stream, const char* body, std::size_t size) {
   auto request = lean::get_u64(body);
@@ -399,28 +427,71 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   kind->bytes_in += static_cast<std::int64_t>(size);
   // What changes a durable object is journaled before it is acknowledged.
   auto asked = durable || target_id == st->registry->id() ? *msg : caf::message{};
-  auto answered = [=](caf::message answer) {
-    if (durable)
-      if (auto failed = st->durable->record(*durable, asked, answer))
-        return reply(self, st, hdl, generation, request, caf::make_message(std::move(failed)),
-                     kind, true);
-    if (durable)
-      ask_for_snapshot(self, st, durable);
-    else if (asked.match_elements<unpublish_atom, std::string>())
-      st->durable->forget(asked.get_as<std::string>(1));
-    reply(self, st, hdl, generation, request, std::move(answer), kind);
+  auto id = self->new_request_id(caf::message_priority::normal);
+  st->pending.emplace(id.response_id().integer_value(),
+                      pending_call{hdl, stream.generation, request, kind, std::move(durable),
+                                   std::move(asked)});
+  target->enqueue(caf::make_mailbox_element(self->ctrl(), id, {}, std::move(*msg)),
+                  self->context());
+  self->add_multiplexed_response_handler(id.response_id(), st->answers);
+}
+
+// The call the message being handled answers (see lean_state::answers).
+std::optional<pending_call> take_pending(caf::io::broker* self, const state_ptr& st) {
+  auto i = st->pending.find(self->current_mailbox_element()->mid.integer_value());
+  if (i == st->pending.end())
+    return std::nullopt;
+  auto call = std::move(i->second);
+  st->pending.erase(i);
+  return call;
+}
+
+void answered(caf::io::broker* self, const state_ptr& st, pending_call& call,
+              caf::message answer) {
+  auto& [hdl, generation, request, kind, durable, asked] = call;
+  if (durable)
+    if (auto failed = st->durable->record(*durable, asked, answer))
+      return reply(self, st, hdl, generation, request, caf::make_message(std::move(failed)),
+                   kind, true);
+  if (durable)
+    ask_for_snapshot(self, st, durable);
+  else if (asked.match_elements<unpublish_atom, std::string>())
+    st->durable->forget(asked.get_as<std::string>(1));
+  reply(self, st, hdl, generation, request, std::move(answer), kind);
+}
+
+void failed(caf::io::broker* self, const state_ptr& st, pending_call& call, caf::error& e) {
+  // CAF 0.17.6 reports a reply no handler matches as unexpected_response
+  // carrying the reply itself: a reply of a type make_answers() lists not.
+  if (e == caf::sec::unexpected_response)
+    return answered(self, st, call, e.context());
+  if (e.category() == caf::atom("cafman")
+      && e.code() == static_cast<std::uint8_t>(errc::limit_exceeded))
+    log_limit_hit(st, call.hdl, e);
+  reply(self, st, call.hdl, call.generation, call.request, caf::make_message(std::move(e)),
+        call.kind, true);
+}
+
+// The response handler of every call: the reply types objects answer with
+// most, each passed on as the message it came in, and errors.
+caf::behavior make_answers(caf::io::broker* self, const std::weak_ptr<lean_state>& weak) {
+  auto pass_on = [self, weak] {
+    auto st = weak.lock();
+    if (auto call = st ? take_pending(self, st) : std::nullopt)
+      answered(self, st, *call, self->current_mailbox_element()->copy_content_to_message());
   };
-  self->request(caf::actor_cast<caf::actor>(target), caf::infinite, std::move(*msg))
-      .then(
-          [=](value& v) { answered(caf::make_message(std::move(v))); },
-          [=](caf::error& e) {
-            if (e == caf::sec::unexpected_response) // a reply of another type than value
-              return answered(e.context());
-            if (e.category() == caf::atom("cafman")
-                && e.code() == static_cast<std::uint8_t>(errc::limit_exceeded))
-              log_limit_hit(st, hdl, e);
-            reply(self, st, hdl, generation, request, caf::make_message(std::move(e)), kind, true);
-          });
+  return {
+      [=](const value&) { pass_on(); },
+      [=]() { pass_on(); },
+      [=](bool) { pass_on(); },
+      [=](std::int64_t) { pass_on(); },
+      [=](std::uint64_t) { pass_on(); },
+      [=](caf::error& e) {
+        auto st = weak.lock();
+        if (auto call = st ? take_pending(self, st) : std::nullopt)
+          failed(self, st, *call, e);
+      },
+  };
 }
 
 // A frame over the size limit is answered at once and its bytes are dropped
@@ -461,6 +532,13 @@ void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) 
       continue;
     }
     if (!may_dispatch(self, st, hdl, stream)) {
+      if (stream.in_flight >= st->options.max_in_flight
+          && self->wr_buf(hdl).size() <= st->options.max_unread_reply_bytes
+          && stream.in.size() - pos <= paused_input) {
+        stream.paused = true;
+        break;
+      }
+      stream.paused = false;
       stream.halted = true;
       self->halt(hdl);
       self->ack_writes(hdl, true); // to hear when the client caught up
@@ -594,6 +672,7 @@ caf::behavior lean_broker(caf::io::broker* self, registry_actor registry,
   st->options = options;
   st->stats_log = log;
   st->log = rate_limited_log{std::move(log)};
+  st->answers = make_answers(self, st);
   auto tick = std::max(st->options.session_timeout / 4, std::chrono::milliseconds{50});
   if (st->options.stats_interval.count() > 0)
     tick = std::min<std::chrono::milliseconds>(tick, st->options.stats_interval);

@@ -292,6 +292,44 @@ TEST_CASE("a client that never reads its replies costs the manager a bounded amo
       options);
 }
 
+TEST_CASE("a stream whose calls all wait is read no further than a bounded amount",
+          "[streams]") {
+  // With max_in_flight calls waiting, the manager keeps reading a stream
+  // (a reply lets the next call go at once) only up to a bound: then it
+  // stops reading, so a client cannot make it buffer its flood of calls.
+  watchdog dog{60s};
+  cafman::sync_manager_options options;
+  options.lean.max_in_flight = 8;
+  // A stream not read cannot see its client close: this one's session ends
+  // by its silence (it sends no heartbeat) once its flood is over.
+  options.lean.session_timeout = 2s;
+  with_manager(
+      [](cafman::sync_manager& m) {
+        raw_stream flooder{m};
+        auto made = flooder.call(flooder.registry, cafman::create_atom_v, cafman::caller{},
+                                 std::string{"queue"}, value{cafman::list_value{}});
+        REQUIRE(made.match_elements<std::uint64_t>());
+        auto q = made.get_as<std::uint64_t>(0);
+        auto before = rss_kib(m.pid());
+        std::vector<char> out;
+        for (std::uint64_t i = 100; i < 108; ++i) // each waits for an item that never comes
+          REQUIRE(!cafman::net::lean::append_frame(
+              flooder.sys(), out, {i, q},
+              caf::make_message(cafman::get_atom_v, cafman::caller{}, cafman::detail::forever)));
+        auto len = caf::make_message(cafman::qsize_atom_v);
+        bool encoded = true;
+        for (std::uint64_t i = 108; encoded && out.size() < (256u << 20); ++i)
+          encoded = !cafman::net::lean::append_frame(flooder.sys(), out, {i, q}, len);
+        REQUIRE(encoded);
+        flooder.send_for(out, 3s);
+        auto grown = rss_kib(m.pid()) - before;
+        INFO("manager RSS grew by " << grown << " KiB");
+        CHECK(grown < 64 * 1024);
+        CHECK(m.dict({{"others", "served"}}).get("others") == value{"served"});
+      },
+      options);
+}
+
 TEST_CASE("a session holds at most max_objects_per_session objects", "[streams]") {
   watchdog dog{30s};
   cafman::sync_manager_options options;

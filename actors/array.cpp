@@ -56,25 +56,34 @@ struct array_state {
 
 using array_ptr = detail::object_self_t<array_actor, array_state>;
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<array_ptr>;
+constexpr auto st = &detail::current_state<array_ptr>;
+
+// Made once, shared by every array (see detail::object_actor).
+array_actor::behavior_type array_behavior() {
+  using detail::guard;
+  return {
+      [](get_atom, std::int64_t i) { return guard([&] { return st().items[st().position(i)]; }); },
+      [](put_atom, std::int64_t i, const value& v) { return guard([&] { st().set(i, v); }); },
+      [](get_atom, slice_atom, const value& a, const value& b, const value& c) {
+        return guard([&] { return value{st().slice(a, b, c).select(st().items)}; });
+      },
+      [](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
+        return guard([&] { st().set_slice(a, b, c, v); });
+      },
+      [](len_atom) { return static_cast<std::int64_t>(st().items.size()); },
+      [](typecode_atom) { return std::string(1, st().type.code()); },
+      [](copy_atom) { return value{st().items}; },
+  };
+}
+
 array_actor::behavior_type make_array(array_ptr self, detail::typecode type, list_value items) {
   self->state.type = type;
   self->state.items = std::move(items);
   detail::reject_unexpected(self);
-  auto& st = self->state;
-  using detail::guard;
-  return {
-      [&st](get_atom, std::int64_t i) { return guard([&] { return st.items[st.position(i)]; }); },
-      [&st](put_atom, std::int64_t i, const value& v) { return guard([&] { st.set(i, v); }); },
-      [&st](get_atom, slice_atom, const value& a, const value& b, const value& c) {
-        return guard([&] { return value{st.slice(a, b, c).select(st.items)}; });
-      },
-      [&st](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
-        return guard([&] { st.set_slice(a, b, c, v); });
-      },
-      [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
-      [&st](typecode_atom) { return std::string(1, st.type.code()); },
-      [&st](copy_atom) { return value{st.items}; },
-  };
+  static const array_actor::behavior_type shared = array_behavior();
+  return shared;
 }
 
 } // namespace

@@ -170,6 +170,35 @@ struct barrier_state {
   }
 };
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<barrier_ptr>;
+constexpr auto st = &detail::current_state<barrier_ptr>;
+
+// Made once, shared by every barrier (see detail::object_actor).
+barrier_impl::behavior_type barrier_behavior() {
+  return {
+      [](wait_atom, const caller& who, caf::timespan wait) -> caf::result<std::int64_t> {
+        return st().arrive(self(), who, wait, {});
+      },
+      [](wait_atom, const caller& who, caf::timespan wait,
+         bool offers_action) -> caf::result<std::int64_t, bool> {
+        return st().arrive(self(), who, wait, {0, offers_action, true});
+      },
+      [](action_atom, const caller& who, const std::string& failure) {
+        return st().action_done(who, failure);
+      },
+      [](left_atom, const caller& who) {
+        st().left(detail::departure{who.session, who.thread});
+      },
+      [](abort_atom) { st().break_barrier("abort() was called"); },
+      [](reset_atom) { st().reset(); },
+      [](parties_atom) { return st().parties; },
+      [](n_waiting_atom) { return static_cast<std::int64_t>(st().waiters.size()); },
+      [](broken_atom) { return st().broken.has_value(); },
+      [](timeout_atom, std::uint64_t ticket) { st().expire(ticket); },
+  };
+}
+
 barrier_impl::behavior_type make_barrier(barrier_ptr self, std::int64_t parties,
                                          caf::timespan default_wait, bool has_action,
                                          object_limits limits, caf::actor registry) {
@@ -181,25 +210,8 @@ barrier_impl::behavior_type make_barrier(barrier_ptr self, std::int64_t parties,
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
-  return {
-      [self](wait_atom, const caller& who, caf::timespan wait) -> caf::result<std::int64_t> {
-        return self->state.arrive(self, who, wait, {});
-      },
-      [self](wait_atom, const caller& who, caf::timespan wait,
-             bool offers_action) -> caf::result<std::int64_t, bool> {
-        return self->state.arrive(self, who, wait, {0, offers_action, true});
-      },
-      [&st](action_atom, const caller& who, const std::string& failure) {
-        return st.action_done(who, failure);
-      },
-      [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
-      [&st](abort_atom) { st.break_barrier("abort() was called"); },
-      [&st](reset_atom) { st.reset(); },
-      [&st](parties_atom) { return st.parties; },
-      [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
-      [&st](broken_atom) { return st.broken.has_value(); },
-      [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
-  };
+  static const barrier_impl::behavior_type shared = barrier_behavior();
+  return shared;
 }
 
 /// The default timeout argument: seconds (int or float) or None (no timeout).

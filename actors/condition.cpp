@@ -119,6 +119,31 @@ struct condition_state {
   }
 };
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<condition_ptr>;
+constexpr auto st = &detail::current_state<condition_ptr>;
+
+// Made once, shared by every condition (see detail::object_actor).
+condition_impl::behavior_type condition_behavior() {
+  return {
+      [](acquire_atom, const caller& who, caf::timespan wait) {
+        return self()->delegate(st().lock, acquire_atom_v, who, wait);
+      },
+      // The caller's hold of the lock goes too: the lock hears it from here.
+      [](left_atom, const caller& who) {
+        st().left(detail::departure{who.session, who.thread});
+        self()->send(st().lock, left_atom_v, who);
+      },
+      [](release_atom, const caller& who) {
+        return self()->delegate(st().lock, release_atom_v, who);
+      },
+      [](wait_atom, const caller& who, caf::timespan wait) { return st().wait(who, wait); },
+      [](notify_atom, const caller& who, std::int64_t n) { return st().notify(who, n); },
+      [](n_waiting_atom) { return static_cast<std::int64_t>(st().waiters.size()); },
+      [](timeout_atom, std::uint64_t ticket) { st().expire(ticket); },
+  };
+}
+
 condition_impl::behavior_type make_condition(condition_ptr self, caf::actor lock,
                                              bool private_lock, object_limits limits,
                                              caf::actor registry) {
@@ -130,23 +155,8 @@ condition_impl::behavior_type make_condition(condition_ptr self, caf::actor lock
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
-  return {
-    [self](acquire_atom, const caller& who, caf::timespan wait) {
-      return self->delegate(self->state.lock, acquire_atom_v, who, wait);
-    },
-    // The caller's hold of the lock goes too: the lock hears it from here.
-    [self](left_atom, const caller& who) {
-      self->state.left(detail::departure{who.session, who.thread});
-      self->send(self->state.lock, left_atom_v, who);
-    },
-    [self](release_atom, const caller& who) {
-      return self->delegate(self->state.lock, release_atom_v, who);
-    },
-    [&st](wait_atom, const caller& who, caf::timespan wait) { return st.wait(who, wait); },
-    [&st](notify_atom, const caller& who, std::int64_t n) { return st.notify(who, n); },
-    [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
-    [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
-  };
+  static const condition_impl::behavior_type shared = condition_behavior();
+  return shared;
 }
 
 } // namespace

@@ -19,6 +19,7 @@ struct dict_state {
 
   dict_value items;
   object_limits limits;
+  caf::actor_addr registry; // where an iterator's references are counted
 
   const value& at(const value& key) const {
     if (auto found = items.find(key))
@@ -92,69 +93,80 @@ struct dict_state {
 
 using dict_ptr = detail::object_self_t<dict_actor, dict_state>;
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<dict_ptr>;
+constexpr auto st = &detail::current_state<dict_ptr>;
+
+// A snapshot handed out as an iterator over it.
+value iterate(list_value snapshot) {
+  return make_iterator(self()->system(), st().registry, std::move(snapshot));
+}
+
+template <class Project>
+caf::result<value> walk(const value& cursor, std::int64_t n, Project project) {
+  return detail::guard(
+      [&] { return detail::walk_after(st().items, cursor, n, project, "dictionary"); });
+}
+
+// Made once, shared by every dict (see detail::object_actor).
+dict_actor::behavior_type dict_behavior() {
+  using detail::guard;
+  return {
+      [](refs_atom, std::uint64_t round) {
+        return reference_census{round}.add_all(st().items).result();
+      },
+      [](get_atom, const value& k) { return guard([&] { return st().at(k); }); },
+      [](get_atom, const value& k, const value& fallback) -> value {
+        auto found = st().items.find(k);
+        return found ? *found : fallback;
+      },
+      [](put_atom, value& k, value& v) { st().items.insert_or_assign(std::move(k), std::move(v)); },
+      [](delete_atom, const value& k) { return guard([&] { st().pop(k); }); },
+      [](contains_atom, const value& k) { return st().items.contains(k); },
+      [](len_atom) { return static_cast<std::int64_t>(st().items.size()); },
+      [](pop_atom, const value& k) { return guard([&] { return st().pop(k); }); },
+      [](pop_atom, const value& k, const value& fallback) { return st().pop_or(k, fallback); },
+      [](popitem_atom) {
+        return guard([] {
+          auto [k, v] = st().items.pop_last();
+          return value{list_value{std::move(k), std::move(v)}};
+        });
+      },
+      [](setdef_atom, const value& k, const value& fallback) {
+        return st().setdefault(k, fallback);
+      },
+      [](update_atom, const value& other) { return guard([&] { st().update(other); }); },
+      [](clear_atom) { st().items = dict_value{}; }, // and its buckets' memory
+      [](copy_atom) { return value{st().items}; },
+      [](keys_atom) { return value{st().project(dict_state::key_of)}; },
+      [](values_atom) { return value{st().project(dict_state::value_of)}; },
+      [](items_atom) { return value{st().project(dict_state::item_of)}; },
+      [](iter_atom, keys_atom, const value& cursor, std::int64_t n) {
+        return walk(cursor, n, dict_state::key_of);
+      },
+      [](iter_atom, values_atom, const value& cursor, std::int64_t n) {
+        return walk(cursor, n, dict_state::value_of);
+      },
+      [](iter_atom, items_atom, const value& cursor, std::int64_t n) {
+        return walk(cursor, n, dict_state::item_of);
+      },
+      [](iter_atom, keys_atom) { return iterate(st().project(dict_state::key_of)); },
+      [](iter_atom, values_atom) { return iterate(st().project(dict_state::value_of)); },
+      [](iter_atom, items_atom) { return iterate(st().project(dict_state::item_of)); },
+      [](fetch_add_atom, const value& k, const value& delta) {
+        return guard([&] { return st().fetch_add(k, delta); });
+      },
+  };
+}
+
 dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, object_limits limits,
                                     caf::actor_addr registry) {
   self->state.items = std::move(initial);
   self->state.limits = limits;
-  auto iterate = [self, registry](list_value snapshot) {
-    return make_iterator(self->system(), registry, std::move(snapshot));
-  };
-  auto walk = [self](const value& cursor, std::int64_t n, auto project) {
-    return detail::guard([&] {
-      return detail::walk_after(self->state.items, cursor, n, project, "dictionary");
-    });
-  };
+  self->state.registry = std::move(registry);
   detail::reject_unexpected(self);
-  auto& st = self->state;
-  using detail::guard;
-  return {
-      [&st](refs_atom, std::uint64_t round) {
-        return reference_census{round}.add_all(st.items).result();
-      },
-      [&st](get_atom, const value& k) { return guard([&] { return st.at(k); }); },
-      [&st](get_atom, const value& k, const value& fallback) -> value {
-        auto found = st.items.find(k);
-        return found ? *found : fallback;
-      },
-      [&st](put_atom, value& k, value& v) {
-        st.items.insert_or_assign(std::move(k), std::move(v));
-      },
-      [&st](delete_atom, const value& k) { return guard([&] { st.pop(k); }); },
-      [&st](contains_atom, const value& k) { return st.items.contains(k); },
-      [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
-      [&st](pop_atom, const value& k) { return guard([&] { return st.pop(k); }); },
-      [&st](pop_atom, const value& k, const value& fallback) { return st.pop_or(k, fallback); },
-      [&st](popitem_atom) {
-        return guard([&] {
-          auto [k, v] = st.items.pop_last();
-          return value{list_value{std::move(k), std::move(v)}};
-        });
-      },
-      [&st](setdef_atom, const value& k, const value& fallback) {
-        return st.setdefault(k, fallback);
-      },
-      [&st](update_atom, const value& other) { return guard([&] { st.update(other); }); },
-      [&st](clear_atom) { st.items = dict_value{}; }, // and its buckets' memory
-      [&st](copy_atom) { return value{st.items}; },
-      [&st](keys_atom) { return value{st.project(dict_state::key_of)}; },
-      [&st](values_atom) { return value{st.project(dict_state::value_of)}; },
-      [&st](items_atom) { return value{st.project(dict_state::item_of)}; },
-      [walk](iter_atom, keys_atom, const value& cursor, std::int64_t n) {
-        return walk(cursor, n, dict_state::key_of);
-      },
-      [walk](iter_atom, values_atom, const value& cursor, std::int64_t n) {
-        return walk(cursor, n, dict_state::value_of);
-      },
-      [walk](iter_atom, items_atom, const value& cursor, std::int64_t n) {
-        return walk(cursor, n, dict_state::item_of);
-      },
-      [&st, iterate](iter_atom, keys_atom) { return iterate(st.project(dict_state::key_of)); },
-      [&st, iterate](iter_atom, values_atom) { return iterate(st.project(dict_state::value_of)); },
-      [&st, iterate](iter_atom, items_atom) { return iterate(st.project(dict_state::item_of)); },
-      [&st](fetch_add_atom, const value& k, const value& delta) {
-        return guard([&] { return st.fetch_add(k, delta); });
-      },
-  };
+  static const dict_actor::behavior_type shared = dict_behavior();
+  return shared;
 }
 
 } // namespace

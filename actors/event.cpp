@@ -48,25 +48,33 @@ struct event_state {
   }
 };
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<event_ptr>;
+constexpr auto st = &detail::current_state<event_ptr>;
+
+// Made once, shared by every event (see detail::object_actor).
+event_impl::behavior_type event_behavior() {
+  return {
+      [](set_atom) { st().set(); },
+      [](left_atom, const caller& who) {
+        st().waiters.drop(detail::departure{who.session, who.thread});
+      },
+      [](clear_atom) { st().flag = false; },
+      [](is_set_atom) { return st().flag; },
+      [](wait_atom, const caller& who, caf::timespan wait) { return st().wait(self(), who, wait); },
+      [](n_waiting_atom) { return static_cast<std::int64_t>(st().waiters.size()); },
+      [](timeout_atom, std::uint64_t ticket) { st().expire(ticket); },
+  };
+}
+
 event_impl::behavior_type make_event(event_ptr self, object_limits limits, caf::actor registry) {
   auto& st = self->state;
   st.limits = limits;
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.waiters.drop(gone); });
   detail::reject_unexpected(self);
-  return {
-      [&st](set_atom) { st.set(); },
-      [&st](left_atom, const caller& who) {
-        st.waiters.drop(detail::departure{who.session, who.thread});
-      },
-      [&st](clear_atom) { st.flag = false; },
-      [&st](is_set_atom) { return st.flag; },
-      [self](wait_atom, const caller& who, caf::timespan wait) {
-        return self->state.wait(self, who, wait);
-      },
-      [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
-      [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
-  };
+  static const event_impl::behavior_type shared = event_behavior();
+  return shared;
 }
 
 } // namespace

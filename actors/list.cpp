@@ -21,6 +21,7 @@ struct list_state {
 
   list_value items;
   object_limits limits;
+  caf::actor_addr registry; // where an iterator's references are counted
 
   std::size_t position(std::int64_t index) const {
     return detail::position_of(index, items.size(), "list");
@@ -177,64 +178,73 @@ caf::result<void> run_long(list_ptr self, std::size_t size, Op op) {
   return promise;
 }
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<list_ptr>;
+constexpr auto st = &detail::current_state<list_ptr>;
+
+// Made once, shared by every list (see detail::object_actor).
+list_actor::behavior_type list_behavior() {
+  using detail::guard;
+  return {
+      [](refs_atom, std::uint64_t round) {
+        return reference_census{round}.add_all(st().items).result();
+      },
+      [](get_atom, std::int64_t i) { return guard([&] { return st().items[st().position(i)]; }); },
+      [](put_atom, std::int64_t i, value& v) {
+        return guard([&] { st().items[st().position(i)] = std::move(v); });
+      },
+      [](delete_atom, std::int64_t i) { return guard([&] { st().pop(i); }); },
+      [](get_atom, slice_atom, const value& a, const value& b, const value& c) {
+        return guard([&] { return st().get_slice(a, b, c); });
+      },
+      [](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
+        return guard([&] { st().set_slice(a, b, c, v); });
+      },
+      [](delete_atom, slice_atom, const value& a, const value& b, const value& c) {
+        return guard([&] { st().delete_slice(a, b, c); });
+      },
+      [](append_atom, value& v) { st().items.push_back(std::move(v)); },
+      [](extend_atom, const value& v) { return guard([&] { st().extend(v); }); },
+      [](insert_atom, std::int64_t i, value& v) { st().insert(i, std::move(v)); },
+      [](pop_atom, std::int64_t i) { return guard([&] { return st().pop(i); }); },
+      [](remove_atom, const value& v) { return guard([&] { st().remove(v); }); },
+      [](index_atom, const value& v, const value& start, const value& stop) {
+        return guard([&] { return st().index(v, start, stop); });
+      },
+      [](count_atom, const value& v) {
+        auto& items = st().items;
+        return static_cast<std::int64_t>(std::count(items.begin(), items.end(), v));
+      },
+      [](reverse_atom) { std::reverse(st().items.begin(), st().items.end()); },
+      [](sort_atom, bool descending) -> caf::result<void> {
+        return run_long(self(), st().items.size(),
+                        [descending](list_value& items) { list_state::sort(items, descending); });
+      },
+      [](repeat_atom, std::int64_t times) -> caf::result<void> {
+        std::size_t size = 0;
+        if (auto refused = guard([&] { size = st().repeated_size(times); });
+            refused.flag == caf::rt_error)
+          return refused;
+        return run_long(self(), size,
+                        [times](list_value& items) { list_state::repeat(items, times); });
+      },
+      [](contains_atom, const value& v) { return st().find(v) != st().items.end(); },
+      [](len_atom) { return static_cast<std::int64_t>(st().items.size()); },
+      // Python's clear() gives the memory back; vector::clear keeps it.
+      [](clear_atom) { st().items = list_value{}; },
+      [](copy_atom) { return value{st().items}; },
+      [](iter_atom) { return make_iterator(self()->system(), st().registry, st().items); },
+  };
+}
+
 list_actor::behavior_type make_list(list_ptr self, list_value initial, object_limits limits,
                                     caf::actor_addr registry) {
   self->state.items = std::move(initial);
   self->state.limits = limits;
+  self->state.registry = std::move(registry);
   detail::reject_unexpected(self);
-  auto& st = self->state;
-  using detail::guard;
-  return {
-      [&st](refs_atom, std::uint64_t round) {
-        return reference_census{round}.add_all(st.items).result();
-      },
-      [&st](get_atom, std::int64_t i) { return guard([&] { return st.items[st.position(i)]; }); },
-      [&st](put_atom, std::int64_t i, value& v) {
-        return guard([&] { st.items[st.position(i)] = std::move(v); });
-      },
-      [&st](delete_atom, std::int64_t i) { return guard([&] { st.pop(i); }); },
-      [&st](get_atom, slice_atom, const value& a, const value& b, const value& c) {
-        return guard([&] { return st.get_slice(a, b, c); });
-      },
-      [&st](put_atom, slice_atom, const value& a, const value& b, const value& c, const value& v) {
-        return guard([&] { st.set_slice(a, b, c, v); });
-      },
-      [&st](delete_atom, slice_atom, const value& a, const value& b, const value& c) {
-        return guard([&] { st.delete_slice(a, b, c); });
-      },
-      [&st](append_atom, value& v) { st.items.push_back(std::move(v)); },
-      [&st](extend_atom, const value& v) { return guard([&] { st.extend(v); }); },
-      [&st](insert_atom, std::int64_t i, value& v) { st.insert(i, std::move(v)); },
-      [&st](pop_atom, std::int64_t i) { return guard([&] { return st.pop(i); }); },
-      [&st](remove_atom, const value& v) { return guard([&] { st.remove(v); }); },
-      [&st](index_atom, const value& v, const value& start, const value& stop) {
-        return guard([&] { return st.index(v, start, stop); });
-      },
-      [&st](count_atom, const value& v) {
-        return static_cast<std::int64_t>(std::count(st.items.begin(), st.items.end(), v));
-      },
-      [&st](reverse_atom) { std::reverse(st.items.begin(), st.items.end()); },
-      [self](sort_atom, bool descending) -> caf::result<void> {
-        return run_long(self, self->state.items.size(), [descending](list_value& items) {
-          list_state::sort(items, descending);
-        });
-      },
-      [self](repeat_atom, std::int64_t times) -> caf::result<void> {
-        std::size_t size = 0;
-        if (auto refused = guard([&] { size = self->state.repeated_size(times); });
-            refused.flag == caf::rt_error)
-          return refused;
-        return run_long(self, size, [times](list_value& items) { list_state::repeat(items, times); });
-      },
-      [&st](contains_atom, const value& v) { return st.find(v) != st.items.end(); },
-      [&st](len_atom) { return static_cast<std::int64_t>(st.items.size()); },
-      // Python's clear() gives the memory back; vector::clear keeps it.
-      [&st](clear_atom) { st.items = list_value{}; },
-      [&st](copy_atom) { return value{st.items}; },
-      [self, registry](iter_atom) {
-        return make_iterator(self->system(), registry, self->state.items);
-      },
-  };
+  static const list_actor::behavior_type shared = list_behavior();
+  return shared;
 }
 
 } // namespace

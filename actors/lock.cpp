@@ -146,6 +146,32 @@ struct lock_state {
   }
 };
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<lock_ptr>;
+constexpr auto st = &detail::current_state<lock_ptr>;
+
+// Made once, shared by every lock (see detail::object_actor).
+lock_impl::behavior_type lock_behavior() {
+  return {
+      [](acquire_atom, const caller& who, caf::timespan wait) {
+        return st().acquire(self(), who, wait);
+      },
+      [](release_atom, const caller& who) { return st().release(who); },
+      [](left_atom, const caller& who) {
+        st().left(detail::departure{who.session, who.thread});
+      },
+      [](locked_atom) { return st().owner.has_value(); },
+      [](locked_atom, const caller& who) { return st().owner == who; },
+      [](fence_atom, const caller& who) { return st().fence(who); },
+      [](n_waiting_atom) { return static_cast<std::int64_t>(st().waiters.size()); },
+      [](rel_save_atom, const caller& who) { return st().release_saving_count(who); },
+      [](acq_restore_atom, const caller& who, std::uint64_t saved) {
+        return st().acquire_restoring_count(self(), who, saved);
+      },
+      [](timeout_atom, std::uint64_t ticket) { st().expire(ticket); },
+  };
+}
+
 lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, on_holder_exit holder_exit,
                                    object_limits limits, caf::actor registry) {
   auto& st = self->state;
@@ -155,22 +181,8 @@ lock_impl::behavior_type make_lock(lock_ptr self, bool recursive, on_holder_exit
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
-  return {
-    [self](acquire_atom, const caller& who, caf::timespan wait) {
-      return self->state.acquire(self, who, wait);
-    },
-    [&st](release_atom, const caller& who) { return st.release(who); },
-    [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
-    [&st](locked_atom) { return st.owner.has_value(); },
-    [&st](locked_atom, const caller& who) { return st.owner == who; },
-    [&st](fence_atom, const caller& who) { return st.fence(who); },
-    [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
-    [&st](rel_save_atom, const caller& who) { return st.release_saving_count(who); },
-    [self](acq_restore_atom, const caller& who, std::uint64_t saved) {
-      return self->state.acquire_restoring_count(self, who, saved);
-    },
-    [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
-  };
+  static const lock_impl::behavior_type shared = lock_behavior();
+  return shared;
 }
 
 caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool recursive) {

@@ -29,23 +29,32 @@ struct namespace_state {
 
 using namespace_ptr = detail::object_self_t<namespace_actor, namespace_state>;
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<namespace_ptr>;
+constexpr auto st = &detail::current_state<namespace_ptr>;
+
+// Made once, shared by every namespace (see detail::object_actor).
+namespace_actor::behavior_type namespace_behavior() {
+  using detail::guard;
+  return {
+      [](refs_atom, std::uint64_t round) {
+        return reference_census{round}.add_all(st().attributes).result();
+      },
+      [](get_atom, const std::string& attr) { return guard([&] { return st().get(attr); }); },
+      [](put_atom, std::string& attr, value& v) {
+        st().attributes.insert_or_assign(std::move(attr), std::move(v));
+      },
+      [](delete_atom, const std::string& attr) { return guard([&] { st().erase(attr); }); },
+      [](contains_atom, const std::string& attr) { return st().attributes.contains(attr); },
+      [](copy_atom) { return value{st().attributes}; },
+  };
+}
+
 namespace_actor::behavior_type make_namespace(namespace_ptr self, dict_value initial) {
   self->state.attributes = std::move(initial);
   detail::reject_unexpected(self);
-  auto& st = self->state;
-  using detail::guard;
-  return {
-    [&st](refs_atom, std::uint64_t round) {
-      return reference_census{round}.add_all(st.attributes).result();
-    },
-    [&st](get_atom, const std::string& attr) { return guard([&] { return st.get(attr); }); },
-    [&st](put_atom, std::string& attr, value& v) {
-      st.attributes.insert_or_assign(std::move(attr), std::move(v));
-    },
-    [&st](delete_atom, const std::string& attr) { return guard([&] { st.erase(attr); }); },
-    [&st](contains_atom, const std::string& attr) { return st.attributes.contains(attr); },
-    [&st](copy_atom) { return value{st.attributes}; },
-  };
+  static const namespace_actor::behavior_type shared = namespace_behavior();
+  return shared;
 }
 
 } // namespace

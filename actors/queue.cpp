@@ -233,6 +233,38 @@ struct queue_state {
   }
 };
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<queue_ptr>;
+constexpr auto st = &detail::current_state<queue_ptr>;
+
+// Made once, shared by every queue (see detail::object_actor).
+queue_impl::behavior_type queue_behavior() {
+  return {
+      [](refs_atom, std::uint64_t round) { return st().references(round); },
+      [](put_atom, const caller& who, value& item, caf::timespan wait) {
+        return st().put(self(), who, std::move(item), wait);
+      },
+      [](get_atom, const caller& who, caf::timespan wait) { return st().get(self(), who, wait); },
+      [](left_atom, const caller& who) {
+        st().left(detail::departure{who.session, who.thread});
+      },
+      [](confirm_atom, const caller& who, std::uint64_t receipt) {
+        auto& unconfirmed = st().unconfirmed;
+        if (auto handed = unconfirmed.find(receipt);
+            handed != unconfirmed.end() && handed->second.getter.session == who.session)
+          unconfirmed.erase(handed);
+      },
+      [](qsize_atom) { return static_cast<std::int64_t>(st().items.size()); },
+      [](empty_atom) { return st().items.empty(); },
+      [](full_atom) { return st().full(); },
+      [](maxsize_atom) { return st().maxsize; },
+      [](n_waiting_atom) { return st().n_waiting(); },
+      [](task_done_atom) { return st().task_done(); },
+      [](join_atom, const caller& who, caf::timespan wait) { return st().join(self(), who, wait); },
+      [](timeout_atom, std::uint64_t ticket) { st().expire(ticket); },
+  };
+}
+
 queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t maxsize,
                                      list_value initial, object_limits limits,
                                      caf::actor registry) {
@@ -245,31 +277,8 @@ queue_impl::behavior_type make_queue(queue_ptr self, bool joinable, std::int64_t
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
-  return {
-      [self](refs_atom, std::uint64_t round) { return self->state.references(round); },
-      [self](put_atom, const caller& who, value& item, caf::timespan wait) {
-        return self->state.put(self, who, std::move(item), wait);
-      },
-      [self](get_atom, const caller& who, caf::timespan wait) {
-        return self->state.get(self, who, wait);
-      },
-      [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
-      [&st](confirm_atom, const caller& who, std::uint64_t receipt) {
-        if (auto handed = st.unconfirmed.find(receipt);
-            handed != st.unconfirmed.end() && handed->second.getter.session == who.session)
-          st.unconfirmed.erase(handed);
-      },
-      [&st](qsize_atom) { return static_cast<std::int64_t>(st.items.size()); },
-      [&st](empty_atom) { return st.items.empty(); },
-      [&st](full_atom) { return st.full(); },
-      [&st](maxsize_atom) { return st.maxsize; },
-      [&st](n_waiting_atom) { return st.n_waiting(); },
-      [&st](task_done_atom) { return st.task_done(); },
-      [self](join_atom, const caller& who, caf::timespan wait) {
-        return self->state.join(self, who, wait);
-      },
-      [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
-  };
+  static const queue_impl::behavior_type shared = queue_behavior();
+  return shared;
 }
 
 caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool joinable) {

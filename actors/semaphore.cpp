@@ -127,6 +127,30 @@ struct semaphore_state {
   }
 };
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<semaphore_ptr>;
+constexpr auto st = &detail::current_state<semaphore_ptr>;
+
+// Made once, shared by every semaphore (see detail::object_actor).
+semaphore_impl::behavior_type semaphore_behavior() {
+  using detail::guard;
+  return {
+      [](acquire_atom, const caller& who, caf::timespan wait) {
+        return st().acquire(self(), who, wait);
+      },
+      [](left_atom, const caller& who) {
+        st().left(detail::departure{who.session, who.thread});
+      },
+      [](release_atom, const caller& who, std::int64_t n) {
+        return guard([&] { st().release(who, n); });
+      },
+      [](get_atom) { return st().permits; },
+      [](locked_atom) { return st().permits == 0; },
+      [](n_waiting_atom) { return static_cast<std::int64_t>(st().waiters.size()); },
+      [](timeout_atom, std::uint64_t ticket) { st().expire(ticket); },
+  };
+}
+
 semaphore_impl::behavior_type make_semaphore(semaphore_ptr self, std::int64_t permits,
                                              std::optional<std::int64_t> bound,
                                              on_holder_exit holder_exit, object_limits limits,
@@ -139,20 +163,8 @@ semaphore_impl::behavior_type make_semaphore(semaphore_ptr self, std::int64_t pe
   detail::watch_sessions(self, st.sessions, std::move(registry),
                          [&st](const detail::departure& gone) { st.left(gone); });
   detail::reject_unexpected(self);
-  using detail::guard;
-  return {
-    [self](acquire_atom, const caller& who, caf::timespan wait) {
-      return self->state.acquire(self, who, wait);
-    },
-    [&st](left_atom, const caller& who) { st.left(detail::departure{who.session, who.thread}); },
-    [&st](release_atom, const caller& who, std::int64_t n) {
-      return guard([&] { st.release(who, n); });
-    },
-    [&st](get_atom) { return st.permits; },
-    [&st](locked_atom) { return st.permits == 0; },
-    [&st](n_waiting_atom) { return static_cast<std::int64_t>(st.waiters.size()); },
-    [&st](timeout_atom, std::uint64_t ticket) { st.expire(ticket); },
-  };
+  static const semaphore_impl::behavior_type shared = semaphore_behavior();
+  return shared;
 }
 
 caf::expected<caf::actor> spawn_kind(object_context& ctx, const value& args, bool bounded) {

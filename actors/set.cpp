@@ -21,6 +21,7 @@ struct set_state {
 
   dict_value elements;
   object_limits limits;
+  caf::actor_addr registry; // where an iterator's references are counted
 
   // What another operand contributes: a list's items or a dict's keys.
   dict_value operand(const value& other) const {
@@ -120,80 +121,95 @@ struct set_state {
 
 using set_ptr = detail::object_self_t<set_actor, set_state>;
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<set_ptr>;
+constexpr auto st = &detail::current_state<set_ptr>;
+
+// Each set-algebra handler reads its operand, then combines.
+template <class F>
+auto with_operand(const value& other, F f) {
+  return detail::guard([&] { return f(st().operand(other)); });
+}
+
+value as_value(const dict_value& set) {
+  return value{set_state::to_list(set)};
+}
+
+// Made once, shared by every set (see detail::object_actor).
+set_actor::behavior_type set_behavior() {
+  using detail::guard;
+  return {
+      [](refs_atom, std::uint64_t round) {
+        return reference_census{round}.add_all(st().elements).result();
+      },
+      [](add_atom, value& x) { st().add(std::move(x)); },
+      [](discard_atom, const value& x) { st().elements.erase(x); },
+      [](remove_atom, const value& x) { return guard([&] { st().remove(x); }); },
+      [](pop_atom) { return guard([&] { return st().pop(); }); },
+      [](clear_atom) { st().elements = dict_value{}; },
+      [](copy_atom) { return as_value(st().elements); },
+      [](contains_atom, const value& x) { return st().elements.contains(x); },
+      [](len_atom) { return static_cast<std::int64_t>(st().elements.size()); },
+      [](union_atom, const value& other) {
+        return with_operand(other, [&](const dict_value& t) { return as_value(st().unite(t)); });
+      },
+      [](intersect_atom, const value& other) {
+        return with_operand(other,
+                            [&](const dict_value& t) { return as_value(st().intersect(t)); });
+      },
+      [](difference_atom, const value& other) {
+        return with_operand(other, [&](const dict_value& t) { return as_value(st().subtract(t)); });
+      },
+      [](sym_diff_atom, const value& other) {
+        return with_operand(
+            other, [&](const dict_value& t) { return as_value(st().symmetric_difference(t)); });
+      },
+      [](update_atom, const value& other) {
+        return with_operand(other, [&](const dict_value& t) { st().replace(st().unite(t)); });
+      },
+      [](intersect_atom, update_atom, const value& other) {
+        return with_operand(other, [&](const dict_value& t) { st().replace(st().intersect(t)); });
+      },
+      [](difference_atom, update_atom, const value& other) {
+        return with_operand(other, [&](const dict_value& t) { st().replace(st().subtract(t)); });
+      },
+      [](sym_diff_atom, update_atom, const value& other) {
+        return with_operand(
+            other, [&](const dict_value& t) { st().replace(st().symmetric_difference(t)); });
+      },
+      [](issubset_atom, const value& other, bool strict) {
+        return with_operand(other, [&](const dict_value& t) {
+          return set_state::is_subset(st().elements, t, strict);
+        });
+      },
+      [](issuperset_atom, const value& other, bool strict) {
+        return with_operand(other, [&](const dict_value& t) {
+          return set_state::is_subset(t, st().elements, strict);
+        });
+      },
+      [](isdisjoint_atom, const value& other) {
+        return with_operand(other, [&](const dict_value& t) { return st().is_disjoint(t); });
+      },
+      [](iter_atom, const value& cursor, std::int64_t n) {
+        return guard([&] {
+          return detail::walk_after(
+              st().elements, cursor, n, [](const dict_value::entry& e) { return e.first; }, "Set");
+        });
+      },
+      [](iter_atom) {
+        return make_iterator(self()->system(), st().registry, set_state::to_list(st().elements));
+      },
+  };
+}
+
 set_actor::behavior_type make_set(set_ptr self, dict_value initial, object_limits limits,
                                   caf::actor_addr registry) {
   self->state.elements = std::move(initial);
   self->state.limits = limits;
   detail::reject_unexpected(self);
-  auto& st = self->state;
-  using detail::guard;
-  // Each set-algebra handler reads its operand, then combines.
-  auto with_operand = [&st](const value& other, auto f) {
-    return guard([&] { return f(st.operand(other)); });
-  };
-  auto as_value = [](const dict_value& set) { return value{set_state::to_list(set)}; };
-  return {
-      [&st](refs_atom, std::uint64_t round) {
-        return reference_census{round}.add_all(st.elements).result();
-      },
-      [&st](add_atom, value& x) { st.add(std::move(x)); },
-      [&st](discard_atom, const value& x) { st.elements.erase(x); },
-      [&st](remove_atom, const value& x) { return guard([&] { st.remove(x); }); },
-      [&st](pop_atom) { return guard([&] { return st.pop(); }); },
-      [&st](clear_atom) { st.elements = dict_value{}; },
-      [&st, as_value](copy_atom) { return as_value(st.elements); },
-      [&st](contains_atom, const value& x) { return st.elements.contains(x); },
-      [&st](len_atom) { return static_cast<std::int64_t>(st.elements.size()); },
-      [&st, with_operand, as_value](union_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) { return as_value(st.unite(t)); });
-      },
-      [&st, with_operand, as_value](intersect_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) { return as_value(st.intersect(t)); });
-      },
-      [&st, with_operand, as_value](difference_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) { return as_value(st.subtract(t)); });
-      },
-      [&st, with_operand, as_value](sym_diff_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) {
-          return as_value(st.symmetric_difference(t));
-        });
-      },
-      [&st, with_operand](update_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) { st.replace(st.unite(t)); });
-      },
-      [&st, with_operand](intersect_atom, update_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) { st.replace(st.intersect(t)); });
-      },
-      [&st, with_operand](difference_atom, update_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) { st.replace(st.subtract(t)); });
-      },
-      [&st, with_operand](sym_diff_atom, update_atom, const value& other) {
-        return with_operand(other,
-                            [&](const dict_value& t) { st.replace(st.symmetric_difference(t)); });
-      },
-      [&st, with_operand](issubset_atom, const value& other, bool strict) {
-        return with_operand(other, [&](const dict_value& t) {
-          return set_state::is_subset(st.elements, t, strict);
-        });
-      },
-      [&st, with_operand](issuperset_atom, const value& other, bool strict) {
-        return with_operand(other, [&](const dict_value& t) {
-          return set_state::is_subset(t, st.elements, strict);
-        });
-      },
-      [&st, with_operand](isdisjoint_atom, const value& other) {
-        return with_operand(other, [&](const dict_value& t) { return st.is_disjoint(t); });
-      },
-      [&st](iter_atom, const value& cursor, std::int64_t n) {
-        return guard([&] {
-          return detail::walk_after(
-              st.elements, cursor, n, [](const dict_value::entry& e) { return e.first; }, "Set");
-        });
-      },
-      [self, &st, registry](iter_atom) {
-        return make_iterator(self->system(), registry, set_state::to_list(st.elements));
-      },
-  };
+  self->state.registry = std::move(registry);
+  static const set_actor::behavior_type shared = set_behavior();
+  return shared;
 }
 
 } // namespace

@@ -34,21 +34,32 @@ struct value_state {
 
 using value_ptr = detail::object_self_t<value_actor, value_state>;
 
+// In a handler of the shared behavior: the object, and its state.
+constexpr auto self = &detail::current<value_ptr>;
+constexpr auto st = &detail::current_state<value_ptr>;
+
+// Made once, shared by every shared_value (see detail::object_actor).
+value_actor::behavior_type shared_value_behavior() {
+  using detail::guard;
+  return {
+      [](get_atom) { return st().current; },
+      [](put_atom, const value& v) { return guard([&] { st().set(v); }); },
+      [](typecode_atom) { return std::string(1, st().type.code()); },
+      [](fetch_add_atom, const value& delta) {
+        return guard([&] { return st().fetch_add(delta); });
+      },
+      [](cas_atom, const value& expected, const value& desired) {
+        return guard([&] { return st().compare_exchange(expected, desired); });
+      },
+  };
+}
+
 value_actor::behavior_type make_shared_value(value_ptr self, detail::typecode type, value initial) {
   self->state.type = type;
   self->state.current = std::move(initial);
   detail::reject_unexpected(self);
-  auto& st = self->state;
-  using detail::guard;
-  return {
-    [&st](get_atom) { return st.current; },
-    [&st](put_atom, const value& v) { return guard([&] { st.set(v); }); },
-    [&st](typecode_atom) { return std::string(1, st.type.code()); },
-    [&st](fetch_add_atom, const value& delta) { return guard([&] { return st.fetch_add(delta); }); },
-    [&st](cas_atom, const value& expected, const value& desired) {
-      return guard([&] { return st.compare_exchange(expected, desired); });
-    },
-  };
+  static const value_actor::behavior_type shared = shared_value_behavior();
+  return shared;
 }
 
 } // namespace

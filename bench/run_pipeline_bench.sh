@@ -4,7 +4,8 @@
 # --workload dict_pipelined) and a cafman::batch (dict_batched), and Redis's
 # own C client (redis-benchmark -P N -c 1, SET and GET) against a
 # redis-server started here on 127.0.0.1. Prints requests/s of each and the
-# ratio of the faster cafman form to Redis for each N.
+# ratio of the faster cafman form to Redis for each N; then cafman's best
+# rate at any N against redis-benchmark -P 16 (the goal's comparison).
 #
 #   bash bench/run_pipeline_bench.sh [path/to/cafman-bench]   (default: build/bench/cafman-bench)
 #
@@ -40,6 +41,7 @@ cafman_rate() { # workload, calls in flight
 printf '%-10s | %14s | %14s | %24s | %14s\n' "in flight" "cafman async" "cafman batch" \
   "redis-benchmark req/s" "ratio to redis"
 IFS=, read -r -a windows <<< "$in_flight"
+best=0 best_n=0 redis16=
 for n in "${windows[@]}"; do
   async=$(cafman_rate dict_pipelined "$n")
   batch=$(cafman_rate dict_batched "$n")
@@ -53,4 +55,15 @@ for n in "${windows[@]}"; do
   ratio=$(awk -v a="$async" -v b="$batch" -v r="$redis" \
     'BEGIN {printf "%.2f", (a > b ? a : b) / r}')
   printf '%-10s | %14.0f | %14.0f | %24.0f | %14s\n' "$n" "$async" "$batch" "$redis" "$ratio"
+  for rate in "$async" "$batch"; do
+    if awk -v a="$rate" -v b="$best" 'BEGIN {exit !(a > b)}'; then best=$rate best_n=$n; fi
+  done
+  [[ $n == 16 ]] && redis16=$redis
 done
+# The goal's form: one client process with 16 or more calls in flight,
+# against Redis's own client pipelining 16.
+if [[ -n $redis16 ]]; then
+  awk -v b="$best" -v n="$best_n" -v r="$redis16" 'BEGIN {
+    printf "cafman best: %.0f calls/s with %d in flight = %.2f x redis-benchmark -P 16 (%.0f)\n",
+      b, n, b / r, r }'
+fi

@@ -52,6 +52,7 @@ const known_workload known_workloads[] = {
   {"value", &bench::value_1mib},
   {nullptr, &bench::dict_pipelined},
   {nullptr, &bench::dict_batched},
+  {nullptr, &bench::dict_connections},
 };
 
 const workload* find_workload(const std::string& name) {
@@ -187,7 +188,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
     ("workload", po::value(&workload_name)->default_value("dict_set_get"),
      "dict_set_get, lock_acquire_release (or lock), queue_throughput, create_destroy (or "
      "create), value_1mib (or value), dict_pipelined or dict_batched (one client, "
-     "--clients is the number of calls in flight)")
+     "--clients is the number of calls in flight), dict_connections (one client, --clients "
+     "is the number of its connections, one call in flight on each)")
     ("server-threads", po::value(&opts.server_threads)->default_value(2),
      "scheduler threads of the manager process")
     ("transport", po::value(&transport)->default_value("unix"),

@@ -4,8 +4,10 @@
 # --workload dict_pipelined) and a cafman::batch (dict_batched), and Redis's
 # own C client (redis-benchmark -P N -c 1, SET and GET) against a
 # redis-server started here on 127.0.0.1. Prints requests/s of each and the
-# ratio of the faster cafman form to Redis for each N; then cafman's best
-# rate at any N against redis-benchmark -P 16 (the goal's comparison).
+# ratio of the faster cafman form to Redis for each N; then one client
+# process with CONNECTIONS (default 16) connections and one call in flight on
+# each (cafman-bench --workload dict_connections) against redis-benchmark -c
+# CONNECTIONS; then cafman's best rate at any N against redis-benchmark -P 16.
 #
 #   bash bench/run_pipeline_bench.sh [path/to/cafman-bench]   (default: build/bench/cafman-bench)
 #
@@ -60,6 +62,18 @@ for n in "${windows[@]}"; do
   done
   [[ $n == 16 ]] && redis16=$redis
 done
+# One client process with CONNECTIONS connections, one call in flight on
+# each, against redis-benchmark -c CONNECTIONS (no pipelining).
+connections=${CONNECTIONS:-16}
+conn_cafman=$(cafman_rate dict_connections "$connections")
+for r in $(seq "$repeats"); do
+  redis-benchmark -p "$port" -c "$connections" -n "$requests" -t set,get --csv -q \
+    | awk -F'"' '/^"(SET|GET)"/ {sum += $4; k++} END {printf "%.0f\n", sum / k}'
+done > "$tmp/redis.c$connections"
+conn_redis=$(median < "$tmp/redis.c$connections")
+awk -v a="$conn_cafman" -v r="$conn_redis" -v n="$connections" 'BEGIN {
+  printf "%d connections, one call in flight on each: cafman %.0f, redis-benchmark -c %d %.0f (%.2f)\n",
+    n, a, n, r, a / r }'
 # The goal's form: one client process with 16 or more calls in flight,
 # against Redis's own client pipelining 16.
 if [[ -n $redis16 ]]; then

@@ -4,8 +4,11 @@
 // the connection) or with a batch (cafman::batch, replies read by the
 // calling thread); unit = one call, so calls/s is what redis-benchmark
 // -P N -c 1 reports as requests per second (bench/run_pipeline_bench.sh
-// runs them all). A read that does not see the value set just before it
-// counts as a bad read: calls in flight on one stream keep their order.
+// runs them all). dict_connections: ONE client process with N connections
+// to the manager and one call in flight on each (futures, settled round
+// robin), the shape of redis-benchmark -c N. A read that does not see the
+// value set just before it counts as a bad read: calls in flight on one
+// stream keep their order.
 
 #include <deque>
 #include <future>
@@ -42,6 +45,17 @@ struct key_values {
   const cafman::value& value(int call) const { return values[(call / 2) & (keys_per_client - 1)]; }
 };
 
+// Waits for the call's reply, if one is in flight; counts a bad read.
+void settle(in_flight& call, std::int64_t& bad) {
+  if (call.expected) {
+    if (call.get.get() != *call.expected)
+      ++bad;
+  } else if (call.set.valid()) {
+    call.set.get();
+  }
+  call = {};
+}
+
 void pipelined_client(cafman::dict_proxy d, const client_args& args, int window) {
   client_main(args, [&]() -> timed_loop {
     key_values kv;
@@ -49,26 +63,20 @@ void pipelined_client(cafman::dict_proxy d, const client_args& args, int window)
     return [&d, kv, window, ops = args.ops] {
       std::int64_t bad = 0;
       std::deque<in_flight> calls;
-      auto settle = [&] {
-        auto& oldest = calls.front();
-        if (oldest.expected) {
-          if (oldest.get.get() != *oldest.expected)
-            ++bad;
-        } else {
-          oldest.set.get();
-        }
+      auto settle_oldest = [&] {
+        settle(calls.front(), bad);
         calls.pop_front();
       };
       for (int i = 0; i < ops; ++i) {
         if (static_cast<int>(calls.size()) >= window)
-          settle();
+          settle_oldest();
         if (i % 2 == 0)
           calls.push_back({d.async(cafman::put_atom_v, kv.key(i), kv.value(i)), {}, nullptr});
         else
           calls.push_back({{}, d.async(cafman::get_atom_v, kv.key(i)), &kv.value(i)});
       }
       while (!calls.empty())
-        settle();
+        settle_oldest();
       return bad;
     };
   });
@@ -104,6 +112,50 @@ void batched_client(cafman::dict_proxy d, const client_args& args, int window) {
   });
 }
 
+constexpr const char* connections_dict = "bench.dict_connections";
+
+void connections_client(cafman::manager m, const client_args& args, int connections) {
+  client_main(args, [&]() -> timed_loop {
+    struct connection {
+      cafman::manager m;
+      cafman::dict_proxy d;
+      in_flight call;
+      int calls = 0;
+    };
+    key_values kv;
+    auto conns = std::make_shared<std::vector<connection>>();
+    for (int j = 0; j < connections; ++j) {
+      auto own = cafman::connect(m.address(), m.authkey(), m.options());
+      auto d = own.get<cafman::dict_proxy>(connections_dict);
+      d.set(kv.key(0), kv.value(0));
+      conns->push_back({std::move(own), std::move(d)});
+    }
+    return [conns, kv, ops = args.ops] {
+      std::int64_t bad = 0;
+      for (int i = 0; i < ops; ++i) {
+        auto& c = (*conns)[static_cast<std::size_t>(i) % conns->size()];
+        settle(c.call, bad);
+        auto call = c.calls++;
+        if (call % 2 == 0)
+          c.call = {c.d.async(cafman::put_atom_v, kv.key(call), kv.value(call)), {}, nullptr};
+        else
+          c.call = {{}, c.d.async(cafman::get_atom_v, kv.key(call)), &kv.value(call)};
+      }
+      for (auto& c : *conns)
+        settle(c.call, bad);
+      return bad;
+    };
+  });
+}
+
+timed_run run_connections(const cafman::sync_manager& manager, int connections,
+                          const bench_options& opts) {
+  auto d = manager.get_or_create<cafman::dict_proxy>(connections_dict);
+  return run_clients(clients_only(1), opts, [&](const client_args& args) {
+    return cafman::process(connections_client, cafman::manager{manager}, args, connections);
+  });
+}
+
 template <void (*client)(cafman::dict_proxy, const client_args&, int)>
 timed_run run_one_client(const cafman::sync_manager& manager, int window,
                          const bench_options& opts) {
@@ -119,5 +171,7 @@ const workload dict_pipelined{"dict_pipelined", "one call, N in flight", 1, "bad
                               &run_one_client<pipelined_client>, true};
 const workload dict_batched{"dict_batched", "one call, N in flight", 1, "bad_reads",
                             &run_one_client<batched_client>, true};
+const workload dict_connections{"dict_connections", "one call, N connections", 1, "bad_reads",
+                                &run_connections, true};
 
 } // namespace bench

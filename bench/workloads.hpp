@@ -42,5 +42,8 @@ extern const workload create_destroy;
 /// futures of proxy.async(), or a cafman::batch.
 extern const workload dict_pipelined;
 extern const workload dict_batched;
+/// unit = one call, ONE client with N connections, one call in flight on
+/// each (futures of proxy.async()).
+extern const workload dict_connections;
 
 } // namespace bench

@@ -473,12 +473,14 @@ void failed(caf::io::broker* self, const state_ptr& st, pending_call& call, caf:
 }
 
 // The response handler of every call: the reply types objects answer with
-// most, each passed on as the message it came in, and errors.
+// most, each passed on as the message it came in, and errors. The reply is
+// moved out of its mailbox element (the handler's argument is not used
+// after): a copy would copy a large value.
 caf::behavior make_answers(caf::io::broker* self, const std::weak_ptr<lean_state>& weak) {
   auto pass_on = [self, weak] {
     auto st = weak.lock();
     if (auto call = st ? take_pending(self, st) : std::nullopt)
-      answered(self, st, *call, self->current_mailbox_element()->copy_content_to_message());
+      answered(self, st, *call, self->current_mailbox_element()->move_content_to_message());
   };
   return {
       [=](const value&) { pass_on(); },

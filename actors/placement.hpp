@@ -37,11 +37,17 @@ public:
   using super::super;
 
   caf::resumable::resume_result resume(caf::execution_unit* host, size_t max) override {
-    auto outer = std::exchange(running_object, this);
-    auto result = super::resume(host, max);
-    running_object = outer;
-    return result;
+    running_scope scope{this};
+    return super::resume(host, max);
   }
+
+private:
+  // Whatever ends the resume, the pointer never outlives it.
+  struct running_scope {
+    void* outer;
+    explicit running_scope(void* self) : outer(std::exchange(running_object, self)) {}
+    ~running_scope() { running_object = outer; }
+  };
 };
 
 /// In a handler of a shared behavior: the object it runs for.

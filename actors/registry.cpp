@@ -7,6 +7,8 @@
 #include <random>
 #include <fstream>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -37,10 +39,21 @@ namespace cafman {
 
 namespace {
 
+// Who holds an object, and how many references each. Most objects have one
+// or two holders, and a map of them cost each object 100 bytes more; a
+// lookup is a scan, so an object held by thousands of sessions at once pays
+// that many comparisons when a reference to it is taken or dropped.
+using holder_counts = std::vector<std::pair<caf::actor_addr, std::int64_t>>;
+
+holder_counts::iterator find_holder(holder_counts& holders, const caf::actor_addr& who) {
+  return std::find_if(holders.begin(), holders.end(),
+                      [&](const auto& holder) { return holder.first == who; });
+}
+
 struct object_entry {
   std::string type;
   caf::actor handle;
-  std::map<caf::actor_addr, std::int64_t> holders; // session -> references
+  holder_counts holders;
 };
 
 // The manager process's resident memory, from /proc (0 where there is none).
@@ -149,7 +162,11 @@ struct registry_state {
     holder.held.insert(id);
     if (holder.number != manager_session && !granted)
       access->grant(holder.number, id);
-    ++objects.at(id).holders[session.address()];
+    auto& holders = objects.at(id).holders;
+    if (auto held = find_holder(holders, session.address()); held != holders.end())
+      ++held->second;
+    else
+      holders.emplace_back(session.address(), 1);
     if (round)
       round->touched(id);
   }
@@ -349,7 +366,7 @@ struct registry_state {
     if (round)
       round->touched(id);
     auto& holders = entry->second.holders;
-    auto held = holders.find(session);
+    auto held = find_holder(holders, session);
     if (held == holders.end())
       return;
     auto holder = sessions.find(session); // gone already while drop_session runs

@@ -56,8 +56,7 @@ struct array_state {
 
 using array_ptr = detail::object_self_t<array_actor, array_state>;
 
-// In a handler of the shared behavior: the object, and its state.
-constexpr auto self = &detail::current<array_ptr>;
+// In a handler of the shared behavior: its object's state.
 constexpr auto st = &detail::current_state<array_ptr>;
 
 // Made once, shared by every array (see detail::object_actor).

@@ -29,8 +29,7 @@ struct namespace_state {
 
 using namespace_ptr = detail::object_self_t<namespace_actor, namespace_state>;
 
-// In a handler of the shared behavior: the object, and its state.
-constexpr auto self = &detail::current<namespace_ptr>;
+// In a handler of the shared behavior: its object's state.
 constexpr auto st = &detail::current_state<namespace_ptr>;
 
 // Made once, shared by every namespace (see detail::object_actor).

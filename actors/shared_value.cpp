@@ -34,8 +34,7 @@ struct value_state {
 
 using value_ptr = detail::object_self_t<value_actor, value_state>;
 
-// In a handler of the shared behavior: the object, and its state.
-constexpr auto self = &detail::current<value_ptr>;
+// In a handler of the shared behavior: its object's state.
 constexpr auto st = &detail::current_state<value_ptr>;
 
 // Made once, shared by every shared_value (see detail::object_actor).

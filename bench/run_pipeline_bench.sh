@@ -40,6 +40,16 @@ cafman_rate() { # workload, calls in flight
   grep '^{' "$tmp/$1.$2.out" | sed 's/.*"calls_per_s":\([0-9.]*\).*/\1/'
 }
 
+# redis-benchmark --csv: "SET","123456.79",... and "GET",...; a SET and a
+# GET alternate in cafman's workloads, so the mean of the two is compared.
+# The median over the repeats, with the options given (-P N, -c N).
+redis_rate() {
+  for r in $(seq "$repeats"); do
+    redis-benchmark -p "$port" "$@" -n "$requests" -t set,get --csv -q \
+      | awk -F'"' '/^"(SET|GET)"/ {sum += $4; k++} END {printf "%.0f\n", sum / k}'
+  done | median
+}
+
 printf '%-10s | %14s | %14s | %24s | %14s\n' "in flight" "cafman async" "cafman batch" \
   "redis-benchmark req/s" "ratio to redis"
 IFS=, read -r -a windows <<< "$in_flight"
@@ -47,13 +57,7 @@ best=0 best_n=0 redis16=
 for n in "${windows[@]}"; do
   async=$(cafman_rate dict_pipelined "$n")
   batch=$(cafman_rate dict_batched "$n")
-  # redis-benchmark --csv: "SET","123456.79",... and "GET",...; a SET and a
-  # GET alternate in cafman's workload, so the mean of the two is compared.
-  for r in $(seq "$repeats"); do
-    redis-benchmark -p "$port" -P "$n" -c 1 -n "$requests" -t set,get --csv -q \
-      | awk -F'"' '/^"(SET|GET)"/ {sum += $4; k++} END {printf "%.0f\n", sum / k}'
-  done > "$tmp/redis.$n"
-  redis=$(median < "$tmp/redis.$n")
+  redis=$(redis_rate -P "$n" -c 1)
   ratio=$(awk -v a="$async" -v b="$batch" -v r="$redis" \
     'BEGIN {printf "%.2f", (a > b ? a : b) / r}')
   printf '%-10s | %14.0f | %14.0f | %24.0f | %14s\n' "$n" "$async" "$batch" "$redis" "$ratio"
@@ -66,11 +70,7 @@ done
 # each, against redis-benchmark -c CONNECTIONS (no pipelining).
 connections=${CONNECTIONS:-16}
 conn_cafman=$(cafman_rate dict_connections "$connections")
-for r in $(seq "$repeats"); do
-  redis-benchmark -p "$port" -c "$connections" -n "$requests" -t set,get --csv -q \
-    | awk -F'"' '/^"(SET|GET)"/ {sum += $4; k++} END {printf "%.0f\n", sum / k}'
-done > "$tmp/redis.c$connections"
-conn_redis=$(median < "$tmp/redis.c$connections")
+conn_redis=$(redis_rate -c "$connections")
 awk -v a="$conn_cafman" -v r="$conn_redis" -v n="$connections" 'BEGIN {
   printf "%d connections, one call in flight on each: cafman %.0f, redis-benchmark -c %d %.0f (%.2f)\n",
     n, a, n, r, a / r }'

@@ -1,5 +1,7 @@
 #include "cafman/actors/access.hpp"
 
+#include "cafman/actors/hash_tables.hpp"
+
 namespace cafman {
 
 void access_table::grant(std::uint64_t session, std::uint64_t id) {
@@ -13,8 +15,10 @@ void access_table::revoke(std::uint64_t session, std::uint64_t id) {
   if (i == held_.end())
     return;
   auto held = i->second.find(id);
-  if (held != i->second.end() && --held->second == 0)
+  if (held != i->second.end() && --held->second == 0) {
     i->second.erase(held);
+    detail::shrink_if_sparse(i->second);
+  }
 }
 
 void access_table::forget(std::uint64_t session) {
@@ -41,6 +45,27 @@ std::size_t access_table::held_by(std::uint64_t session) const {
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = held_.find(session);
   return i == held_.end() ? 0 : i->second.size();
+}
+
+void access_table::place(std::uint64_t id, caf::actor object) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  objects_.insert_or_assign(id, std::move(object));
+}
+
+void access_table::remove(std::uint64_t id) {
+  caf::actor gone; // released outside the lock: its last reference may destroy it
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = objects_.find(id); i != objects_.end()) {
+    gone = std::move(i->second);
+    objects_.erase(i);
+    detail::shrink_if_sparse(objects_);
+  }
+}
+
+caf::actor access_table::object(std::uint64_t id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = objects_.find(id);
+  return i == objects_.end() ? caf::actor{} : i->second;
 }
 
 } // namespace cafman

@@ -9,11 +9,19 @@
 // It counts references as the registry does, but a reference that a reply
 // carries is counted here when the reply is written (the reader may use it
 // at once), before the registry hears of it.
+//
+// It is also where the lean path finds an object by its id: the registry
+// places what it creates, an object places what it makes (an iterator)
+// before the reply that carries it is written, and the registry removes an
+// object when it lets it go. CAF's actor registry would do the same at about
+// 50 bytes more per object (it attaches a function to each actor it keeps).
 
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <caf/actor.hpp>
 
 namespace cafman {
 
@@ -36,8 +44,16 @@ public:
   /// How many objects `session` holds.
   std::size_t held_by(std::uint64_t session) const;
 
+  /// Object `id` is `object` until it is removed.
+  void place(std::uint64_t id, caf::actor object);
+  void remove(std::uint64_t id);
+
+  /// Object `id`, or none if it is not (or no longer) placed.
+  caf::actor object(std::uint64_t id) const;
+
 private:
   mutable std::mutex mtx_;
+  std::unordered_map<std::uint64_t, caf::actor> objects_;
   std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, std::size_t>> held_;
 };
 

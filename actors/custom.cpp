@@ -114,7 +114,7 @@ value detail::object_maker::make(std::shared_ptr<const class_info> info,
                                  std::shared_ptr<void> instance) const {
   auto type_id = info->type_id;
   auto object = spawn_custom(*this, std::move(info), std::move(instance));
-  return manage(caf::actor_cast<registry_actor>(registry), object, std::move(type_id));
+  return manage(*home, object, std::move(type_id));
 }
 
 } // namespace cafman

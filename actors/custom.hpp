@@ -23,7 +23,7 @@ struct class_info;
 /// registered with method_to_typeid needs to turn its result into one.
 struct object_maker {
   caf::actor_system* sys = nullptr;
-  caf::actor_addr registry; // weak: the registry owns the objects
+  std::shared_ptr<const object_home> home;
 
   /// Wraps `instance` (a T* for info's class) in a new managed object and
   /// returns the only reference to it.

@@ -18,8 +18,7 @@ struct dict_state {
   static inline const char* name = "cafman.dict";
 
   dict_value items;
-  object_limits limits;
-  caf::actor_addr registry; // where an iterator's references are counted
+  std::shared_ptr<const object_home> home; // its limits; where an iterator is counted
 
   const value& at(const value& key) const {
     if (auto found = items.find(key))
@@ -47,7 +46,7 @@ struct dict_state {
   // dict.update accepts a mapping or an iterable of [key, value] pairs.
   void update(const value& other) {
     if (other.is_dict() || other.is_list())
-      detail::check_elements(limits,
+      detail::check_elements(home->limits,
                              other.is_dict() ? other.as_dict().size() : other.as_list().size(),
                              "dict update");
     if (other.is_dict()) {
@@ -99,7 +98,7 @@ constexpr auto st = &detail::current_state<dict_ptr>;
 
 // A snapshot handed out as an iterator over it.
 value iterate(list_value snapshot) {
-  return make_iterator(self()->system(), st().registry, std::move(snapshot));
+  return make_iterator(self()->system(), *st().home, std::move(snapshot));
 }
 
 template <class Project>
@@ -159,11 +158,10 @@ dict_actor::behavior_type dict_behavior() {
   };
 }
 
-dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial, object_limits limits,
-                                    caf::actor_addr registry) {
+dict_actor::behavior_type make_dict(dict_ptr self, dict_value initial,
+                                   std::shared_ptr<const object_home> home) {
   self->state.items = std::move(initial);
-  self->state.limits = limits;
-  self->state.registry = std::move(registry);
+  self->state.home = std::move(home);
   detail::reject_unexpected(self);
   static const dict_actor::behavior_type shared = dict_behavior();
   return shared;
@@ -175,11 +173,10 @@ caf::expected<caf::actor> spawn_dict(object_context& ctx, const value& args) {
   return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "dict");
     dict_state initial;
-    initial.limits = ctx.limits();
+    initial.home = ctx.home();
     if (!positional.empty())
       initial.update(positional[0]);
-    return detail::spawn_object(ctx.system(), make_dict, std::move(initial.items), ctx.limits(),
-                                ctx.registry().address());
+    return detail::spawn_object(ctx.system(), make_dict, std::move(initial.items), ctx.home());
   });
 }
 

@@ -54,9 +54,9 @@ iterator_actor::behavior_type make_iterator_behavior(iterator_ptr self, list_val
 
 } // namespace
 
-value make_iterator(caf::actor_system& sys, const caf::actor_addr& registry, list_value items) {
+value make_iterator(caf::actor_system& sys, const object_home& home, list_value items) {
   auto object = detail::spawn_object(sys, make_iterator_behavior, std::move(items));
-  return manage(caf::actor_cast<registry_actor>(registry), object, iterator_type_id);
+  return manage(home, object, iterator_type_id);
 }
 
 } // namespace cafman

@@ -10,8 +10,7 @@
 namespace cafman {
 
 /// Spawns an iterator over `items` and returns the reference to it (see
-/// manage() in actors/reference.hpp). Containers know their registry by its
-/// address: a strong handle would keep it alive forever (it owns them).
-value make_iterator(caf::actor_system& sys, const caf::actor_addr& registry, list_value items);
+/// manage() in actors/reference.hpp), counted at the registry of `home`.
+value make_iterator(caf::actor_system& sys, const object_home& home, list_value items);
 
 } // namespace cafman

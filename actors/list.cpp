@@ -20,8 +20,7 @@ struct list_state {
   static inline const char* name = "cafman.list";
 
   list_value items;
-  object_limits limits;
-  caf::actor_addr registry; // where an iterator's references are counted
+  std::shared_ptr<const object_home> home; // its limits; where an iterator is counted
 
   std::size_t position(std::int64_t index) const {
     return detail::position_of(index, items.size(), "list");
@@ -42,7 +41,7 @@ struct list_state {
     auto& source = sequence(replacement, "slice assignment");
     auto range = slice(start, stop, step);
     if (range.step == 1) {
-      detail::check_elements(limits, source.size(), "a slice assignment");
+      detail::check_elements(home->limits, source.size(), "a slice assignment");
       auto first = items.begin() + range.start;
       list_value copy = source; // source may alias items (l[:] = l)
       items.erase(first, first + range.count);
@@ -113,7 +112,7 @@ struct list_state {
     std::uint64_t total = 0;
     if (__builtin_mul_overflow(items.size(), static_cast<std::uint64_t>(times), &total))
       total = UINT64_MAX;
-    detail::check_elements(limits, total, "l *= " + std::to_string(times));
+    detail::check_elements(home->limits, total, "l *= " + std::to_string(times));
     return static_cast<std::size_t>(total);
   }
 
@@ -144,7 +143,7 @@ struct list_state {
 
   void extend(const value& v) {
     auto& source = sequence(v, "extend()");
-    detail::check_elements(limits, source.size(), "extend()");
+    detail::check_elements(home->limits, source.size(), "extend()");
     items.insert(items.end(), source.begin(), source.end());
   }
 
@@ -233,15 +232,14 @@ list_actor::behavior_type list_behavior() {
       // Python's clear() gives the memory back; vector::clear keeps it.
       [](clear_atom) { st().items = list_value{}; },
       [](copy_atom) { return value{st().items}; },
-      [](iter_atom) { return make_iterator(self()->system(), st().registry, st().items); },
+      [](iter_atom) { return make_iterator(self()->system(), *st().home, st().items); },
   };
 }
 
-list_actor::behavior_type make_list(list_ptr self, list_value initial, object_limits limits,
-                                    caf::actor_addr registry) {
+list_actor::behavior_type make_list(list_ptr self, list_value initial,
+                                   std::shared_ptr<const object_home> home) {
   self->state.items = std::move(initial);
-  self->state.limits = limits;
-  self->state.registry = std::move(registry);
+  self->state.home = std::move(home);
   detail::reject_unexpected(self);
   static const list_actor::behavior_type shared = list_behavior();
   return shared;
@@ -256,8 +254,7 @@ caf::expected<caf::actor> spawn_list(object_context& ctx, const value& args) {
     if (!positional.empty())
       initial = list_state::sequence(positional[0], "list()");
     detail::check_elements(ctx.limits(), initial.size(), "list()");
-    return detail::spawn_object(ctx.system(), make_list, std::move(initial), ctx.limits(),
-                                ctx.registry().address());
+    return detail::spawn_object(ctx.system(), make_list, std::move(initial), ctx.home());
   });
 }
 

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 #include <type_traits>
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/result.hpp>
@@ -23,6 +25,19 @@
 
 namespace cafman {
 
+class access_table;
+
+/// What every object of one manager shares, made once by its registry: an
+/// object keeps a pointer to it rather than copies of its parts. Objects
+/// that make objects (an iterator, a custom method's result) count the new
+/// one at the registry and make it reachable on the lean path at once.
+struct object_home {
+  caf::actor_addr registry; // weak: the registry owns the objects
+  std::shared_ptr<access_table> access; // where the lean path finds objects; none in tests
+  /// What one call may make an object do (the manager's options).
+  object_limits limits;
+};
+
 /// What a factory may use while the registry creates an object.
 class object_context {
 public:
@@ -32,8 +47,16 @@ public:
     std::function<caf::expected<caf::actor>(std::uint64_t id, const std::vector<std::string>& kinds)>;
 
   object_context(caf::actor_system& sys, caf::actor registry, hold_function hold,
+                 std::shared_ptr<const object_home> home)
+    : sys_(sys), registry_(std::move(registry)), hold_(std::move(hold)), home_(std::move(home)) {
+  }
+
+  /// Without a lean path (tests): objects made here are not reachable by id.
+  object_context(caf::actor_system& sys, caf::actor registry, hold_function hold,
                  object_limits limits = {})
-    : sys_(sys), registry_(std::move(registry)), hold_(std::move(hold)), limits_(limits) {
+    : object_context(sys, registry, std::move(hold),
+                     std::make_shared<object_home>(
+                       object_home{registry.address(), nullptr, limits})) {
   }
 
   caf::actor_system& system() const { return sys_; }
@@ -49,13 +72,16 @@ public:
   }
 
   /// What one call may make the new object do (the manager's options).
-  const object_limits& limits() const { return limits_; }
+  const object_limits& limits() const { return home_->limits; }
+
+  /// What the new object shares with every object of its manager.
+  const std::shared_ptr<const object_home>& home() const { return home_; }
 
 private:
   caf::actor_system& sys_;
   caf::actor registry_;
   hold_function hold_;
-  object_limits limits_;
+  std::shared_ptr<const object_home> home_;
 };
 
 /// Spawns one object from the arguments a client passed to `create`.

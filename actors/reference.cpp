@@ -1,6 +1,5 @@
 #include "cafman/actors/reference.hpp"
 
-#include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
@@ -71,7 +70,8 @@ value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string t
   return object_reference{id, std::move(type_id), std::make_shared<manager_hold>(registry, id)};
 }
 
-value manage(const registry_actor& registry, const caf::actor& object, std::string type_id) {
+value manage(const object_home& home, const caf::actor& object, std::string type_id) {
+  auto registry = caf::actor_cast<registry_actor>(home.registry);
   if (!registry) { // the manager is shutting down: nobody would ever exit it
     caf::anon_send_exit(object, caf::exit_reason::user_shutdown);
     return object_reference{object->id(), std::move(type_id)};
@@ -79,8 +79,8 @@ value manage(const registry_actor& registry, const caf::actor& object, std::stri
   // Findable by the lean path at once: the client may call it as soon as the
   // reply that carries the reference reaches it, before the registry has
   // read the message below.
-  object->home_system().registry().put(object->id(),
-                                       caf::actor_cast<caf::strong_actor_ptr>(object));
+  if (home.access)
+    home.access->place(object->id(), object);
   // In the registry's mailbox before anything the reference causes there.
   caf::anon_send(registry, manage_atom_v, object, type_id);
   return adopt_hold(registry, object->id(), std::move(type_id));

@@ -52,7 +52,7 @@ value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string t
 /// Makes `object`, which an object spawned (an iterator, a method's result),
 /// a managed object of type `type_id`, and returns the only reference to it:
 /// the object exits when no value, container or client refers to it any more.
-value manage(const registry_actor& registry, const caf::actor& object, std::string type_id);
+value manage(const object_home& home, const caf::actor& object, std::string type_id);
 
 /// What an object answers the cycle collector (cafman/interfaces/
 /// references.hpp): the objects its values refer to, and how many of the

@@ -6,7 +6,10 @@
 #include <optional>
 #include <random>
 #include <fstream>
+#include <memory>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -24,6 +27,7 @@
 #include "cafman/actors/condition.hpp"
 #include "cafman/actors/dict.hpp"
 #include "cafman/actors/event.hpp"
+#include "cafman/actors/hash_tables.hpp"
 #include "cafman/actors/list.hpp"
 #include "cafman/actors/lock.hpp"
 #include "cafman/actors/namespace.hpp"
@@ -39,19 +43,59 @@ namespace cafman {
 
 namespace {
 
-// Who holds an object, and how many references each. Most objects have one
-// or two holders, and a map of them cost each object 100 bytes more; a
-// lookup is a scan, so an object held by thousands of sessions at once pays
-// that many comparisons when a reference to it is taken or dropped.
-using holder_counts = std::vector<std::pair<caf::actor_addr, std::int64_t>>;
+// Who holds an object, and how many references each. Almost every object
+// has one holder, kept in place: a vector or a map of them cost each object
+// 32 to 100 bytes more, and the entry stays within malloc's 64-byte blocks.
+// A second holder moves them all to the heap; a lookup is a scan, so an
+// object held by thousands of sessions at once pays that many comparisons
+// when a reference to it is taken or dropped.
+class holder_counts {
+public:
+  using holder = std::pair<caf::actor_addr, std::int64_t>;
 
-holder_counts::iterator find_holder(holder_counts& holders, const caf::actor_addr& who) {
-  return std::find_if(holders.begin(), holders.end(),
-                      [&](const auto& holder) { return holder.first == who; });
-}
+  holder* begin() { return more_ ? more_->data() : &one_; }
+  holder* end() { return more_ ? more_->data() + more_->size() : &one_ + (one_.first ? 1 : 0); }
+  const holder* begin() const { return const_cast<holder_counts*>(this)->begin(); }
+  const holder* end() const { return const_cast<holder_counts*>(this)->end(); }
+  bool empty() const { return begin() == end(); }
 
+  holder* find(const caf::actor_addr& who) {
+    return std::find_if(begin(), end(), [&](const holder& x) { return x.first == who; });
+  }
+
+  void add(const caf::actor_addr& who) {
+    if (empty()) {
+      one_ = {who, 1};
+      return;
+    }
+    if (!more_) {
+      more_ = std::make_unique<std::vector<holder>>();
+      more_->push_back(std::exchange(one_, holder{}));
+    }
+    more_->emplace_back(who, 1);
+  }
+
+  void erase(holder* which) {
+    if (!more_) {
+      one_ = holder{};
+      return;
+    }
+    more_->erase(more_->begin() + (which - more_->data()));
+    if (more_->size() == 1) { // back in place, the heap's blocks freed
+      one_ = std::move(more_->front());
+      more_.reset();
+    }
+  }
+
+private:
+  holder one_;                                // the only holder, unless more_
+  std::unique_ptr<std::vector<holder>> more_; // all of them, once there are two
+};
+
+// The registry's entry of an object. Its kind points into the registry's
+// set of kind names: an object does not carry a string of its own.
 struct object_entry {
-  std::string type;
+  const std::string* type;
   caf::actor handle;
   holder_counts holders;
 };
@@ -80,13 +124,15 @@ struct registry_state {
   type_table types;
   std::shared_ptr<access_table> access;
   object_limits limits;
-  std::map<std::uint64_t, object_entry> objects;
+  std::shared_ptr<const object_home> home; // what every object gets of the above
+  std::unordered_map<std::uint64_t, object_entry> objects;
+  std::set<std::string> kinds; // what object_entry::type points to
   value cluster_map; // opaque here: the net layer's (net/cluster.hpp)
   // A holder is a client session or an object holding another (a condition
   // its lock); only client sessions get a number.
   struct holder_entry {
     std::uint64_t number = 0;
-    std::set<std::uint64_t> held;
+    std::unordered_set<std::uint64_t> held;
     std::string peer; // where a client session came from
     std::chrono::system_clock::time_point since = std::chrono::system_clock::now();
   };
@@ -115,7 +161,12 @@ struct registry_state {
     types = std::move(table);
     access = table_of_access ? std::move(table_of_access) : std::make_shared<access_table>();
     limits = object_limits;
+    home = std::make_shared<object_home>(object_home{self->address(), access, limits});
     sessions.emplace(self->address(), holder_entry{manager_session, {}, "manager"});
+  }
+
+  const std::string* kind_named(const std::string& type) {
+    return &*kinds.insert(type).first;
   }
 
   holder_entry& watch(const caf::actor& session) {
@@ -163,10 +214,10 @@ struct registry_state {
     if (holder.number != manager_session && !granted)
       access->grant(holder.number, id);
     auto& holders = objects.at(id).holders;
-    if (auto held = find_holder(holders, session.address()); held != holders.end())
+    if (auto held = holders.find(session.address()); held != holders.end())
       ++held->second;
     else
-      holders.emplace_back(session.address(), 1);
+      holders.add(session.address());
     if (round)
       round->touched(id);
   }
@@ -202,7 +253,7 @@ struct registry_state {
           auto entry = objects.find(id);
           if (entry == objects.end() || !holds(session, id))
             return missing(id);
-          auto& kind = entry->second.type;
+          auto& kind = *entry->second.type;
           if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
             return caf::make_error(errc::type_mismatch, type + " cannot use object " +
                                                             std::to_string(id) + ": it is a " +
@@ -210,15 +261,15 @@ struct registry_state {
           held.push_back(id);
           return entry->second.handle;
         },
-        limits};
+        home};
     auto handle = factory->second(ctx, args);
     if (!handle)
       return std::move(handle.error());
     // The object's id is its actor id: the lean path addresses it by that,
-    // finding it in the actor system's registry.
+    // finding it in the access table.
     auto id = (*handle)->id();
-    self->system().registry().put(id, caf::actor_cast<caf::strong_actor_ptr>(*handle));
-    objects.emplace(id, object_entry{type, *handle, {}});
+    access->place(id, *handle);
+    objects.emplace(id, object_entry{kind_named(type), *handle, {}});
     add_reference(session, id);
     for (auto held_id : held)
       add_reference(*handle, held_id); // dropped by the new object's DOWN
@@ -258,12 +309,13 @@ struct registry_state {
     if (objects.count(id) == 0 || !access->allows(donor, id))
       return missing(id);
     add_reference(session, id);
-    return objects.at(id).type;
+    return *objects.at(id).type;
   }
 
   void manage(const caf::actor& object, const std::string& type) {
     auto id = object->id();
-    objects.emplace(id, object_entry{type, object, {}});
+    access->place(id, object); // placed already by manage(), unless made without a lean path
+    objects.emplace(id, object_entry{kind_named(type), object, {}});
     add_reference(caf::actor_cast<caf::actor>(self), id);
   }
 
@@ -281,7 +333,7 @@ struct registry_state {
     auto id = names.at(name);
     return caf::make_error(errc::bad_argument,
                            "the name '" + name + "' is already published (object " +
-                               std::to_string(id) + ", a " + objects.at(id).type +
+                               std::to_string(id) + ", a " + *objects.at(id).type +
                                "): unpublish it first or choose another name");
   }
 
@@ -328,7 +380,7 @@ struct registry_state {
   caf::expected<std::uint64_t> lookup_or_create(const caf::actor& session, const std::string& name,
                                                 const std::string& type, const value& args) {
     if (auto found = names.find(name); found != names.end()) {
-      auto& kind = objects.at(found->second).type;
+      auto& kind = *objects.at(found->second).type;
       if (kind != type)
         return caf::make_error(errc::type_mismatch, "the object published as '" + name +
                                                         "' is a '" + kind + "', not a '" + type +
@@ -356,7 +408,7 @@ struct registry_state {
     auto id = by_number(number, f);
     if (!id)
       return std::move(id.error());
-    return {*id, objects.at(*id).type};
+    return {*id, *objects.at(*id).type};
   }
 
   void decref(const caf::actor_addr& session, std::uint64_t id, bool all) {
@@ -366,7 +418,7 @@ struct registry_state {
     if (round)
       round->touched(id);
     auto& holders = entry->second.holders;
-    auto held = find_holder(holders, session);
+    auto held = holders.find(session);
     if (held == holders.end())
       return;
     auto holder = sessions.find(session); // gone already while drop_session runs
@@ -374,15 +426,23 @@ struct registry_state {
       access->revoke(holder->second.number, id);
     if (all || --held->second == 0) {
       holders.erase(held);
-      if (holder != sessions.end())
+      if (holder != sessions.end()) {
         holder->second.held.erase(id);
+        detail::shrink_if_sparse(holder->second.held);
+      }
     }
-    if (holders.empty()) {
-      self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
-      objects.erase(entry);
-    } else if (session != self->address()) {
+    if (holders.empty())
+      let_go(entry);
+    else if (session != self->address())
       schedule_collection(); // what still holds it may be a cycle
-    }
+  }
+
+  // Nothing holds the object any more: it exits, and no call reaches it.
+  void let_go(std::unordered_map<std::uint64_t, object_entry>::iterator entry) {
+    self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
+    access->remove(entry->first);
+    objects.erase(entry);
+    detail::shrink_if_sparse(objects);
   }
 
   // -- the cycle collector ----------------------------------------------------
@@ -488,10 +548,11 @@ struct registry_state {
   void free_unreachable(std::uint64_t id) {
     auto entry = objects.find(id);
     for (auto& holder : entry->second.holders)
-      if (auto session = sessions.find(holder.first); session != sessions.end())
+      if (auto session = sessions.find(holder.first); session != sessions.end()) {
         session->second.held.erase(id);
-    self->send_exit(entry->second.handle, caf::exit_reason::user_shutdown);
-    objects.erase(entry);
+        detail::shrink_if_sparse(session->second.held);
+      }
+    let_go(entry);
   }
 
   // A session that went down (closed or crashed) holds nothing any more.
@@ -532,8 +593,13 @@ struct registry_state {
     for (auto& [name, id] : names)
       names_of[id].emplace_back(name);
     auto object_at = objects_by_address();
+    std::vector<std::uint64_t> ids; // listed in the order they were made
+    for (auto& entry : objects)
+      ids.push_back(entry.first);
+    std::sort(ids.begin(), ids.end());
     list_value result;
-    for (auto& [id, entry] : objects) {
+    for (auto id : ids) {
+      auto& entry = objects.at(id);
       std::int64_t refcount = 0;
       list_value holders;
       for (auto& [holder, count] : entry.holders) {
@@ -541,7 +607,7 @@ struct registry_state {
         holders.emplace_back(holder_name(holder, object_at));
       }
       dict_value info{{"id", static_cast<std::int64_t>(id)},
-                      {"type", entry.type},
+                      {"type", *entry.type},
                       {"refcount", refcount},
                       {"holders", std::move(holders)}};
       if (auto named = names_of.find(id); named != names_of.end())
@@ -611,7 +677,7 @@ struct registry_state {
       auto& entry = objects.at(static_cast<std::uint64_t>(entries[at].as_dict().at("id").as_int()));
       if (!cafman_object(entry.handle))
         continue;
-      auto queue = entry.type == queue_type_id || entry.type == joinable_queue_type_id;
+      auto queue = *entry.type == queue_type_id || *entry.type == joinable_queue_type_id;
       if (queue)
         ask(entry.handle, at, "size", qsize_atom_v);
       else
@@ -625,7 +691,7 @@ struct registry_state {
   value info(const value& counts) const {
     std::map<std::string, std::int64_t> counted;
     for (auto& entry : objects)
-      ++counted[entry.second.type];
+      ++counted[*entry.second.type];
     dict_value by_type;
     for (auto& [type, count] : counted)
       by_type.insert_or_assign(value{type}, value{count});
@@ -673,7 +739,7 @@ struct registry_state {
     auto entry = objects.find(id);
     if (entry == objects.end())
       return missing(id);
-    auto type = entry->second.type;
+    auto type = *entry->second.type;
     auto no_snapshot = value{"<" + type + " object " + std::to_string(id) +
                              ": it has no snapshot to show>"};
     if (!cafman_object(entry->second.handle))
@@ -687,8 +753,10 @@ struct registry_state {
 
   void exit_all() {
     round.reset();
-    for (auto& [id, entry] : objects)
+    for (auto& [id, entry] : objects) {
       caf::anon_send_exit(entry.handle, caf::exit_reason::user_shutdown);
+      access->remove(id);
+    }
     objects.clear();
     names.clear();
     sessions.clear();
@@ -733,7 +801,7 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
               auto handle = st.incref(holder, id, true);
               if (!handle)
                 return std::move(handle.error());
-              return st.objects.at(id).type;
+              return *st.objects.at(id).type;
             })};
       },
       [&st](incref_atom, const caller& who, std::uint64_t id, std::uint64_t donor) {

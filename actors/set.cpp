@@ -20,18 +20,17 @@ struct set_state {
   static inline const char* name = "cafman.set";
 
   dict_value elements;
-  object_limits limits;
-  caf::actor_addr registry; // where an iterator's references are counted
+  std::shared_ptr<const object_home> home; // its limits; where an iterator is counted
 
   // What another operand contributes: a list's items or a dict's keys.
   dict_value operand(const value& other) const {
     dict_value result;
     if (other.is_list()) {
-      detail::check_elements(limits, other.as_list().size(), "a set operation");
+      detail::check_elements(home->limits, other.as_list().size(), "a set operation");
       for (auto& x : other.as_list())
         result.insert_or_assign(x, none);
     } else if (other.is_dict()) {
-      detail::check_elements(limits, other.as_dict().size(), "a set operation");
+      detail::check_elements(home->limits, other.as_dict().size(), "a set operation");
       for (auto& kv : other.as_dict())
         result.insert_or_assign(kv.first, none);
     } else {
@@ -114,7 +113,7 @@ struct set_state {
 
   // Every in-place operation may at most add the other operand's elements.
   void replace(dict_value next) {
-    detail::check_elements(limits, next.size(), "a set update");
+    detail::check_elements(home->limits, next.size(), "a set update");
     elements = std::move(next);
   }
 };
@@ -197,17 +196,16 @@ set_actor::behavior_type set_behavior() {
         });
       },
       [](iter_atom) {
-        return make_iterator(self()->system(), st().registry, set_state::to_list(st().elements));
+        return make_iterator(self()->system(), *st().home, set_state::to_list(st().elements));
       },
   };
 }
 
-set_actor::behavior_type make_set(set_ptr self, dict_value initial, object_limits limits,
-                                  caf::actor_addr registry) {
+set_actor::behavior_type make_set(set_ptr self, dict_value initial,
+                                   std::shared_ptr<const object_home> home) {
   self->state.elements = std::move(initial);
-  self->state.limits = limits;
   detail::reject_unexpected(self);
-  self->state.registry = std::move(registry);
+  self->state.home = std::move(home);
   static const set_actor::behavior_type shared = set_behavior();
   return shared;
 }
@@ -218,11 +216,11 @@ caf::expected<caf::actor> spawn_set(object_context& ctx, const value& args) {
   return detail::attempt_spawn([&] {
     auto& positional = detail::positional_args(args, 1, "set");
     set_state initial;
-    initial.limits = ctx.limits();
+    initial.home = ctx.home();
     if (!positional.empty())
       initial.elements = initial.operand(positional[0]);
     return detail::spawn_object(ctx.system(), make_set, std::move(initial.elements),
-                                ctx.limits(), ctx.registry().address());
+                                ctx.home());
   });
 }
 

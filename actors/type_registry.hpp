@@ -124,7 +124,7 @@ object_factory class_factory(std::shared_ptr<const class_info> info, F make) {
     try {
       auto instance = to_instance<T>(apply_converted(where, argument_list(args, where), make,
                                                      typename callable_signature<F>::args{}));
-      return spawn_custom(object_maker{&ctx.system(), ctx.registry().address()}, info,
+      return spawn_custom(object_maker{&ctx.system(), ctx.home()}, info,
                           std::move(instance));
     } catch (...) {
       return custom_failure(where, std::current_exception());

@@ -128,7 +128,7 @@ void connections_client(cafman::manager m, const client_args& args, int connecti
       auto own = cafman::connect(m.address(), m.authkey(), m.options());
       auto d = own.get<cafman::dict_proxy>(connections_dict);
       d.set(kv.key(0), kv.value(0));
-      conns->push_back({std::move(own), std::move(d)});
+      conns->push_back({std::move(own), std::move(d), {}, 0});
     }
     return [conns, kv, ops = args.ops] {
       std::int64_t bad = 0;

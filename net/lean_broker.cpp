@@ -13,7 +13,6 @@
 
 #include <unistd.h>
 
-#include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/broker.hpp>
@@ -93,6 +92,7 @@ struct pending_call {
   connection_handle hdl;
   std::uint64_t generation = 0;
   std::uint64_t request = 0;
+  std::uint64_t object = 0; // the id the call was sent to
   call_counts* kind = nullptr;
   std::shared_ptr<durable_objects::entry> durable; // journaled once answered
   caf::message asked; // kept for a durable object or the registry only
@@ -386,7 +386,10 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
     st->log.write(log_event::refused_request, log_level::warning, [&] {
       return name_of(*stream.session) + ": refused a request: " + caf::to_string(msg.error());
     }, clock::now());
-  auto target = msg ? self->system().registry().get(target_id) : nullptr;
+  auto target = !msg ? nullptr
+                : target_id == st->registry->id()
+                  ? caf::actor_cast<caf::strong_actor_ptr>(st->registry)
+                  : caf::actor_cast<caf::strong_actor_ptr>(st->access->object(target_id));
   if (msg && !target)
     msg = caf::make_error(errc::no_such_object,
                           "object " + std::to_string(target_id) + " no longer exists");
@@ -420,7 +423,7 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
           true);
     return;
   }
-  // Every actor the registry of this actor system finds is local.
+  // Every object the access table keeps is local, and so is the registry.
   auto kind = &st->stats.of_kind(static_cast<caf::local_actor*>(target->get())->name());
   ++kind->calls;
   count_waiting(stream, kind, 1);
@@ -429,8 +432,8 @@ void dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
   auto asked = durable || target_id == st->registry->id() ? *msg : caf::message{};
   auto id = self->new_request_id(caf::message_priority::normal);
   st->pending.emplace(id.response_id().integer_value(),
-                      pending_call{hdl, stream.generation, request, kind, std::move(durable),
-                                   std::move(asked)});
+                      pending_call{hdl, stream.generation, request, target_id, kind,
+                                   std::move(durable), std::move(asked)});
   target->enqueue(caf::make_mailbox_element(self->ctrl(), id, {}, std::move(*msg)),
                   self->context());
   self->add_multiplexed_response_handler(id.response_id(), st->answers);
@@ -448,7 +451,7 @@ std::optional<pending_call> take_pending(caf::io::broker* self, const state_ptr&
 
 void answered(caf::io::broker* self, const state_ptr& st, pending_call& call,
               caf::message answer) {
-  auto& [hdl, generation, request, kind, durable, asked] = call;
+  auto& [hdl, generation, request, object, kind, durable, asked] = call;
   if (durable)
     if (auto failed = st->durable->record(*durable, asked, answer))
       return reply(self, st, hdl, generation, request, caf::make_message(std::move(failed)),
@@ -465,6 +468,10 @@ void failed(caf::io::broker* self, const state_ptr& st, pending_call& call, caf:
   // carrying the reply itself: a reply of a type make_answers() lists not.
   if (e == caf::sec::unexpected_response)
     return answered(self, st, call, e.context());
+  // An object that ended on its own, with references to it still out.
+  if (e == caf::sec::request_receiver_down)
+    e = caf::make_error(errc::no_such_object,
+                        "object " + std::to_string(call.object) + " no longer exists (it ended)");
   if (e.category() == caf::atom("cafman")
       && e.code() == static_cast<std::uint8_t>(errc::limit_exceeded))
     log_limit_hit(st, call.hdl, e);

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/basp_broker.hpp>
@@ -86,8 +85,6 @@ struct server::impl {
     // ~actor_system waits for it forever (CAF-0.17-NOTES trap 13).
     try {
       registry = spawn_registry(*sys, options.types, access, options.limits);
-      // Clients call it on the lean path too, which finds actors by id here.
-      sys->registry().put(registry->id(), caf::actor_cast<caf::strong_actor_ptr>(registry));
       // Created once, before any other thread can ask for it: the middleman's
       // table of named brokers is not thread-safe.
       basp = sys->middleman().named_broker<caf::io::basp_broker>(caf::atom("BASP"));
@@ -260,7 +257,7 @@ struct server::impl {
   }
 
   caf::actor object(std::uint64_t id) const {
-    return caf::actor_cast<caf::actor>(sys->registry().get(id));
+    return access->object(id);
   }
 
   void request_shutdown() {

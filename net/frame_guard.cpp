@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,6 +12,8 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/is_actor_handle.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
 #include <caf/type_nr.hpp>
@@ -101,6 +104,8 @@ struct element_rule {
 struct request_rules {
   std::vector<element_rule> elements;
   std::size_t max_arity = 0;
+  /// Each signature's header ("@<>+@atom+cafman::value") to its loader.
+  std::map<std::string, elements_loader, std::less<>> loaders;
 };
 
 template <class T>
@@ -116,6 +121,30 @@ void for_each_signature(tag<caf::typed_actor<Sigs...>>, F& f) {
 template <class F, class... Inputs, class Outputs>
 void for_each_input(tag<caf::typed_mpi<caf::detail::type_list<Inputs...>, Outputs>>, F& f) {
   (f(tag<Inputs>{}), ...);
+}
+
+template <class... Ts>
+caf::error load_elements(caf::deserializer& source, caf::message& out) {
+  auto msg = caf::make_message(Ts{}...);
+  for (std::size_t i = 0; i < sizeof...(Ts); ++i)
+    if (auto err = msg.load(i, source))
+      return err;
+  out = std::move(msg);
+  return caf::none;
+}
+
+/// The header message::save writes for a signature's inputs (see
+/// read_type_names), and the loader of its elements; none for a signature
+/// with an actor handle (BASP only).
+template <class... Inputs, class Outputs>
+void add_loader(tag<caf::typed_mpi<caf::detail::type_list<Inputs...>, Outputs>>,
+                request_rules& rules) {
+  if constexpr (!(caf::is_actor_handle<Inputs>::value || ...)) {
+    std::string header = "@<>";
+    ((header += '+', header += portable_name<typename wire_type<Inputs>::type>()), ...);
+    rules.loaders.emplace(std::move(header),
+                          &load_elements<typename wire_type<Inputs>::type...>);
+  }
 }
 
 // Collects the input element types of every signature of every interface.
@@ -145,6 +174,7 @@ request_rules rules_of() {
     };
     for_each_input(signature, add);
     rules.max_arity = std::max(rules.max_arity, arity);
+    add_loader(signature, rules);
   };
   (for_each_signature(tag<Interfaces>{}, add_signature), ...);
   return rules;
@@ -330,12 +360,14 @@ caf::error read_type_names(reader& in, std::string_view& names) {
 
 } // namespace
 
-caf::error check_request(const char* data, std::size_t size) {
+caf::error check_request(const char* data, std::size_t size, request_shape* shape) {
   const auto& rules = interface_rules();
   reader in{data, size};
   std::string_view names;
   if (auto err = read_type_names(in, names))
     return err;
+  auto header_size = size - in.remaining();
+  auto loader = rules.loaders.find(names);
   constexpr std::string_view empty = "@<>";
   constexpr std::string_view prefix = "@<>+";
   if (names != empty) {
@@ -364,6 +396,8 @@ caf::error check_request(const char* data, std::size_t size) {
   }
   if (in.remaining() != 0)
     return refuse(errc::bad_argument, "trailing bytes after the message");
+  if (shape)
+    *shape = {header_size, loader == rules.loaders.end() ? nullptr : loader->second};
   return caf::none;
 }
 

@@ -68,11 +68,13 @@ caf::error append_frame(caf::actor_system& sys, std::vector<char>& out,
 
 namespace {
 
-caf::error decode(caf::actor_system& sys, const char* data, std::size_t size,
-                  caf::message& out) {
+/// Runs `load` on a deserializer of the bytes, then checks that it read
+/// them all and that no element's loader failed.
+template <class Load>
+caf::error decode(caf::actor_system& sys, const char* data, std::size_t size, Load load) {
   caf::binary_deserializer source{sys, data, size};
   take_load_failure(); // stale: from a deserialization that did not ask
-  auto err = source(out);
+  auto err = load(source);
   // CAF 0.17.6 may drop the error of an element's loader: the value loader
   // keeps its own (see take_load_failure).
   if (auto failure = take_load_failure())
@@ -84,15 +86,24 @@ caf::error decode(caf::actor_system& sys, const char* data, std::size_t size,
   return caf::none;
 }
 
+caf::error decode(caf::actor_system& sys, const char* data, std::size_t size,
+                  caf::message& out) {
+  return decode(sys, data, size, [&](caf::deserializer& source) { return source(out); });
+}
+
 } // namespace
 
 caf::error read_message(caf::actor_system& sys, const char* body, std::size_t size,
                         std::size_t header_size, caf::message& out) {
   auto data = body + header_size;
   auto data_size = size - header_size;
-  if (auto err = check_request(data, data_size))
+  request_shape shape;
+  if (auto err = check_request(data, data_size, &shape))
     return err;
-  return decode(sys, data, data_size, out);
+  if (!shape.load)
+    return decode(sys, data, data_size, out);
+  return decode(sys, data + shape.header_size, data_size - shape.header_size,
+                [&](caf::deserializer& source) { return shape.load(source, out); });
 }
 
 caf::error read_reply(caf::actor_system& sys, const char* body, std::size_t size,

@@ -16,6 +16,7 @@
 #include <caf/message.hpp>
 
 #include "cafman/cafman.hpp"
+#include "cafman/net/frame_guard.hpp"
 #include "cafman/net/handshake.hpp"
 #include "cafman/net/lean_protocol.hpp"
 #include "cafman/net/socket.hpp"
@@ -218,6 +219,31 @@ TEST_CASE_METHOD(decode_fixture, "decode: real calls of the interfaces still dec
     CHECK(!err);
     CHECK(caf::to_string(out) == caf::to_string(call));
   }
+}
+
+TEST_CASE_METHOD(decode_fixture,
+                 "decode: an interface signature is loaded by its own loader, others by CAF",
+                 "[decode]") {
+  auto shape_of = [&](const caf::message& msg) {
+    auto body = body_of(msg);
+    lean::request_shape shape;
+    REQUIRE(!lean::check_request(body.data() + lean::request_header_size,
+                                 body.size() - lean::request_header_size, &shape));
+    return shape;
+  };
+  auto signature = caf::make_message(cafman::put_atom_v, value{"k"}, value{1});
+  auto shape = shape_of(signature);
+  CHECK(shape.load != nullptr);
+  CHECK(shape.header_size == 2 + 1 + std::string{"@<>+@atom+cafman::value+cafman::value"}.size());
+  CHECK(shape_of(caf::make_message(cafman::wait_atom_v, caller{1, 2}, caf::timespan{3s})).load
+        != nullptr);
+  // Types the interfaces accept, in an order none declares: CAF decodes it
+  // (and the object answers that it does not understand it).
+  auto other = caf::make_message(value{1}, cafman::put_atom_v);
+  CHECK(shape_of(other).load == nullptr);
+  caf::message out;
+  CHECK(!decode(body_of(other), out));
+  CHECK(caf::to_string(out) == caf::to_string(other));
 }
 
 TEST_CASE_METHOD(decode_fixture, "decode: the server refuses a hostile frame and keeps serving",

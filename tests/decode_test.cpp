@@ -13,6 +13,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/binary_serializer.hpp>
 #include <caf/message.hpp>
 
 #include "cafman/cafman.hpp"
@@ -218,6 +219,31 @@ TEST_CASE_METHOD(decode_fixture, "decode: real calls of the interfaces still dec
     auto err = decode(body_of(call), out);
     CHECK(!err);
     CHECK(caf::to_string(out) == caf::to_string(call));
+  }
+}
+
+TEST_CASE_METHOD(decode_fixture, "encode: a frame holds the message as message::save writes it",
+                 "[decode]") {
+  std::vector<caf::message> messages{
+      caf::message{},
+      caf::make_message(value{cafman::list_value{1, "x"}}),
+      caf::make_message(true),
+      caf::make_message(std::int64_t{-3}),
+      caf::make_message(caf::make_error(errc::key_not_found, "'k'")),
+      caf::make_message(cafman::put_atom_v, value{"k"}, value{2.5}),
+      caf::make_message(cafman::get_atom_v, caller{3, 4}, caf::timespan{5s}),
+      // Past the arity whose headers are cached: CAF writes it all.
+      caf::make_message(value{1}, value{2}, value{3}, value{4}, value{5}),
+  };
+  for (int round = 0; round < 2; ++round) { // a header made, then one reused
+    for (const auto& msg : messages) {
+      std::vector<char> by_caf;
+      caf::binary_serializer sink{sys, by_caf};
+      REQUIRE(!sink(const_cast<caf::message&>(msg)));
+      auto body = body_of(msg);
+      INFO(caf::to_string(msg));
+      CHECK(std::vector<char>(body.begin() + lean::request_header_size, body.end()) == by_caf);
+    }
   }
 }
 

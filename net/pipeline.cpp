@@ -86,12 +86,36 @@ caf::error pipeline::enqueue_frame(std::uint64_t id, std::uint64_t target,
     outbox_.resize(before);
     return err;
   }
-  if (!rung_) {
-    rung_ = true;
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof(one));
-  }
   return caf::none;
+}
+
+// Called with mtx_ held: the thread takes the outbox on its next turn.
+void pipeline::ring() {
+  if (rung_)
+    return;
+  rung_ = true;
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof(one));
+}
+
+// The submitter's own write of a lone call; the thread writes what the
+// socket does not take now (or everything, if it is writing already).
+void pipeline::write_now() {
+  caf::error failure;
+  {
+    std::unique_lock<std::mutex> writing{send_mtx_, std::try_to_lock};
+    if (writing.owns_lock()) {
+      failure = write_out();
+      if (!failure && sending_.empty())
+        return;
+    }
+  }
+  if (failure) {
+    fail_all(failure);
+    return;
+  }
+  std::lock_guard<std::mutex> guard{mtx_};
+  ring();
 }
 
 void pipeline::submit(std::uint64_t target, const caf::message& request, time_point deadline,
@@ -112,17 +136,24 @@ void pipeline::submit(std::uint64_t target, const caf::message& request, time_po
       if (!refused) {
         calls_.emplace(id, call{deadline, std::move(done), request});
         deadlines_.emplace(deadline, id);
-        return;
+        if (calls_.size() > 1) {
+          ring();
+          return;
+        }
       }
     }
+  }
+  if (!refused) {
+    write_now();
+    return;
   }
   done(caf::make_message(std::move(refused)));
 }
 
 void pipeline::tell(std::uint64_t target, const caf::message& message) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (!broken_)
-    enqueue_frame(net::lean::no_reply, target, message);
+  if (!broken_ && !enqueue_frame(net::lean::no_reply, target, message))
+    ring();
 }
 
 void pipeline::sync(time_point deadline) {
@@ -156,7 +187,12 @@ int pipeline::poll_timeout() const {
 
 void pipeline::run() {
   while (!stopping_) {
-    pollfd fds[2] = {{fd_.get(), static_cast<short>(POLLIN | (sending_.empty() ? 0 : POLLOUT)), 0},
+    bool unsent = false;
+    {
+      std::lock_guard<std::mutex> writing{send_mtx_};
+      unsent = !sending_.empty();
+    }
+    pollfd fds[2] = {{fd_.get(), static_cast<short>(POLLIN | (unsent ? POLLOUT : 0)), 0},
                      {wake_.get(), POLLIN, 0}};
     if (::poll(fds, 2, poll_timeout()) < 0 && errno != EINTR) {
       fail_all(lost(peer_, std::strerror(errno)));
@@ -165,13 +201,18 @@ void pipeline::run() {
     if (fds[1].revents & POLLIN) {
       std::uint64_t rings;
       [[maybe_unused]] auto n = ::read(wake_.get(), &rings, sizeof(rings));
-      std::lock_guard<std::mutex> guard{mtx_};
-      rung_ = false;
-      sending_.insert(sending_.end(), outbox_.begin(), outbox_.end());
-      outbox_.clear();
     }
-    if (stopping_ || !flush())
+    if (stopping_)
       return;
+    caf::error failure;
+    {
+      std::lock_guard<std::mutex> writing{send_mtx_};
+      failure = write_out();
+    }
+    if (failure) {
+      fail_all(failure);
+      return;
+    }
     if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !receive())
       return;
     if (!stopping_)
@@ -179,23 +220,29 @@ void pipeline::run() {
   }
 }
 
-// Writes as much as the socket takes now; the rest waits for POLLOUT.
-bool pipeline::flush() {
+// With send_mtx_ held: takes what was submitted and writes as much as the
+// socket takes now; the rest waits for the thread's POLLOUT.
+caf::error pipeline::write_out() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    rung_ = false;
+    sending_.insert(sending_.end(), outbox_.begin(), outbox_.end());
+    outbox_.clear();
+  }
   while (sent_ < sending_.size()) {
     auto n = ::send(fd_.get(), sending_.data() + sent_, sending_.size() - sent_,
                     MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       sent_ += static_cast<std::size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      return true;
+      return caf::none;
     } else if (n < 0 && errno != EINTR) {
-      fail_all(lost(peer_, std::strerror(errno)));
-      return false;
+      return lost(peer_, std::strerror(errno));
     }
   }
   sending_.clear();
   sent_ = 0;
-  return true;
+  return caf::none;
 }
 
 // Reads what arrived and completes every whole reply in it.

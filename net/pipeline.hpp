@@ -3,7 +3,9 @@
 // Many calls in flight on one lean stream (net/lean_protocol.hpp). Any
 // thread submits a call and goes on; the pipeline's own thread writes what
 // was submitted in batches, reads the replies and completes each call by
-// its request id, or with a timeout at its deadline. Asynchronous proxy
+// its request id, or with a timeout at its deadline. A call submitted when
+// no other is in flight is written by its submitter at once: handing it to
+// the thread would cost a wake-up on each side for nothing to batch. Asynchronous proxy
 // calls and actor clients travel here; blocking proxy calls keep streams of
 // their own, where the calling thread reads its reply itself (no thread hop).
 
@@ -91,8 +93,10 @@ private:
   };
 
   caf::error enqueue_frame(std::uint64_t id, std::uint64_t target, const caf::message& msg);
+  void ring();
+  void write_now();
   void run();
-  bool flush();
+  caf::error write_out();
   bool receive();
   void complete(std::uint64_t id, caf::message outcome);
   void expire(time_point now);
@@ -116,9 +120,12 @@ private:
   caf::error broken_why_;
   std::atomic<bool> stopping_{false};
 
-  // The thread's own: bytes being written and bytes read.
-  std::vector<char> sending_;
+  // Whoever holds send_mtx_ writes to the socket (before taking mtx_).
+  std::mutex send_mtx_;
+  std::vector<char> sending_; // taken from outbox_, not all written yet
   std::size_t sent_ = 0;
+
+  // The thread's own: bytes read.
   std::vector<char> in_;
   std::size_t have_ = 0;
 

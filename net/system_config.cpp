@@ -20,6 +20,11 @@ void configure(caf::actor_system_config& cfg, std::size_t threads) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("scheduler.max-threads", threads);
   cfg.set("middleman.workers", std::size_t{0});
+  // One read per readable socket and turn of the I/O loop: CAF reads again
+  // until the socket is empty by default, a failed recv() per call when
+  // calls come one at a time; a socket with more to read stays readable
+  // and is read on the next turn, after the others.
+  cfg.set("middleman.max-consecutive-reads", std::size_t{1});
 }
 
 } // namespace cafman::net

@@ -168,6 +168,17 @@ struct raw_stream {
     return bytes;
   }
 
+  /// Creates a dict of `entries` values of 64 KiB each; returns its id.
+  std::uint64_t make_big_dict(int entries) {
+    cafman::dict_value contents;
+    for (int i = 0; i < entries; ++i)
+      contents.insert_or_assign(i, std::string(64 * 1024, 'x'));
+    auto made = call(registry, cafman::create_atom_v, cafman::caller{}, std::string{"dict"},
+                     value{cafman::list_value{value{std::move(contents)}}});
+    REQUIRE(made.match_elements<std::uint64_t>());
+    return made.get_as<std::uint64_t>(0);
+  }
+
   caf::actor_system& sys() { return *sys_ptr; }
 
   caf::actor_system_config cfg;
@@ -283,14 +294,7 @@ TEST_CASE("a client that never reads its replies costs the manager a bounded amo
   with_manager(
       [](cafman::sync_manager& m) {
         raw_stream flooder{m};
-        cafman::dict_value contents;
-        for (int i = 0; i < 16; ++i)
-          contents.insert_or_assign(i, std::string(64 * 1024, 'x'));
-        auto made = flooder.call(flooder.registry, cafman::create_atom_v, cafman::caller{},
-                                 std::string{"dict"},
-                                 value{cafman::list_value{value{std::move(contents)}}});
-        REQUIRE(made.match_elements<std::uint64_t>());
-        auto big = made.get_as<std::uint64_t>(0);
+        auto big = flooder.make_big_dict(16);
         auto before = rss_kib(m.pid());
         // 1,000 requests for a 1 MiB copy, sent as fast as the socket takes
         // them and never read: without the bound, 1 GiB of replies.
@@ -301,6 +305,45 @@ TEST_CASE("a client that never reads its replies costs the manager a bounded amo
         check_flood_bounded(m, flooder, out, before);
       },
       options);
+}
+
+TEST_CASE("replies keep their order when the socket fills and CAF takes over the writes",
+          "[streams]") {
+  // The manager writes replies to the socket itself and hands what the
+  // socket does not take to CAF; until CAF has written that, later
+  // replies must queue behind it, not overtake it.
+  watchdog dog{60s};
+  with_manager([](cafman::sync_manager& m) {
+    raw_stream client{m};
+    auto d = client.make_big_dict(8);
+    // 40 calls in one write, none read until all are answered: 15 MiB of
+    // copies with a small reply after every third.
+    std::vector<char> out;
+    constexpr std::uint64_t first = 1000;
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      auto msg = i % 4 == 3 ? caf::make_message(cafman::len_atom_v)
+                            : caf::make_message(cafman::copy_atom_v);
+      REQUIRE(!cafman::net::lean::append_frame(client.sys(), out, {first + i, d}, msg));
+    }
+    client.send_for(out, 5s);
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      auto length = client.read_exactly(cafman::net::lean::length_size);
+      auto body = client.read_exactly(cafman::net::lean::get_u32(length.data()));
+      REQUIRE(cafman::net::lean::get_u64(body.data()) == first + i);
+      caf::message reply;
+      REQUIRE(!cafman::net::lean::read_reply(client.sys(), body.data(), body.size(), reply));
+      if (i % 4 == 3) {
+        REQUIRE(reply.match_elements<std::int64_t>());
+        CHECK(reply.get_as<std::int64_t>(0) == 8);
+      } else {
+        REQUIRE(reply.match_elements<value>());
+        CHECK(reply.get_as<value>(0).get<cafman::dict_value>().size() == 8);
+      }
+    }
+    // The manager writes the next replies itself again.
+    for (int i = 0; i < 3; ++i)
+      CHECK(client.call(d, cafman::len_atom_v).get_as<std::int64_t>(0) == 8);
+  });
 }
 
 TEST_CASE("a stream whose calls all wait is read no further than a bounded amount",

@@ -103,6 +103,10 @@ struct lean_stream {
   std::vector<std::pair<call_counts*, std::int64_t>> waiting_by_kind;
   bool halted = false; // not read until its client or its objects catch up
   bool paused = false;  // read, but dispatched no further until a reply
+  bool processing = false; // in process(): a reply sent from within it does not re-enter
+  // Replies not sent yet. Not CAF's write buffer: CAF flushes that after
+  // every new_data handler, which would send bytes past our own send().
+  std::vector<char> out;
   bool send_due = false;   // a send_replies_atom is on its way (see write_frame)
   bool caf_writing = false; // CAF's scribe holds replies the socket did not take
   std::uint64_t discarding = 0; // bytes left of a frame over the size limit
@@ -201,12 +205,12 @@ void update_write_acks(caf::io::broker* self, connection_handle hdl, const lean_
   self->ack_writes(hdl, stream.halted || stream.caf_writing);
 }
 
-// Returns the frame's size. The frame waits in the stream's write buffer
-// for send_replies, which a message to ourselves runs after the replies
-// already in the mailbox: the replies of one turn leave in one send().
+// Returns the frame's size. The frame waits in the stream's `out` for
+// send_replies, which a message to ourselves runs after the replies already
+// in the mailbox: the replies of one turn leave in one send().
 std::size_t write_frame(caf::io::broker* self, lean_stream& stream, connection_handle hdl,
                         std::uint64_t request, const caf::message& reply) {
-  auto& out = self->wr_buf(hdl);
+  auto& out = stream.out;
   auto start = out.size();
   std::optional<binder_scope> scope;
   if (stream.binder)
@@ -237,25 +241,31 @@ void send_replies(caf::io::broker* self, const state_ptr& st, connection_handle 
   if (!stream)
     return;
   stream->send_due = false;
-  auto& out = self->wr_buf(hdl);
+  auto& out = stream->out;
   if (out.empty())
     return;
+  std::size_t taken = 0;
   if (!stream->caf_writing) {
     auto sent = ::send(static_cast<int>(hdl.id()), out.data(), out.size(),
                        MSG_NOSIGNAL | MSG_DONTWAIT);
     // A failed send leaves everything to CAF, which reports the failure.
-    auto taken = sent > 0 ? static_cast<std::size_t>(sent) : std::size_t{0};
-    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(taken));
-    release_capacity(out);
-    if (out.empty()) {
-      // A stream halted for its unsent replies hears no data_transferred.
-      maybe_resume(self, st, hdl, *stream);
-      return;
-    }
-    stream->caf_writing = true;
-    update_write_acks(self, hdl, *stream);
+    taken = sent > 0 ? static_cast<std::size_t>(sent) : std::size_t{0};
   }
-  self->flush(hdl);
+  if (taken < out.size()) {
+    auto& caf_out = self->wr_buf(hdl);
+    caf_out.insert(caf_out.end(), out.begin() + static_cast<std::ptrdiff_t>(taken), out.end());
+    if (!stream->caf_writing) {
+      stream->caf_writing = true;
+      update_write_acks(self, hdl, *stream);
+    }
+    self->flush(hdl);
+    release_capacity(caf_out); // CAF's write buffers are swapped, never shrunk
+  }
+  out.clear();
+  release_capacity(out);
+  // A stream held back by its unsent replies may go on (if CAF took them
+  // all, no data_transferred would say so).
+  maybe_resume(self, st, hdl, *stream);
 }
 
 void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle hdl);
@@ -285,8 +295,11 @@ void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle 
   for (auto [kind, n] : i->second.waiting_by_kind)
     kind->waiting -= n; // answers to a closed stream are dropped uncounted
   auto session = std::move(i->second.session);
+  // A last frame not sent yet: CAF sends it before it closes the socket.
+  auto& caf_out = self->wr_buf(hdl);
+  caf_out.insert(caf_out.end(), i->second.out.begin(), i->second.out.end());
   st->streams.erase(i);
-  self->flush(hdl); // a last frame not sent yet: CAF sends it before closing
+  self->flush(hdl);
   self->close(hdl);
   if (!session)
     return;
@@ -297,12 +310,17 @@ void close_stream(caf::io::broker* self, const state_ptr& st, connection_handle 
 
 void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl);
 
+// Replies the client has not been sent yet: ours, and CAF's not written.
+std::size_t unsent_bytes(caf::io::broker* self, connection_handle hdl, const lean_stream& stream) {
+  return stream.out.size() + self->wr_buf(hdl).size();
+}
+
 // A stream may go on once its client has read its replies and its objects
 // have answered enough of its requests.
 bool may_dispatch(caf::io::broker* self, const state_ptr& st, connection_handle hdl,
                   const lean_stream& stream) {
   return stream.in_flight < st->options.max_in_flight
-         && self->wr_buf(hdl).size() <= st->options.max_unread_reply_bytes;
+         && unsent_bytes(self, hdl, stream) <= st->options.max_unread_reply_bytes;
 }
 
 // Local: read a stream again (see maybe_resume).
@@ -600,6 +618,9 @@ void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) 
   if (i == st->streams.end())
     return;
   auto& stream = i->second;
+  if (stream.processing)
+    return; // a reply sent from within it: its loop goes on where it is
+  stream.processing = true;
   auto pos = stream.in_start;
   while (stream.discarding > 0 || stream.in.size() - pos >= lean::length_size) {
     if (stream.discarding > 0) {
@@ -612,7 +633,7 @@ void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) 
     }
     if (!may_dispatch(self, st, hdl, stream)) {
       if (stream.in_flight >= st->options.max_in_flight
-          && self->wr_buf(hdl).size() <= st->options.max_unread_reply_bytes
+          && unsent_bytes(self, hdl, stream) <= st->options.max_unread_reply_bytes
           && stream.in.size() - pos <= paused_input) {
         stream.paused = true;
         break;
@@ -644,6 +665,7 @@ void process(caf::io::broker* self, const state_ptr& st, connection_handle hdl) 
     pos += lean::length_size + length;
   }
   forget_dispatched(stream.in, stream.in_start, pos);
+  stream.processing = false;
 }
 
 void welcome(caf::io::broker* self, const state_ptr& st, connection_handle hdl,

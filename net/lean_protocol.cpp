@@ -57,7 +57,10 @@ namespace {
 /// Messages of up to this many elements have their header cached.
 constexpr std::size_t cached_arity = 4;
 
-/// The element types of a message, as far as they decide its header.
+/// The element types of a message, as far as they decide its header. Not
+/// the actor system: every system here names a type as cafman's type-id
+/// block does (net::configure), and a key per system would grow with every
+/// connection a thread ever made.
 struct message_shape {
   std::uint32_t token = 0;
   std::size_t size = 0;
@@ -87,13 +90,17 @@ struct shape_hash {
 /// name up in the actor system's type table, under a lock, and builds the
 /// string anew for every message: a sixth of a reply's encoding. Each
 /// thread keeps the headers of the shapes it sent (the message types of
-/// the program's interfaces: a bounded set). Empty if a type has no name.
+/// the program's interfaces, a few dozen; past max_cached_headers it starts
+/// over). Empty if a type has no name.
 const std::vector<char>& header_of(caf::actor_system& sys, const caf::message& msg) {
+  constexpr std::size_t max_cached_headers = 1024;
   thread_local std::unordered_map<message_shape, std::vector<char>, shape_hash> headers;
   message_shape shape{msg};
   auto i = headers.find(shape);
   if (i != headers.end())
     return i->second;
+  if (headers.size() >= max_cached_headers)
+    headers.clear();
   std::string name = "@<>";
   auto& types = sys.types();
   for (std::size_t pos = 0; pos < msg.size(); ++pos) {

@@ -99,20 +99,14 @@ void pipeline::ring() {
 }
 
 // The submitter's own write of a lone call; the thread writes what the
-// socket does not take now (or everything, if it is writing already).
+// socket does not take now (or everything, if it is writing already). A
+// failed write is left to the thread too, which finds the socket broken
+// and fails the calls there: completions run on the pipeline's thread only.
 void pipeline::write_now() {
-  caf::error failure;
   {
     std::unique_lock<std::mutex> writing{send_mtx_, std::try_to_lock};
-    if (writing.owns_lock()) {
-      failure = write_out();
-      if (!failure && sending_.empty())
-        return;
-    }
-  }
-  if (failure) {
-    fail_all(failure);
-    return;
+    if (writing.owns_lock() && !write_out() && sending_.empty())
+      return;
   }
   std::lock_guard<std::mutex> guard{mtx_};
   ring();

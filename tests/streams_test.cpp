@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -307,32 +308,51 @@ TEST_CASE("a client that never reads its replies costs the manager a bounded amo
       options);
 }
 
-TEST_CASE("replies keep their order when the socket fills and CAF takes over the writes",
+TEST_CASE("replies keep their order and stay whole when the socket fills and CAF takes over",
           "[streams]") {
   // The manager writes replies to the socket itself and hands what the
   // socket does not take to CAF; until CAF has written that, later
-  // replies must queue behind it, not overtake it.
+  // replies must queue behind it. A sync is answered as it is read, in
+  // the middle of the objects' large replies: no reply may cut into
+  // another, and an object's replies keep the order of their calls.
   watchdog dog{60s};
   with_manager([](cafman::sync_manager& m) {
     raw_stream client{m};
     auto d = client.make_big_dict(8);
-    // 40 calls in one write, none read until all are answered: 15 MiB of
-    // copies with a small reply after every third.
+    // 40 frames in one write, none read until all are answered: 10 MiB
+    // of copies, a len after every third, syncs between them.
     std::vector<char> out;
     constexpr std::uint64_t first = 1000;
-    for (std::uint64_t i = 0; i < 40; ++i) {
-      auto msg = i % 4 == 3 ? caf::make_message(cafman::len_atom_v)
-                            : caf::make_message(cafman::copy_atom_v);
-      REQUIRE(!cafman::net::lean::append_frame(client.sys(), out, {first + i, d}, msg));
+    constexpr std::uint64_t frames = 40;
+    auto is_sync = [](std::uint64_t i) { return i % 4 == 1; };
+    auto is_len = [](std::uint64_t i) { return i % 4 == 3; };
+    for (std::uint64_t i = 0; i < frames; ++i) {
+      auto target = is_sync(i) ? cafman::net::lean::sync_target : d;
+      auto msg = is_sync(i)  ? caf::message{}
+                 : is_len(i) ? caf::make_message(cafman::len_atom_v)
+                             : caf::make_message(cafman::copy_atom_v);
+      REQUIRE(!cafman::net::lean::append_frame(client.sys(), out, {first + i, target}, msg));
     }
     client.send_for(out, 5s);
-    for (std::uint64_t i = 0; i < 40; ++i) {
+    std::set<std::uint64_t> answered;
+    std::uint64_t last_object_call = 0;
+    for (std::uint64_t n = 0; n < frames; ++n) {
       auto length = client.read_exactly(cafman::net::lean::length_size);
       auto body = client.read_exactly(cafman::net::lean::get_u32(length.data()));
-      REQUIRE(cafman::net::lean::get_u64(body.data()) == first + i);
+      auto id = cafman::net::lean::get_u64(body.data());
+      REQUIRE(id >= first);
+      REQUIRE(id < first + frames);
+      REQUIRE(answered.insert(id).second);
+      auto i = id - first;
       caf::message reply;
       REQUIRE(!cafman::net::lean::read_reply(client.sys(), body.data(), body.size(), reply));
-      if (i % 4 == 3) {
+      if (is_sync(i)) {
+        CHECK(reply.empty());
+        continue;
+      }
+      CHECK(id > last_object_call);
+      last_object_call = id;
+      if (is_len(i)) {
         REQUIRE(reply.match_elements<std::int64_t>());
         CHECK(reply.get_as<std::int64_t>(0) == 8);
       } else {

@@ -123,8 +123,7 @@ struct registry_state {
   registry_ptr self = nullptr;
   type_table types;
   std::shared_ptr<access_table> access;
-  object_limits limits;
-  std::shared_ptr<const object_home> home; // what every object gets of the above
+  std::shared_ptr<const object_home> home; // the access table and the objects' limits
   std::unordered_map<std::uint64_t, object_entry> objects;
   std::set<std::string> kinds; // what object_entry::type points to
   value cluster_map; // opaque here: the net layer's (net/cluster.hpp)
@@ -135,6 +134,11 @@ struct registry_state {
     std::unordered_set<std::uint64_t> held;
     std::string peer; // where a client session came from
     std::chrono::system_clock::time_point since = std::chrono::system_clock::now();
+
+    void forget(std::uint64_t id) {
+      held.erase(id);
+      detail::shrink_if_sparse(held);
+    }
   };
   std::map<caf::actor_addr, holder_entry> sessions;
   std::map<std::uint64_t, caf::actor> numbered; // client sessions by number
@@ -160,8 +164,7 @@ struct registry_state {
     self = ptr;
     types = std::move(table);
     access = table_of_access ? std::move(table_of_access) : std::make_shared<access_table>();
-    limits = object_limits;
-    home = std::make_shared<object_home>(object_home{self->address(), access, limits});
+    home = std::make_shared<object_home>(object_home{self->address(), access, object_limits});
     sessions.emplace(self->address(), holder_entry{manager_session, {}, "manager"});
   }
 
@@ -244,7 +247,8 @@ struct registry_state {
       return caf::make_error(errc::no_such_type, "the manager has no type id '" + type +
                                                      "' (known: " + known_types() + ")");
     if (auto& holder = watch(session);
-        holder.number != manager_session && holder.held.size() >= limits.max_objects_per_session)
+        holder.number != manager_session
+        && holder.held.size() >= home->limits.max_objects_per_session)
       return too_many_objects(holder);
     std::vector<std::uint64_t> held;
     object_context ctx{
@@ -314,7 +318,7 @@ struct registry_state {
 
   void manage(const caf::actor& object, const std::string& type) {
     auto id = object->id();
-    access->place(id, object); // placed already by manage(), unless made without a lean path
+    access->place(id, object); // again: reference.cpp's manage() placed it before telling us
     objects.emplace(id, object_entry{kind_named(type), object, {}});
     add_reference(caf::actor_cast<caf::actor>(self), id);
   }
@@ -426,10 +430,8 @@ struct registry_state {
       access->revoke(holder->second.number, id);
     if (all || --held->second == 0) {
       holders.erase(held);
-      if (holder != sessions.end()) {
-        holder->second.held.erase(id);
-        detail::shrink_if_sparse(holder->second.held);
-      }
+      if (holder != sessions.end())
+        holder->second.forget(id);
     }
     if (holders.empty())
       let_go(entry);
@@ -548,10 +550,8 @@ struct registry_state {
   void free_unreachable(std::uint64_t id) {
     auto entry = objects.find(id);
     for (auto& holder : entry->second.holders)
-      if (auto session = sessions.find(holder.first); session != sessions.end()) {
-        session->second.held.erase(id);
-        detail::shrink_if_sparse(session->second.held);
-      }
+      if (auto session = sessions.find(holder.first); session != sessions.end())
+        session->second.forget(id);
     let_go(entry);
   }
 

@@ -98,10 +98,10 @@ void pipeline::ring() {
   [[maybe_unused]] auto n = ::write(wake_.get(), &one, sizeof(one));
 }
 
-// The submitter's own write of a lone call; the thread writes what the
-// socket does not take now (or everything, if it is writing already). A
-// failed write is left to the thread too, which finds the socket broken
-// and fails the calls there: completions run on the pipeline's thread only.
+// The submitter's own write; the thread writes what the socket does not
+// take now (or everything, if another thread is writing). A failed write is
+// left to the thread too, which finds the socket broken and fails the calls
+// there: completions run on the pipeline's thread only.
 void pipeline::write_now() {
   {
     std::unique_lock<std::mutex> writing{send_mtx_, std::try_to_lock};
@@ -130,10 +130,6 @@ void pipeline::submit(std::uint64_t target, const caf::message& request, time_po
       if (!refused) {
         calls_.emplace(id, call{deadline, std::move(done), request});
         deadlines_.emplace(deadline, id);
-        if (calls_.size() > 1) {
-          ring();
-          return;
-        }
       }
     }
   }

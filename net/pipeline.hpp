@@ -1,11 +1,13 @@
 #pragma once
 
 // Many calls in flight on one lean stream (net/lean_protocol.hpp). Any
-// thread submits a call and goes on; the pipeline's own thread writes what
-// was submitted in batches, reads the replies and completes each call by
-// its request id, or with a timeout at its deadline. A call submitted when
-// no other is in flight is written by its submitter at once: handing it to
-// the thread would cost a wake-up on each side for nothing to batch. Asynchronous proxy
+// thread submits a call and goes on; the pipeline's own thread reads the
+// replies and completes each call by its request id, or with a timeout at
+// its deadline. A submitter writes its call itself when no other thread is
+// writing: handing it to the thread costs a wake-up on each side, which
+// batching the writes did not repay (72,980 -> 91,515 calls/s with 16
+// futures in flight when submitters began to write); the thread writes what
+// the socket did not take, or what came while another thread was writing. Asynchronous proxy
 // calls and actor clients travel here; blocking proxy calls keep streams of
 // their own, where the calling thread reads its reply itself (no thread hop).
 

@@ -21,6 +21,12 @@ void access_table::revoke(std::uint64_t session, std::uint64_t id) {
   }
 }
 
+void access_table::revoke_all(std::uint64_t session, std::uint64_t id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = held_.find(session); i != held_.end() && i->second.erase(id) > 0)
+    detail::shrink_if_sparse(i->second);
+}
+
 void access_table::forget(std::uint64_t session) {
   std::lock_guard<std::mutex> guard{mtx_};
   held_.erase(session);

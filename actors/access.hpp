@@ -33,6 +33,10 @@ public:
   /// One reference less; at none, `session` may no longer address `id`.
   void revoke(std::uint64_t session, std::uint64_t id);
 
+  /// `session` may no longer address `id`, however many references it had
+  /// (the object ended on its own).
+  void revoke_all(std::uint64_t session, std::uint64_t id);
+
   /// A session that ended addresses nothing.
   void forget(std::uint64_t session);
 

@@ -77,11 +77,19 @@ public:
   /// What the new object shares with every object of its manager.
   const std::shared_ptr<const object_home>& home() const { return home_; }
 
+  /// The new object may end on its own (an actor type's object may quit):
+  /// the registry watches it, forgets it when it ends and tells the
+  /// sessions that held it. Other objects end only when the registry lets
+  /// them go, and are not watched (a monitor costs memory per object).
+  void may_end_on_its_own() { may_end_ = true; }
+  bool may_end() const { return may_end_; }
+
 private:
   caf::actor_system& sys_;
   caf::actor registry_;
   hold_function hold_;
   std::shared_ptr<const object_home> home_;
+  bool may_end_ = false;
 };
 
 /// Spawns one object from the arguments a client passed to `create`.

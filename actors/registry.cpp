@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <random>
 #include <fstream>
@@ -42,6 +43,10 @@
 namespace cafman {
 
 namespace {
+
+// Ends of objects a session was not told of yet, at most: a session that
+// never asks (no actor stubs) must not make the registry grow.
+constexpr std::size_t max_untold_ends = 4096;
 
 // Who holds an object, and how many references each. Almost every object
 // has one holder, kept in place: a vector or a map of them cost each object
@@ -134,6 +139,9 @@ struct registry_state {
     std::unordered_set<std::uint64_t> held;
     std::string peer; // where a client session came from
     std::chrono::system_clock::time_point since = std::chrono::system_clock::now();
+    // Objects that ended on their own while this session held them, until
+    // it asks (news_atom); the oldest go past max_untold_ends.
+    std::deque<std::uint64_t> ended{};
 
     void forget(std::uint64_t id) {
       held.erase(id);
@@ -269,6 +277,8 @@ struct registry_state {
     auto handle = factory->second(ctx, args);
     if (!handle)
       return std::move(handle.error());
+    if (ctx.may_end())
+      self->monitor(*handle); // see object_ended
     // The object's id is its actor id: the lean path addresses it by that,
     // finding it in the access table.
     auto id = (*handle)->id();
@@ -437,6 +447,48 @@ struct registry_state {
       let_go(entry);
     else if (session != self->address())
       schedule_collection(); // what still holds it may be a cycle
+  }
+
+  // A watched object ended on its own (it was let go before otherwise): the
+  // manager forgets it, its names and its holds, and each client session
+  // that held it hears of it when it asks (news).
+  bool object_ended(const caf::actor_addr& source) {
+    auto entry = objects.find(source.id());
+    if (entry == objects.end() || entry->second.handle.address() != source)
+      return false;
+    auto id = entry->first;
+    for (auto& [holder_addr, count] : entry->second.holders) {
+      auto holder = sessions.find(holder_addr);
+      if (holder == sessions.end())
+        continue;
+      holder->second.forget(id);
+      if (holder->second.number == manager_session || holder->second.number == 0)
+        continue; // the manager's own hold, or an object's
+      access->revoke_all(holder->second.number, id);
+      auto& ended = holder->second.ended;
+      ended.push_back(id);
+      if (ended.size() > max_untold_ends)
+        ended.pop_front();
+    }
+    for (auto name = names.begin(); name != names.end();)
+      name = name->second == id ? names.erase(name) : std::next(name);
+    if (round)
+      round->touched(id);
+    access->remove(id);
+    objects.erase(entry);
+    detail::shrink_if_sparse(objects);
+    return true;
+  }
+
+  value news(const caf::actor& session) {
+    list_value ids;
+    auto holder = sessions.find(session.address());
+    if (holder != sessions.end()) {
+      for (auto id : holder->second.ended)
+        ids.emplace_back(static_cast<std::int64_t>(id));
+      holder->second.ended.clear();
+    }
+    return value{std::move(ids)};
   }
 
   // Nothing holds the object any more: it exits, and no call reaches it.
@@ -770,7 +822,10 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
   auto& st = self->state;
   st.init(self, std::move(types), std::move(access), limits);
   detail::reject_unexpected(self);
-  self->set_down_handler([&st](caf::down_msg& down) { st.drop_session(down.source); });
+  self->set_down_handler([&st](caf::down_msg& down) {
+    st.object_ended(down.source); // an object may hold others too: both
+    st.drop_session(down.source);
+  });
   return {
       [&st](hello_atom, const caf::actor& session, const std::string& peer) {
         return st.hello(session, peer);
@@ -813,6 +868,12 @@ registry_actor::behavior_type make_registry(registry_ptr self, type_table types,
           st.decref(holder.address(), id, false);
           return {};
         });
+      },
+      [&st](news_atom, const caller& who) {
+        return caf::result<value>{
+            st.by_number(who.session, [&](caf::actor& holder) -> caf::expected<value> {
+              return st.news(holder);
+            })};
       },
       [&st](manage_atom, const caf::actor& object, const std::string& type) {
         st.manage(object, type);

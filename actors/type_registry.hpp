@@ -196,14 +196,15 @@ caf::expected<caf::actor> spawned(const std::string& type_id, caf::actor handle)
 
 template <class Spawn>
 object_factory actor_factory(std::string type_id, Spawn spawn) {
-  return plain_factory([type_id = std::move(type_id), spawn](
-                           caf::actor_system& sys, const value& args) -> caf::expected<caf::actor> {
+  return [type_id = std::move(type_id), spawn](object_context& ctx,
+                                               const value& args) -> caf::expected<caf::actor> {
+    ctx.may_end_on_its_own(); // the user's actor may quit
     try {
-      return spawned(type_id, caf::actor_cast<caf::actor>(spawn(sys, args)));
+      return spawned(type_id, caf::actor_cast<caf::actor>(spawn(ctx.system(), args)));
     } catch (...) {
       return custom_failure(type_id, std::current_exception());
     }
-  });
+  };
 }
 
 /// What add() and add_actor() return: the options of the new type id.

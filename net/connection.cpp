@@ -94,13 +94,48 @@ void connection::send_heartbeats() {
     try {
       if (control_->peer_closed())
         throw_lost(describe());
-      control_->tell(*sys_, net::lean::sync_target, caf::message{},
-                     deadline_in(options_.heartbeat_interval), describe());
+      heartbeat(guard);
     } catch (const cafman::error&) {
       report_lost(guard);
       return; // calls will say why
     }
   }
+}
+
+// One heartbeat, with control_mtx_ held: a one-way sync, or a request for
+// news of ended objects when something watches for them. Its reply is read
+// at a later heartbeat, once it has come: a manager busy for longer than a
+// heartbeat interval is not taken for a lost one.
+void connection::heartbeat(std::unique_lock<std::mutex>& guard) {
+  auto deadline = deadline_in(options_.heartbeat_interval);
+  if (news_asked_ && control_->reply_arriving()) {
+    auto news = control_->next_reply(*sys_, deadline, describe()).second;
+    news_asked_ = false;
+    tell_ended(news, guard);
+  }
+  if (!news_asked_ && !end_watchers_.empty()) {
+    control_->queue(*sys_, registry_id_, caf::make_message(news_atom_v, caller{}), describe());
+    control_->send(deadline, describe());
+    news_asked_ = true;
+    return;
+  }
+  control_->tell(*sys_, net::lean::sync_target, caf::message{}, deadline, describe());
+}
+
+void connection::tell_ended(const caf::message& news, std::unique_lock<std::mutex>& guard) {
+  if (!news.match_elements<value>() || !news.get_as<value>(0).is_list())
+    return; // an error: the session is ending
+  auto watchers = end_watchers_;
+  guard.unlock();
+  for (auto& id : news.get_as<value>(0).as_list())
+    for (auto& f : watchers)
+      f(static_cast<std::uint64_t>(id.as_int()));
+  guard.lock();
+}
+
+void connection::on_object_end(std::function<void(std::uint64_t id)> f) {
+  std::lock_guard<std::mutex> guard{control_mtx_};
+  end_watchers_.push_back(std::move(f));
 }
 
 void connection::report_lost(std::unique_lock<std::mutex>& guard) {

@@ -63,6 +63,12 @@ public:
   /// heartbeat interval) or right away if it is already.
   void on_lost(std::function<void()> f);
 
+  /// Runs `f` with the id of each object this session held that ended on
+  /// its own (an actor type's object that quit), on a thread of the
+  /// connection, within about two heartbeat intervals of its end. Once
+  /// something watches, the heartbeats ask the manager for such news.
+  void on_object_end(std::function<void(std::uint64_t id)> f);
+
   /// "the manager at HOST:PORT", for messages.
   std::string describe() const;
 
@@ -137,6 +143,8 @@ private:
   std::unique_ptr<lean_channel> borrow_channel(std::chrono::steady_clock::time_point deadline);
   void give_back(std::unique_ptr<lean_channel> channel);
   void send_heartbeats();
+  void heartbeat(std::unique_lock<std::mutex>& guard);
+  void tell_ended(const caf::message& news, std::unique_lock<std::mutex>& guard);
   registry_handles_actor basp_registry();
 
   /// Throws if this process is not the one that opened the connection: a
@@ -164,6 +172,8 @@ private:
   bool closing_ = false; // under control_mtx_: stops the heartbeat thread
   std::vector<std::function<void()>> lost_watchers_; // under control_mtx_
   bool lost_seen_ = false;                           // under control_mtx_
+  std::vector<std::function<void(std::uint64_t)>> end_watchers_; // under control_mtx_
+  bool news_asked_ = false; // under control_mtx_: a news request awaits its reply
   void report_lost(std::unique_lock<std::mutex>& guard);
   std::condition_variable heartbeat_cv_;
   std::thread heartbeat_;

@@ -141,6 +141,13 @@ bool lean_channel::reply_buffered() const {
   return buffered_ >= net::lean::length_size + net::lean::get_u32(next);
 }
 
+bool lean_channel::reply_arriving() const {
+  if (buffered_ > 0)
+    return true;
+  pollfd pfd{fd_.get(), POLLIN, 0};
+  return ::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
 void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,
                         const caf::message& message,
                         std::chrono::steady_clock::time_point deadline, const std::string& peer) {

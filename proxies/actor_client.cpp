@@ -28,6 +28,8 @@ namespace {
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 // Local only: the manager is gone; the stubs quit with this reason.
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
+// Local only: the stub's object ended on its own; the stub quits.
+using ended_atom = caf::atom_constant<caf::atom("ended")>;
 
 // Sends `request` to `target` and the outcome back to `self` as
 // (answer_atom, key, outcome). The completion holds `self` weakly: a stub
@@ -42,31 +44,40 @@ void call_for(caf::local_actor* self, connection& conn, std::uint64_t target,
   });
 }
 
-// The stubs of one connection, told when its manager is lost.
+// The stubs of one connection, by their objects' ids: told when the
+// manager is lost, or when their object ended on its own.
 class stub_list {
 public:
-  void add(const caf::actor& stub) {
+  void add(std::uint64_t object, const caf::actor& stub) {
     std::lock_guard<std::mutex> guard{mtx_};
     stubs_.erase(std::remove_if(stubs_.begin(), stubs_.end(),
-                                [](auto& weak) { return !caf::actor_cast<caf::actor>(weak); }),
+                                [](auto& s) { return !caf::actor_cast<caf::actor>(s.second); }),
                  stubs_.end());
-    stubs_.emplace_back(caf::actor_cast<caf::weak_actor_ptr>(stub));
+    stubs_.emplace_back(object, caf::actor_cast<caf::weak_actor_ptr>(stub));
   }
 
   void tell_lost() {
-    std::vector<caf::weak_actor_ptr> stubs;
+    std::vector<std::pair<std::uint64_t, caf::weak_actor_ptr>> stubs;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       stubs.swap(stubs_);
     }
-    for (auto& weak : stubs)
-      if (auto strong = caf::actor_cast<caf::actor>(weak))
+    for (auto& s : stubs)
+      if (auto strong = caf::actor_cast<caf::actor>(s.second))
         caf::anon_send(strong, lost_atom::value);
+  }
+
+  void tell_ended(std::uint64_t object) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& s : stubs_)
+      if (s.first == object)
+        if (auto strong = caf::actor_cast<caf::actor>(s.second))
+          caf::anon_send(strong, ended_atom::value);
   }
 
 private:
   std::mutex mtx_;
-  std::vector<caf::weak_actor_ptr> stubs_;
+  std::vector<std::pair<std::uint64_t, caf::weak_actor_ptr>> stubs_;
 };
 
 // One list per connection, made when its first stub is.
@@ -81,6 +92,7 @@ std::shared_ptr<stub_list> stubs_of(const std::shared_ptr<connection>& conn) {
   auto made = std::make_shared<stub_list>();
   lists[conn.get()] = made;
   conn->on_lost([made] { made->tell_lost(); });
+  conn->on_object_end([made](std::uint64_t id) { made->tell_ended(id); });
   return made;
 }
 
@@ -230,6 +242,12 @@ caf::behavior stub(stub_actor* self, std::shared_ptr<object_ref> ref, const acto
       answered(self, key, outcome);
     },
     [self](lost_atom) { self->quit(manager_lost(self->state.ref->conn())); },
+    [self](ended_atom) {
+      auto& ref = *self->state.ref;
+      self->quit(caf::make_error(errc::no_such_object,
+                                 "object " + std::to_string(ref.id()) + " of "
+                                     + ref.conn().describe() + " ended on its own"));
+    },
   };
 }
 
@@ -322,8 +340,9 @@ caf::behavior manager_actor(manager_stub* self, std::shared_ptr<connection> conn
 caf::actor spawn_stub(caf::actor_system& sys, std::shared_ptr<object_ref> ref,
                       const actor_rules& rules) {
   auto stubs = stubs_of(ref->shared_conn());
+  auto object = ref->id();
   auto result = sys.spawn(stub, std::move(ref), &rules);
-  stubs->add(result);
+  stubs->add(object, result);
   return result;
 }
 

@@ -21,7 +21,9 @@
 // a process that dies. Errors arrive as caf::error in cafman's category
 // (errc); rethrow() turns one into the exception a proxy would throw. An
 // actor that monitors a handle gets a DOWN when the manager is lost
-// (reason errc::connection_lost).
+// (reason errc::connection_lost) or the object ended on its own (an actor
+// type's object that quit: errc::no_such_object, within about two
+// heartbeat intervals, see connection::on_object_end).
 
 #include <memory>
 #include <string>

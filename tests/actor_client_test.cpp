@@ -415,6 +415,46 @@ TEST_CASE("actor client: actors spawn objects of a custom actor type and talk to
     with_tally_type());
 }
 
+TEST_CASE("actor client: a monitor on an idle handle hears that its object ended on its own, "
+          "and the manager forgets the object",
+          "[actor_client]") {
+  watchdog dog{60s};
+  with_manager(
+    [](cafman::sync_manager& m) {
+      user_system user;
+      cafman::connection_options options;
+      options.heartbeat_interval = 50ms;
+      cafman::actor_client client{user.sys, m.address(), m.authkey(), options};
+      caf::scoped_actor self{user.sys};
+      auto tally = client.manager().create("Tally", 1);
+      client.manager().publish("retiring", tally);
+      auto watched = client.handle_of<tally_actor>(tally);
+      auto kept = client.handle_of<tally_actor>(client.manager().create("Tally", 2));
+      self->monitor(watched);
+      self->monitor(kept);
+      // Retired through another client: this one never uses the watched
+      // handle again, so only the manager can tell it.
+      cafman::connect(m.address(), m.authkey())
+        .get<cafman::custom_proxy>("retiring")
+        .request<void>(retire_atom::value);
+      caf::actor_addr source;
+      caf::error reason;
+      self->receive(
+        [&](caf::down_msg& down) {
+          source = down.source;
+          reason = down.reason;
+        },
+        caf::after(std::chrono::seconds(10)) >> [] {});
+      CHECK(source == watched.address());
+      CHECK(is(reason, cafman::errc::no_such_object));
+      // Forgotten with its name, though this client's handles still hold it.
+      CHECK(m.number_of_objects() == 1);
+      CHECK(m.names().empty());
+      CHECK(*ask(self, kept, bump_atom::value, std::int64_t{1}) == 3);
+    },
+    with_tally_type());
+}
+
 TEST_CASE("actor client: a monitor on a handle sees the manager lost", "[actor_client]") {
   watchdog dog{60s};
   cafman::testing::server_process server{"actor-client-secret"};

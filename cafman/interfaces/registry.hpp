@@ -41,6 +41,11 @@ using registry_client_actor = caf::typed_actor<
   caf::replies_to<lookup_atom, caller, std::string, std::string, value>::with<std::uint64_t,
                                                                               std::string>,
   caf::replies_to<unpublish_atom, std::string>::with<void>,
+  // (caller) -> the ids (a list of ints) of the objects that ended on
+  // their own (an actor type's object that quit) while the caller's
+  // session held them, since it last asked; the manager forgot them. The
+  // client asks with its heartbeats once it has stubs to tell.
+  caf::replies_to<news_atom, caller>::with<value>,
   // The published names, sorted (a list of strings).
   caf::replies_to<names_atom>::with<value>,
   caf::replies_to<objects_atom>::with<std::uint64_t>,

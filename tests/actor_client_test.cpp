@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -25,6 +27,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "cafman/cafman.hpp"
+#include "cafman/interfaces/caller_left.hpp"
 #include "tests/support.hpp"
 #include "tests/watchdog.hpp"
 
@@ -413,6 +416,57 @@ TEST_CASE("actor client: actors spawn objects of a custom actor type and talk to
       CHECK(is(reason, cafman::errc::no_such_object));
     },
     with_tally_type());
+}
+
+namespace {
+
+/// A custom actor type that tells its callers apart: a token one caller
+/// holds at a time, given back when that caller leaves.
+using token_actor =
+  caf::typed_actor<caf::replies_to<cafman::acquire_atom, cafman::caller>::with<bool>,
+                   cafman::caller_left>;
+
+token_actor::behavior_type token(token_actor::pointer) {
+  auto holder = std::make_shared<std::optional<cafman::caller>>();
+  return {
+    [holder](cafman::acquire_atom, const cafman::caller& who) {
+      if (*holder && **holder != who)
+        return false;
+      *holder = who;
+      return true;
+    },
+    [holder](cafman::left_atom, const cafman::caller& who) {
+      if (*holder == who)
+        holder->reset();
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE("actor client: an actor type's messages can take the requesting actor as their caller, "
+          "and hear when it dies",
+          "[actor_client]") {
+  watchdog dog{60s};
+  cafman::sync_manager_options options;
+  options.types.add_actor("Token",
+                          [](caf::actor_system& sys, const value&) { return sys.spawn(token); });
+  with_manager(
+    [](cafman::sync_manager& m) {
+      user_system user;
+      cafman::actor_client client{user.sys, m.address(), m.authkey()};
+      auto t = client.handle_of<token_actor>(client.manager().create("Token"));
+      std::promise<int> first_got;
+      auto first = spawn_requester(user.sys, t, first_got, cafman::acquire_atom_v);
+      REQUIRE(first_got.get_future().get() == 0);
+      caf::scoped_actor self{user.sys};
+      // The caller is the requesting actor, not the client: another actor
+      // of the same client does not get the token.
+      CHECK(*ask(self, t, cafman::acquire_atom_v) == false);
+      caf::anon_send_exit(first, caf::exit_reason::kill);
+      CHECK(eventually([&] { return *ask(self, t, cafman::acquire_atom_v); }));
+    },
+    options);
 }
 
 TEST_CASE("actor client: a monitor on an idle handle hears that its object ended on its own, "

@@ -157,6 +157,12 @@ def client(role, shared, index, units, ready, go, finished):
     finished.put(time.monotonic())
 
 
+def run_on_cpu(cpu):
+    """From now on this thread, and what it forks, runs on `cpu` only (None: anywhere)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
 def run_once(system, manager, workload, clients, units):
     make, roles = WORKLOADS[workload][system]
     shared = make(manager)
@@ -188,6 +194,9 @@ def main():
     parser.add_argument("--transport", choices=["tcp", "unix"], default="tcp",
                         help="the Python manager's")
     parser.add_argument("--redis-port", type=int, help="a running redis-server's, on 127.0.0.1")
+    parser.add_argument("--server-cpu", type=int,
+                        help="run the Python manager process on this CPU only")
+    parser.add_argument("--client-cpu", type=int, help="run the clients on this CPU only")
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.system == "redis" and not args.redis_port:
@@ -209,10 +218,14 @@ def main():
                 units = max(1, int(args.units * UNIT_SCALE.get(workload, 1)))
                 for _ in range(args.repeats):
                     if args.system == "redis":
+                        run_on_cpu(args.client_cpu)
                         runs.append(run_once("redis", args.redis_port, workload, clients,
                                              units))
                         continue
+                    # Forked processes inherit the CPUs this thread may run on.
+                    run_on_cpu(args.server_cpu)
                     with mp.managers.SyncManager(address=address(len(results) * 100 + len(runs))) as manager:
+                        run_on_cpu(args.client_cpu)
                         runs.append(run_once("python", manager, workload, clients, units))
                 row = {"system": args.system, "workload": workload, "clients": clients,
                        "transport": "tcp" if args.system == "redis" else args.transport,

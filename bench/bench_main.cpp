@@ -201,6 +201,10 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
                     static_cast<int>(cafman::connection_options{}.spin.count())),
      "how long a client's blocking call waits for its reply before it sleeps, in "
      "microseconds (connection_options::spin; 0 = never)")
+    ("server-cpu", po::value(&opts.server_cpu)->default_value(-1),
+     "run the manager process on this CPU only (-1: anywhere)")
+    ("client-cpu", po::value(&opts.client_cpu)->default_value(-1),
+     "run the client processes on this CPU only (-1: anywhere)")
     ("timeout", po::value(&opts.timeout_s)->default_value(300),
      "seconds to wait for the clients' reports in one run")
     ("quiet-wait", po::value(&opts.quiet_wait_s)->default_value(30),
@@ -226,6 +230,8 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
       throw po::error("--server-threads and --client-threads must be at least 1");
     if (opts.spin_us < 0)
       throw po::error("--spin-us must be at least 0");
+    if (opts.server_cpu < -1 || opts.client_cpu < -1)
+      throw po::error("--server-cpu and --client-cpu must be a CPU number, or -1");
     if (transport != "unix" && transport != "tcp" && transport != "tls")
       throw po::error("--transport: '" + transport + "' is none of unix, tcp and tls");
     opts.unix_socket = transport == "unix";
@@ -257,7 +263,11 @@ int main(int argc, char** argv) {
       mopts.tls = pki->options("server");
       mopts.connection.tls = pki->options("client");
     }
+    // The manager is forked now, the clients later, each inheriting the CPU
+    // this thread may run on at the time.
+    bench::run_on_cpu(opts.server_cpu);
     cafman::sync_manager manager{mopts};
+    bench::run_on_cpu(opts.client_cpu);
     std::vector<series_result> results;
     for (int n : opts.clients)
       results.push_back(run_series(*w, manager, n, opts));

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -244,6 +245,17 @@ void client_main(const client_args& args, const std::function<timed_loop()>& pre
   report.failed_checks = loop();
   report.finished_ns = monotonic_ns();
   write_exactly(line.done[1], &report, sizeof(report));
+}
+
+void run_on_cpu(int cpu) {
+  if (cpu < 0)
+    return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (::sched_setaffinity(0, sizeof(set), &set) != 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot run on CPU " + std::to_string(cpu));
 }
 
 timed_run run_clients(const std::vector<client_role>& roles, const bench_options& opts,

@@ -31,7 +31,14 @@ struct bench_options {
   int spin_us = 0;         // connection_options::spin of the clients
   bool unix_socket = true; // --transport unix (the default) or tcp
   bool tls = false;        // --transport tls: TCP with TLS
+  int server_cpu = -1;     // --server-cpu: the manager process runs on this CPU only
+  int client_cpu = -1;     // --client-cpu: the clients run on this CPU only
 };
+
+/// From now on the calling thread, and the processes and threads it
+/// starts, run on CPU `cpu` only; nothing for -1. Throws if the kernel
+/// refuses (no such CPU).
+void run_on_cpu(int cpu);
 
 /// The anchor's roles: most workloads have N "client"s, queue_throughput
 /// N producers and N consumers.

@@ -19,6 +19,9 @@
 # REPEATS (default 3, medians) apply to every side; UNITS (default 10000)
 # is the anchors' units per client and run (cafman-bench's --ops is 20000).
 # For queue_throughput, N clients are N producers and N consumers.
+# PLACEMENT=split runs every server (cafman's manager, Python's manager,
+# redis-server) on CPU 0 and every client on CPU 1; the default, any,
+# leaves placement to the kernel.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +33,13 @@ clients=${CLIENTS:-1,4,16}
 repeats=${REPEATS:-3}
 units=${UNITS:-10000}
 chart=${CHART:-}
+placement=${PLACEMENT:-any}
+pinning=()
+case $placement in
+  any) ;;
+  split) pinning=(--server-cpu 0 --client-cpu 1) ;;
+  *) echo "run_bench.sh: PLACEMENT is any or split, not '$placement'" >&2; exit 2 ;;
+esac
 
 [[ -x $bench_bin ]] || { echo "run_bench.sh: no cafman-bench at $bench_bin (build the target cafman-bench)" >&2; exit 2; }
 packages=(python3 python3-redis redis-server redis-tools)
@@ -51,20 +61,21 @@ tmp=$(mktemp -d)
 source "$script_dir/redis.sh"
 trap 'stop_redis; rm -rf "$tmp"' EXIT
 start_redis "$tmp"
+[[ $placement == split ]] && taskset -a -p -c 0 "$redis_pid" > /dev/null
 
 anchor() { # NAME ARGS...: one anchor on one workload, its results in $tmp/NAME.$w.json
   local name=$1
   shift
   echo "== $name: anchors.py $* --workloads $w"
   "$python" "$script_dir/anchors.py" "$@" --workloads "$w" --clients "$clients" \
-    --repeats "$repeats" --units "$units" --out "$tmp/$name.$w.json"
+    --repeats "$repeats" --units "$units" ${pinning[@]+"${pinning[@]}"} --out "$tmp/$name.$w.json"
 }
 
 for w in "${workload_list[@]}"; do
   for transport in unix tcp; do
     echo "== cafman-$transport: $bench_bin --workload $w --clients $clients --repeats $repeats --transport $transport"
     "$bench_bin" --workload "$w" --clients "$clients" --repeats "$repeats" --transport "$transport" \
-      | tee "$tmp/cafman-$transport.$w.out"
+      ${pinning[@]+"${pinning[@]}"} | tee "$tmp/cafman-$transport.$w.out"
   done
   anchor python-unix --system python --transport unix
   anchor python-tcp --system python --transport tcp
@@ -103,6 +114,7 @@ print("median calls/s; dict_set_get: d[k] = v; d[k] (HSET; HGET), lock_acquire_r
 print("acquire; release (BLPOP; RPUSH), queue_throughput: put + get of one item (RPUSH + BLPOP),")
 print("create_destroy: d = m.dict(); del d, value_1mib: d[k] = 1 MiB; d[k] (HSET; HGET): calls/s = MiB/s")
 print("cafman/best: cafman over its Unix socket (sync_manager's default) against the best anchor")
+print("placement: %s" % os.environ.get("PLACEMENT", "any"))
 header = ["workload", "clients", "cafman-unix", "cafman-tcp"] + anchors + ["cafman/best"]
 print(" | ".join(header))
 rows = []

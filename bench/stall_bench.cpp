@@ -4,10 +4,12 @@
 // another object of the same manager, and prints the latency percentiles of
 // both phases and what the long operation added.
 //
-//   cafman-stall-bench [--scenario custom|sort] [--seconds S]
+//   cafman-stall-bench [--scenario custom|sort|copy|value] [--seconds S]
 //
 // custom: a custom class's method that computes for S seconds.
 // sort:   l.sort() of a list of 10 million ints, again and again for S seconds.
+// copy:   l.copy() of a list of 10 million ints, again and again for S seconds.
+// value:  d[k] = v; d[k] with a 100 MB bytes value, again and again for S seconds.
 
 #include <algorithm>
 #include <atomic>
@@ -29,6 +31,24 @@ namespace po = boost::program_options;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+
+/// A list of 10 million ints, made in the manager (`l *= 10000`).
+cafman::list_proxy ten_million_ints(const cafman::manager& m) {
+  auto l = m.list();
+  cafman::list_value thousand;
+  for (std::int64_t i = 0; i < 1000; ++i)
+    thousand.emplace_back((i * 7919) % 1000);
+  l.extend(thousand);
+  l *= 10000;
+  return l;
+}
+
+/// Runs `op` again and again until `span` has passed.
+template <class Op>
+void repeat_for(clock_type::duration span, Op op) {
+  for (auto until = clock_type::now() + span; clock_type::now() < until;)
+    op();
+}
 
 /// A custom class whose one method keeps a core busy for as long as asked.
 struct busy {
@@ -84,15 +104,16 @@ int main(int argc, char** argv) {
                                "another object runs a long operation.\nOptions"};
   desc.add_options()("help,h", "print this help and exit")(
       "scenario", po::value(&scenario)->default_value("custom"),
-      "custom (a custom method computing for --seconds) or sort (l.sort() of 10 million "
-      "ints, repeated for --seconds)")("seconds", po::value(&seconds)->default_value(10),
+      "custom (a custom method computing for --seconds), sort (l.sort() of 10 million "
+      "ints), copy (l.copy() of 10 million ints) or value (set and get of a 100 MB value), "
+      "the last three repeated for --seconds")("seconds", po::value(&seconds)->default_value(10),
                                         "length of the long operation, and of the baseline");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     po::notify(vm);
-    if (scenario != "custom" && scenario != "sort")
-      throw po::error("--scenario: '" + scenario + "' is neither custom nor sort");
+    if (scenario != "custom" && scenario != "sort" && scenario != "copy" && scenario != "value")
+      throw po::error("--scenario: '" + scenario + "' is none of custom, sort, copy, value");
     if (seconds < 1)
       throw po::error("--seconds must be at least 1");
   } catch (const po::error& e) {
@@ -125,18 +146,30 @@ int main(int argc, char** argv) {
         b.call<std::int64_t>("work", std::int64_t{seconds} * 1000);
         long_done = true;
       }};
-    } else {
-      auto l = other.list();
-      cafman::list_value thousand;
-      for (std::int64_t i = 0; i < 1000; ++i)
-        thousand.emplace_back((i * 7919) % 1000);
-      l.extend(thousand);
-      l *= 10000;
+    } else if (scenario == "sort") {
+      auto l = ten_million_ints(other);
       long_operation = std::thread{[&, l] {
         started = true;
-        auto until = clock_type::now() + span;
-        for (bool descending = true; clock_type::now() < until; descending = !descending)
-          l.sort(descending);
+        bool descending = true;
+        repeat_for(span, [&] { l.sort(descending = !descending); });
+        long_done = true;
+      }};
+    } else if (scenario == "copy") {
+      auto l = ten_million_ints(other);
+      long_operation = std::thread{[&, l] {
+        started = true;
+        repeat_for(span, [&] { l.copy(); });
+        long_done = true;
+      }};
+    } else {
+      auto big = other.dict();
+      cafman::value hundred_mb{cafman::bytes_value(100'000'000, 7)};
+      long_operation = std::thread{[&, big] {
+        started = true;
+        repeat_for(span, [&] {
+          big["v"] = hundred_mb;
+          big.get("v");
+        });
         long_done = true;
       }};
     }

@@ -1,5 +1,8 @@
 #include "cafman/actors/access.hpp"
 
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
 #include "cafman/actors/hash_tables.hpp"
 
 namespace cafman {
@@ -53,9 +56,23 @@ std::size_t access_table::held_by(std::uint64_t session) const {
   return i == held_.end() ? 0 : i->second.size();
 }
 
-void access_table::place(std::uint64_t id, caf::actor object) {
+bool access_table::place(std::uint64_t id, caf::actor object) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (closed_)
+    return false;
   objects_.insert_or_assign(id, std::move(object));
+  return true;
+}
+
+void access_table::close() {
+  std::unordered_map<std::uint64_t, caf::actor> left;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    closed_ = true;
+    left.swap(objects_);
+  }
+  for (auto& entry : left)
+    caf::anon_send_exit(entry.second, caf::exit_reason::user_shutdown);
 }
 
 void access_table::remove(std::uint64_t id) {

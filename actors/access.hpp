@@ -48,15 +48,23 @@ public:
   /// How many objects `session` holds.
   std::size_t held_by(std::uint64_t session) const;
 
-  /// Object `id` is `object` until it is removed.
-  void place(std::uint64_t id, caf::actor object);
+  /// Object `id` is `object` until it is removed. False, placing nothing,
+  /// once the table is closed.
+  bool place(std::uint64_t id, caf::actor object);
   void remove(std::uint64_t id);
+
+  /// The registry ends: every object still placed exits (one placed by the
+  /// object that made it, whose registry never heard of it, would
+  /// otherwise live on and keep the actor system from ending), and
+  /// nothing is placed from now on.
+  void close();
 
   /// Object `id`, or none if it is not (or no longer) placed.
   caf::actor object(std::uint64_t id) const;
 
 private:
   mutable std::mutex mtx_;
+  bool closed_ = false;
   std::unordered_map<std::uint64_t, caf::actor> objects_;
   std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, std::size_t>> held_;
 };

@@ -71,16 +71,15 @@ value adopt_hold(const registry_actor& registry, std::uint64_t id, std::string t
 }
 
 value manage(const object_home& home, const caf::actor& object, std::string type_id) {
+  // Findable by the lean path at once: the client may call it as soon as the
+  // reply that carries the reference reaches it, before the registry has
+  // read the message below. A registry that is gone, or ended since (it
+  // closed the table), would never exit the object.
   auto registry = caf::actor_cast<registry_actor>(home.registry);
-  if (!registry) { // the manager is shutting down: nobody would ever exit it
+  if (!registry || (home.access && !home.access->place(object->id(), object))) {
     caf::anon_send_exit(object, caf::exit_reason::user_shutdown);
     return object_reference{object->id(), std::move(type_id)};
   }
-  // Findable by the lean path at once: the client may call it as soon as the
-  // reply that carries the reference reaches it, before the registry has
-  // read the message below.
-  if (home.access)
-    home.access->place(object->id(), object);
   // In the registry's mailbox before anything the reference causes there.
   caf::anon_send(registry, manage_atom_v, object, type_id);
   return adopt_hold(registry, object->id(), std::move(type_id));

@@ -805,10 +805,7 @@ struct registry_state {
 
   void exit_all() {
     round.reset();
-    for (auto& [id, entry] : objects) {
-      caf::anon_send_exit(entry.handle, caf::exit_reason::user_shutdown);
-      access->remove(id);
-    }
+    access->close(); // every object is placed there, and so is one not managed yet
     objects.clear();
     names.clear();
     sessions.clear();

@@ -29,9 +29,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "cafman/actors/access.hpp"
 #include "cafman/actors/dict.hpp"
 #include "cafman/actors/list.hpp"
 #include "cafman/actors/namespace.hpp"
+#include "cafman/actors/reference.hpp"
 #include "cafman/actors/registry.hpp"
 #include "cafman/actors/shared_value.hpp"
 #include "cafman/protocol.hpp"
@@ -1175,6 +1177,31 @@ TEST_CASE("registry: shutdown exits every object and the registry", "[actors]") 
   // the sessions are clients, not objects: they live on
   CHECK(show(t.call<>(a, 1)) == "ok");
   CHECK(show(t.call<>(b, 2)) == "ok");
+}
+
+TEST_CASE("registry: shutdown exits an object made by another object before the registry heard "
+          "of it, and one made after",
+          "[actors]") {
+  cafman::testing::watchdog dog{std::chrono::seconds(20)};
+  env t;
+  auto access = std::make_shared<cafman::access_table>();
+  auto reg = cafman::spawn_registry(t.sys, cafman::builtin_types(), access);
+  cafman::object_home home{reg.address(), access, {}};
+  // What an object's manage() does first (an iterator it makes), with the
+  // message to the registry still on its way.
+  auto unmanaged = t.sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](int) {}};
+  });
+  REQUIRE(access->place(unmanaged->id(), unmanaged));
+  t.self->monitor(unmanaged);
+  CHECK(show(t.call<>(reg, shutdown_atom_v)) == "ok");
+  CHECK(t.await_down({unmanaged}) == std::vector<caf::error>{caf::exit_reason::user_shutdown});
+  // An object made once the registry has ended exits at once as well.
+  auto late = t.sys.spawn([](caf::event_based_actor*) -> caf::behavior { return {[](int) {}}; });
+  t.self->monitor(late);
+  CHECK(cafman::manage(home, late, "iterator").is_reference());
+  CHECK(t.await_down({late}) == std::vector<caf::error>{caf::exit_reason::user_shutdown});
+  CHECK_FALSE(access->object(late->id()));
 }
 
 // -- messages outside an actor's interface ------------------------------------

@@ -44,40 +44,55 @@ void call_for(caf::local_actor* self, connection& conn, std::uint64_t target,
   });
 }
 
-// The stubs of one connection, by their objects' ids: told when the
-// manager is lost, or when their object ended on its own.
+// The stubs of one connection: told when the manager is lost, or when
+// their object ended on its own; and where another stub on the same
+// object finds the reference (another_stub).
 class stub_list {
 public:
-  void add(std::uint64_t object, const caf::actor& stub) {
+  void add(const std::shared_ptr<object_ref>& ref, const caf::actor& stub) {
     std::lock_guard<std::mutex> guard{mtx_};
     stubs_.erase(std::remove_if(stubs_.begin(), stubs_.end(),
-                                [](auto& s) { return !caf::actor_cast<caf::actor>(s.second); }),
+                                [](auto& s) { return !caf::actor_cast<caf::actor>(s.stub); }),
                  stubs_.end());
-    stubs_.emplace_back(object, caf::actor_cast<caf::weak_actor_ptr>(stub));
+    stubs_.push_back({ref->id(), caf::actor_cast<caf::weak_actor_ptr>(stub), ref});
   }
 
   void tell_lost() {
-    std::vector<std::pair<std::uint64_t, caf::weak_actor_ptr>> stubs;
+    std::vector<entry> stubs;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       stubs.swap(stubs_);
     }
     for (auto& s : stubs)
-      if (auto strong = caf::actor_cast<caf::actor>(s.second))
+      if (auto strong = caf::actor_cast<caf::actor>(s.stub))
         caf::anon_send(strong, lost_atom::value);
   }
 
   void tell_ended(std::uint64_t object) {
     std::lock_guard<std::mutex> guard{mtx_};
     for (auto& s : stubs_)
-      if (s.first == object)
-        if (auto strong = caf::actor_cast<caf::actor>(s.second))
+      if (s.object == object)
+        if (auto strong = caf::actor_cast<caf::actor>(s.stub))
           caf::anon_send(strong, ended_atom::value);
   }
 
+  /// The reference `stub` holds, if it is one of these stubs and alive.
+  std::shared_ptr<object_ref> ref_of(const caf::actor_addr& stub) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& s : stubs_)
+      if (caf::actor_cast<caf::actor_addr>(s.stub) == stub)
+        return s.ref.lock();
+    return nullptr;
+  }
+
 private:
+  struct entry {
+    std::uint64_t object;
+    caf::weak_actor_ptr stub;
+    std::weak_ptr<object_ref> ref; // the stub's own keeps it
+  };
   std::mutex mtx_;
-  std::vector<std::pair<std::uint64_t, caf::weak_actor_ptr>> stubs_;
+  std::vector<entry> stubs_;
 };
 
 // One list per connection, made when its first stub is.
@@ -340,10 +355,19 @@ caf::behavior manager_actor(manager_stub* self, std::shared_ptr<connection> conn
 caf::actor spawn_stub(caf::actor_system& sys, std::shared_ptr<object_ref> ref,
                       const actor_rules& rules) {
   auto stubs = stubs_of(ref->shared_conn());
-  auto object = ref->id();
-  auto result = sys.spawn(stub, std::move(ref), &rules);
-  stubs->add(object, result);
+  auto result = sys.spawn(stub, ref, &rules);
+  stubs->add(ref, result);
   return result;
+}
+
+caf::actor another_stub(caf::actor_system& sys, const std::shared_ptr<connection>& conn,
+                        const caf::actor& stub, const actor_rules& rules) {
+  auto ref = stub ? stubs_of(conn)->ref_of(stub.address()) : nullptr;
+  if (!ref)
+    throw value_error("cannot make a handle of " + caf::to_string(stub.address())
+                      + ": it is not a live handle of this actor client (one that "
+                        "manager_actor() or handle_of made on this client's connection)");
+  return spawn_stub(sys, std::move(ref), rules);
 }
 
 } // namespace detail

@@ -58,6 +58,11 @@ namespace detail {
 caf::actor spawn_stub(caf::actor_system& sys, std::shared_ptr<object_ref> ref,
                       const actor_rules& rules);
 
+/// Another stub, with `rules`, on the object of `stub`, a stub of `conn`;
+/// value_error if it is none (or no longer alive).
+caf::actor another_stub(caf::actor_system& sys, const std::shared_ptr<connection>& conn,
+                        const caf::actor& stub, const actor_rules& rules);
+
 } // namespace detail
 
 class actor_client {
@@ -86,6 +91,19 @@ public:
   template <class Interface>
   handle<Interface> handle_of(const custom_proxy& p) const {
     return stub_of<Interface>(p);
+  }
+
+  /// A handle with `Interface`'s own requests on the object that `made`
+  /// reaches: for a handle of an actor type that manager_actor() gave
+  /// (its replies are plain caf::actor, which send every request as it is),
+  /// when the type's messages take a cafman::caller for the client to fill
+  /// in. Another handle: the object lives while either does. Does not
+  /// block; value_error if `made` is not a live handle of this client.
+  ///   auto t = client.handle_of<token_actor>(made); // made: a create_atom reply
+  template <class Interface>
+  handle<Interface> handle_of(const caf::actor& made) const {
+    return caf::actor_cast<handle<Interface>>(detail::another_stub(
+      sys_, detail::manager_access::conn(manager_), made, detail::rules_of<Interface>()));
   }
 
   /// For actors: creates objects and finds them by name without blocking.

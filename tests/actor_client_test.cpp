@@ -455,11 +455,18 @@ TEST_CASE("actor client: an actor type's messages can take the requesting actor 
     [](cafman::sync_manager& m) {
       user_system user;
       cafman::actor_client client{user.sys, m.address(), m.authkey()};
-      auto t = client.handle_of<token_actor>(client.manager().create("Token"));
+      caf::scoped_actor self{user.sys};
+      // Made as an actor makes it (manager_actor), then given the type's
+      // interface, which the handle from the reply does not know.
+      auto made = ask(self, client.manager_actor(), cafman::create_atom_v, std::string{"Token"},
+                      value{list_value{}});
+      REQUIRE(made);
+      auto t = client.handle_of<token_actor>(*made);
+      CHECK_THROWS_AS(client.handle_of<token_actor>(caf::actor_cast<caf::actor>(self)),
+                      cafman::value_error);
       std::promise<int> first_got;
       auto first = spawn_requester(user.sys, t, first_got, cafman::acquire_atom_v);
       REQUIRE(first_got.get_future().get() == 0);
-      caf::scoped_actor self{user.sys};
       // The caller is the requesting actor, not the client: another actor
       // of the same client does not get the token.
       CHECK(*ask(self, t, cafman::acquire_atom_v) == false);

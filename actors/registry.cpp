@@ -308,8 +308,14 @@ struct registry_state {
   caf::expected<caf::actor> incref(const caf::actor& session, std::uint64_t id,
                                    bool from_reply) {
     auto entry = objects.find(id);
-    if (entry == objects.end())
+    if (entry == objects.end()) {
+      // A reply carried a reference to an object that ended on its own
+      // since: the access table counted it as the reply was written.
+      if (auto holder = sessions.find(session.address());
+          from_reply && holder != sessions.end() && holder->second.number != manager_session)
+        access->revoke(holder->second.number, id);
       return missing(id);
+    }
     auto& holder = watch(session);
     if (from_reply && holder.number != manager_session && !access->allows(holder.number, id))
       return missing(id); // never given to this session: as if it never existed

@@ -201,6 +201,8 @@ def main():
     args = parser.parse_args()
     if args.system == "redis" and not args.redis_port:
         parser.error("--system redis needs --redis-port")
+    if (args.server_cpu is None) != (args.client_cpu is None):
+        parser.error("--server-cpu and --client-cpu go together")
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:

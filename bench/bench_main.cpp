@@ -230,8 +230,9 @@ std::optional<parsed_options> parse_options(int argc, char** argv) {
       throw po::error("--server-threads and --client-threads must be at least 1");
     if (opts.spin_us < 0)
       throw po::error("--spin-us must be at least 0");
-    if (opts.server_cpu < -1 || opts.client_cpu < -1)
-      throw po::error("--server-cpu and --client-cpu must be a CPU number, or -1");
+    if (opts.server_cpu < -1 || opts.client_cpu < -1
+        || (opts.server_cpu < 0) != (opts.client_cpu < 0))
+      throw po::error("--server-cpu and --client-cpu go together, each a CPU number");
     if (transport != "unix" && transport != "tcp" && transport != "tls")
       throw po::error("--transport: '" + transport + "' is none of unix, tcp and tls");
     opts.unix_socket = transport == "unix";

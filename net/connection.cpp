@@ -108,7 +108,7 @@ void connection::send_heartbeats() {
 // heartbeat interval is not taken for a lost one.
 void connection::heartbeat(std::unique_lock<std::mutex>& guard) {
   auto deadline = deadline_in(options_.heartbeat_interval);
-  if (news_asked_ && control_->reply_arriving()) {
+  if (news_asked_ && control_->reply_ready()) {
     auto news = control_->next_reply(*sys_, deadline, describe()).second;
     news_asked_ = false;
     tell_ended(news, guard);

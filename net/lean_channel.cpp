@@ -141,11 +141,16 @@ bool lean_channel::reply_buffered() const {
   return buffered_ >= net::lean::length_size + net::lean::get_u32(next);
 }
 
-bool lean_channel::reply_arriving() const {
-  if (buffered_ > 0)
+bool lean_channel::reply_ready() {
+  if (reply_buffered())
     return true;
-  pollfd pfd{fd_.get(), POLLIN, 0};
-  return ::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
+  auto end = consumed_ + buffered_; // received bytes stay where they are
+  if (in_.size() < end + 64 * 1024)
+    in_.resize(end + 64 * 1024);
+  auto n = ::recv(fd_.get(), in_.data() + end, in_.size() - end, MSG_DONTWAIT);
+  if (n > 0)
+    buffered_ += static_cast<std::size_t>(n);
+  return reply_buffered(); // an end or an error shows at the next blocking read
 }
 
 void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,

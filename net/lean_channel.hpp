@@ -68,8 +68,9 @@ public:
   /// next_reply() takes it without waiting.
   bool reply_buffered() const;
 
-  /// True when a reply has begun to arrive: buffered, or readable now.
-  bool reply_arriving() const;
+  /// Reads what has arrived, without waiting: true once a whole reply is
+  /// buffered (next_reply() then takes it without waiting).
+  bool reply_ready();
 
   /// True once the manager closed the stream (or reset it), seen without
   /// waiting; bytes it sent and nobody read yet do not count.

@@ -51,6 +51,10 @@ class stub_list {
 public:
   void add(const std::shared_ptr<object_ref>& ref, const caf::actor& stub) {
     std::lock_guard<std::mutex> guard{mtx_};
+    if (lost_) { // a stub made after the loss was told
+      caf::anon_send(stub, lost_atom::value);
+      return;
+    }
     stubs_.erase(std::remove_if(stubs_.begin(), stubs_.end(),
                                 [](auto& s) { return !caf::actor_cast<caf::actor>(s.stub); }),
                  stubs_.end());
@@ -61,6 +65,7 @@ public:
     std::vector<entry> stubs;
     {
       std::lock_guard<std::mutex> guard{mtx_};
+      lost_ = true;
       stubs.swap(stubs_);
     }
     for (auto& s : stubs)
@@ -93,16 +98,18 @@ private:
   };
   std::mutex mtx_;
   std::vector<entry> stubs_;
+  bool lost_ = false;
 };
 
-// One list per connection, made when its first stub is.
-std::shared_ptr<stub_list> stubs_of(const std::shared_ptr<connection>& conn) {
+// One list per connection, made when its first stub is; none before that
+// when not to `make` one.
+std::shared_ptr<stub_list> stubs_of(const std::shared_ptr<connection>& conn, bool make = true) {
   static std::mutex mtx;
   static std::map<const connection*, std::weak_ptr<stub_list>> lists;
   std::lock_guard<std::mutex> guard{mtx};
   for (auto i = lists.begin(); i != lists.end();)
     i = i->second.expired() ? lists.erase(i) : std::next(i);
-  if (auto known = lists[conn.get()].lock())
+  if (auto known = lists[conn.get()].lock(); known || !make)
     return known;
   auto made = std::make_shared<stub_list>();
   lists[conn.get()] = made;
@@ -195,6 +202,17 @@ caf::result<caf::message> forward(stub_actor* self, caf::message request) {
   return promise;
 }
 
+// The stub ends with its object or its manager: the calls it carries get
+// `why` now (their replies, if any, would come to nobody), and monitors of
+// the handle get it as the DOWN's reason.
+void end_stub(stub_actor* self, const caf::error& why) {
+  for (auto& entry : self->state.calls)
+    if (entry.second.promise)
+      entry.second.promise->deliver(why);
+  self->state.calls.clear();
+  self->quit(why);
+}
+
 void answered(stub_actor* self, std::uint64_t key, caf::message& outcome) {
   auto& st = self->state;
   auto found = st.calls.find(key);
@@ -226,12 +244,10 @@ void answered(stub_actor* self, std::uint64_t key, caf::message& outcome) {
   if (failed) {
     auto err = outcome.get_as<caf::error>(0);
     call.promise->deliver(err);
-    // The stub ends with its object (or manager), so that actors
-    // monitoring the handle hear of it.
     if (err.category() == caf::atom("cafman")
         && (err.code() == static_cast<std::uint8_t>(errc::connection_lost)
             || err.code() == static_cast<std::uint8_t>(errc::no_such_object)))
-      self->quit(err);
+      end_stub(self, err);
   } else {
     call.promise->deliver(std::move(outcome));
   }
@@ -256,12 +272,12 @@ caf::behavior stub(stub_actor* self, std::shared_ptr<object_ref> ref, const acto
     [self](answer_atom, std::uint64_t key, caf::message& outcome) {
       answered(self, key, outcome);
     },
-    [self](lost_atom) { self->quit(manager_lost(self->state.ref->conn())); },
+    [self](lost_atom) { end_stub(self, manager_lost(self->state.ref->conn())); },
     [self](ended_atom) {
       auto& ref = *self->state.ref;
-      self->quit(caf::make_error(errc::no_such_object,
-                                 "object " + std::to_string(ref.id()) + " of "
-                                     + ref.conn().describe() + " ended on its own"));
+      end_stub(self, caf::make_error(errc::no_such_object,
+                                     "object " + std::to_string(ref.id()) + " of "
+                                         + ref.conn().describe() + " ended on its own"));
     },
   };
 }
@@ -362,7 +378,8 @@ caf::actor spawn_stub(caf::actor_system& sys, std::shared_ptr<object_ref> ref,
 
 caf::actor another_stub(caf::actor_system& sys, const std::shared_ptr<connection>& conn,
                         const caf::actor& stub, const actor_rules& rules) {
-  auto ref = stub ? stubs_of(conn)->ref_of(stub.address()) : nullptr;
+  auto stubs = stubs_of(conn, false);
+  auto ref = stub && stubs ? stubs->ref_of(stub.address()) : nullptr;
   if (!ref)
     throw value_error("cannot make a handle of " + caf::to_string(stub.address())
                       + ": it is not a live handle of this actor client (one that "

@@ -420,6 +420,23 @@ TEST_CASE("actor client: actors spawn objects of a custom actor type and talk to
 
 namespace {
 
+/// Client options whose heartbeats, which ask for news of objects that
+/// ended, come every 50 ms.
+cafman::connection_options quick_heartbeats() {
+  cafman::connection_options options;
+  options.heartbeat_interval = 50ms;
+  return options;
+}
+
+/// Manager options that serve one custom actor type, spawned from `fun`.
+template <class F>
+cafman::sync_manager_options with_actor_type(const std::string& type_id, F fun) {
+  cafman::sync_manager_options options;
+  options.types.add_actor(type_id,
+                          [fun](caf::actor_system& sys, const value&) { return sys.spawn(fun); });
+  return options;
+}
+
 /// A custom actor type that tells its callers apart: a token one caller
 /// holds at a time, given back when that caller leaves.
 using token_actor =
@@ -448,9 +465,6 @@ TEST_CASE("actor client: an actor type's messages can take the requesting actor 
           "and hear when it dies",
           "[actor_client]") {
   watchdog dog{60s};
-  cafman::sync_manager_options options;
-  options.types.add_actor("Token",
-                          [](caf::actor_system& sys, const value&) { return sys.spawn(token); });
   with_manager(
     [](cafman::sync_manager& m) {
       user_system user;
@@ -473,7 +487,7 @@ TEST_CASE("actor client: an actor type's messages can take the requesting actor 
       caf::anon_send_exit(first, caf::exit_reason::kill);
       CHECK(eventually([&] { return *ask(self, t, cafman::acquire_atom_v); }));
     },
-    options);
+    with_actor_type("Token", token));
 }
 
 TEST_CASE("actor client: a monitor on an idle handle hears that its object ended on its own, "
@@ -483,9 +497,7 @@ TEST_CASE("actor client: a monitor on an idle handle hears that its object ended
   with_manager(
     [](cafman::sync_manager& m) {
       user_system user;
-      cafman::connection_options options;
-      options.heartbeat_interval = 50ms;
-      cafman::actor_client client{user.sys, m.address(), m.authkey(), options};
+      cafman::actor_client client{user.sys, m.address(), m.authkey(), quick_heartbeats()};
       caf::scoped_actor self{user.sys};
       auto tally = client.manager().create("Tally", 1);
       client.manager().publish("retiring", tally);
@@ -514,6 +526,52 @@ TEST_CASE("actor client: a monitor on an idle handle hears that its object ended
       CHECK(*ask(self, kept, bump_atom::value, std::int64_t{1}) == 3);
     },
     with_tally_type());
+}
+
+namespace {
+
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
+
+/// A custom actor type that never answers `hold` (it keeps the promise),
+/// counts the holds it keeps and quits on `retire`.
+using sink_actor = caf::typed_actor<caf::replies_to<hold_atom>::with<bool>,
+                                    caf::replies_to<cafman::count_atom>::with<std::int64_t>,
+                                    caf::reacts_to<retire_atom>>;
+
+sink_actor::behavior_type sink(sink_actor::pointer self) {
+  auto held = std::make_shared<std::vector<caf::response_promise>>();
+  return {
+    [self, held](hold_atom) -> caf::result<bool> {
+      held->push_back(self->make_response_promise());
+      return caf::delegated<bool>{};
+    },
+    [held](cafman::count_atom) { return static_cast<std::int64_t>(held->size()); },
+    [self](retire_atom) { self->quit(); },
+  };
+}
+
+} // namespace
+
+TEST_CASE("actor client: a call in flight when its object ends gets no_such_object",
+          "[actor_client]") {
+  watchdog dog{60s};
+  with_manager(
+    [](cafman::sync_manager& m) {
+      user_system user;
+      cafman::actor_client client{user.sys, m.address(), m.authkey(), quick_heartbeats()};
+      auto s = client.handle_of<sink_actor>(client.manager().create("Sink"));
+      std::promise<int> got;
+      auto waiting = got.get_future();
+      auto requester = spawn_requester(user.sys, s, got, hold_atom::value);
+      caf::scoped_actor self{user.sys};
+      // The object holds the call before it quits: the call is in flight.
+      REQUIRE(eventually([&] { return *ask(self, s, cafman::count_atom_v) == 1; }));
+      self->send(s, retire_atom::value);
+      REQUIRE(waiting.wait_for(10s) == std::future_status::ready);
+      CHECK(waiting.get() == static_cast<int>(cafman::errc::no_such_object));
+      caf::anon_send_exit(requester, caf::exit_reason::kill);
+    },
+    with_actor_type("Sink", sink));
 }
 
 TEST_CASE("actor client: a monitor on a handle sees the manager lost", "[actor_client]") {

@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
     } else {
       auto big = other.dict();
       cafman::value hundred_mb{cafman::bytes_value(100'000'000, 7)};
-      long_operation = std::thread{[&, big] {
+      long_operation = std::thread{[&, big, hundred_mb = std::move(hundred_mb)] {
         started = true;
         repeat_for(span, [&] {
           big["v"] = hundred_mb;

@@ -141,16 +141,30 @@ bool lean_channel::reply_buffered() const {
   return buffered_ >= net::lean::length_size + net::lean::get_u32(next);
 }
 
+// What the frame under way still lacks, its length's bytes first: 0 once
+// it is whole, or its length is malformed (next_reply() refuses that as a
+// blocking read does).
+std::size_t lean_channel::frame_lacks() const {
+  if (buffered_ < net::lean::length_size)
+    return net::lean::length_size - buffered_;
+  auto body = net::lean::get_u32(in_.data() + consumed_);
+  if (body < net::lean::reply_header_size || body > net::lean::max_body)
+    return 0;
+  auto whole = net::lean::length_size + body;
+  return buffered_ >= whole ? 0 : whole - buffered_;
+}
+
 bool lean_channel::reply_ready() {
-  if (reply_buffered())
-    return true;
-  auto end = consumed_ + buffered_; // received bytes stay where they are
-  if (in_.size() < end + 64 * 1024)
-    in_.resize(end + 64 * 1024);
-  auto n = ::recv(fd_.get(), in_.data() + end, in_.size() - end, MSG_DONTWAIT);
-  if (n > 0)
+  while (auto lacks = frame_lacks()) {
+    auto end = consumed_ + buffered_; // received bytes stay where they are
+    if (in_.size() < end + lacks)
+      in_.resize(end + lacks);
+    auto n = ::recv(fd_.get(), in_.data() + end, lacks, MSG_DONTWAIT);
+    if (n <= 0)
+      return false; // nothing more now; an end or an error shows at the next blocking read
     buffered_ += static_cast<std::size_t>(n);
-  return reply_buffered(); // an end or an error shows at the next blocking read
+  }
+  return true;
 }
 
 void lean_channel::tell(caf::actor_system& sys, std::uint64_t target,

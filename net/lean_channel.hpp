@@ -69,7 +69,8 @@ public:
   bool reply_buffered() const;
 
   /// Reads what has arrived, without waiting: true once a whole reply is
-  /// buffered (next_reply() then takes it without waiting).
+  /// buffered, or a malformed one begun (next_reply() then takes it, or
+  /// refuses it, without waiting). Never reads past the frame under way.
   bool reply_ready();
 
   /// True once the manager closed the stream (or reset it), seen without
@@ -86,6 +87,7 @@ public:
 private:
   void send_all(const std::vector<char>& bytes, std::chrono::steady_clock::time_point deadline,
                 const std::string& peer);
+  std::size_t frame_lacks() const;
   std::size_t receive_frame(std::chrono::steady_clock::time_point deadline,
                             const std::string& peer);
   /// What recv() gave within the spin time, or nothing if nothing came

@@ -452,6 +452,38 @@ void answer_late(caf::actor_system& sys, int fd, std::chrono::milliseconds delay
 
 } // namespace
 
+TEST_CASE("a reply read without waiting is taken only whole, and a malformed one is refused",
+          "[streams]") {
+  watchdog dog{60s};
+  caf::actor_system_config cfg;
+  cafman::net::configure(cfg, 1);
+  caf::actor_system sys{cfg};
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  cafman::detail::lean_channel channel{cafman::net::unique_fd{fds[0]}};
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::vector<char> frame;
+  cafman::net::lean::append_frame(sys, frame, {5}, caf::make_message(value{7}));
+  auto half = static_cast<ssize_t>(frame.size() / 2);
+  REQUIRE(::send(fds[1], frame.data(), half, 0) == half);
+  CHECK_FALSE(channel.reply_ready());
+  REQUIRE(::send(fds[1], frame.data() + half, frame.size() - half, 0)
+          == static_cast<ssize_t>(frame.size()) - half);
+  CHECK(channel.reply_ready());
+  auto [id, reply] = channel.next_reply(sys, deadline, "the fake manager");
+  CHECK(id == 5);
+  CHECK(reply.match_elements<value>());
+  // A length past any reply's bound, then more bytes than a read takes:
+  // refused as soon as the length is in, not read on and on.
+  std::vector<char> bogus(4 + 256 * 1024, 'x');
+  bogus[0] = bogus[1] = bogus[2] = bogus[3] = '\xff';
+  REQUIRE(::send(fds[1], bogus.data(), 4, 0) == 4);
+  CHECK(channel.reply_ready());
+  CHECK_THROWS_AS(channel.next_reply(sys, deadline, "the fake manager"),
+                  cafman::connection_error);
+  ::close(fds[1]);
+}
+
 TEST_CASE("a blocking call spins for its reply only while replies come within the spin time",
           "[streams]") {
   watchdog dog{60s};
